@@ -1,0 +1,60 @@
+// The embedded store: one RocksDB database with a column family per kind of data, and the writer
+// stage every mutation goes through. Knows nothing of AWS: callers own their key layouts.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "common/result.h"
+
+namespace runnel::storage {
+
+// Column families. Values are the on-disk names; never rename one.
+enum class Family : int {
+  kMeta = 0,     // catalogs: table definitions, counters, idempotency tokens
+  kItems = 1,    // DynamoDB items
+  kIndexes = 2,  // GSI / LSI entries
+  kStreams = 3,  // stream records
+  kQueues = 4,   // queued messages and delivery tasks (later services)
+};
+inline constexpr int kFamilyCount = 5;
+const char* family_name(Family f);
+
+enum class Durability { kStrict, kRelaxed };
+
+struct EngineOptions {
+  std::string path;
+  bool in_memory = false;
+  Durability durability = Durability::kStrict;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> open(const EngineOptions& options);
+  ~Engine();
+
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* family(Family f) { return families_[static_cast<int>(f)]; }
+  Durability durability() const { return durability_; }
+
+  // Point read of committed data (never sees a batch still in the writer).
+  std::optional<std::string> get(Family f, std::string_view key);
+  std::unique_ptr<rocksdb::Iterator> iterator(Family f, const rocksdb::ReadOptions& options = {});
+
+  // Flushes the WAL to disk (used on clean shutdown in relaxed mode).
+  void sync_wal();
+
+ private:
+  Engine() = default;
+  std::unique_ptr<rocksdb::Env> mem_env_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> families_;
+  Durability durability_ = Durability::kStrict;
+};
+
+}  // namespace runnel::storage
