@@ -1,0 +1,28 @@
+// The HTTP request as the router sees it, without Beast types, so routing and auth can be unit
+// tested and fuzzed without a socket.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "protocol/message.h"
+
+namespace runnel::http {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // path and query as sent
+  std::vector<std::pair<std::string, std::string>> headers;  // original case
+  std::string body;
+  size_t in_flight = 0;   // requests in progress when this one arrived (for load shedding)
+
+  // Case-insensitive header lookup; empty when absent.
+  std::string_view header(std::string_view name) const;
+};
+
+using Handler = std::function<void(HttpRequest&, protocol::Reply)>;
+
+}  // namespace runnel::http

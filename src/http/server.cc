@@ -1,0 +1,172 @@
+#include <utility>  // Boost 1.74's asio/awaitable.hpp uses std::exchange without including it.
+
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace runnel::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
+      return v;
+  }
+  return {};
+}
+
+namespace {
+
+// Turns the router's callback (which may fire on the storage writer thread) into an awaitable that
+// resumes on the connection's executor.
+template <typename Token>
+auto async_handle(const Handler& handler, HttpRequest& request, Token&& token) {
+  return asio::async_initiate<Token, void(protocol::Response)>(
+      [&handler, &request](auto completion) {
+        auto executor = asio::get_associated_executor(completion);
+        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+        handler(request, [shared, executor](protocol::Response response) {
+          asio::post(executor, [shared, response = std::move(response)]() mutable {
+            (*shared)(std::move(response));
+          });
+        });
+      },
+      token);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  asio::io_context io{options.threads};
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::atomic<size_t> in_flight{0};
+  std::atomic<bool> accepting{true};
+
+  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+
+  asio::awaitable<void> serve_connection(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    stream.socket().set_option(tcp::no_delay(true));
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.max_body_bytes);
+      parser.header_limit(64 * 1024);
+      beast::error_code ec;
+      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (ec == bhttp::error::body_limit) {
+          bhttp::response<bhttp::string_body> res{bhttp::status::payload_too_large, 11};
+          res.set(bhttp::field::content_type, "application/json");
+          res.body() = R"({"__type":"com.amazon.coral.service#SerializationException","message":"Request body too large"})";
+          res.keep_alive(false);
+          res.prepare_payload();
+          co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        }
+        break;
+      }
+      auto& req = parser.get();
+      HttpRequest request;
+      request.method = std::string(req.method_string());
+      request.target = std::string(req.target());
+      request.headers.reserve(16);
+      for (const auto& f : req) request.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      request.body = std::move(req.body());
+      bool keep_alive = req.keep_alive();
+      int version = req.version();
+
+      request.in_flight = in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
+      protocol::Response response = co_await async_handle(handler, request, asio::use_awaitable);
+      in_flight.fetch_sub(1, std::memory_order_relaxed);
+
+      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version};
+      res.set(bhttp::field::server, "runnel");
+      res.set(bhttp::field::content_type, response.content_type);
+      for (auto& [k, v] : response.headers) res.insert(k, v);
+      res.body() = std::move(response.body);
+      res.keep_alive(keep_alive && accepting.load(std::memory_order_relaxed));
+      res.prepare_payload();
+      co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !res.keep_alive()) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!acceptor.is_open()) co_return;
+        continue;
+      }
+      asio::co_spawn(io, serve_connection(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() { shutdown(); }
+
+uint16_t Server::start() {
+  auto& im = *impl_;
+  tcp::endpoint endpoint(asio::ip::make_address(im.options.host), im.options.port);
+  im.acceptor.open(endpoint.protocol());
+  im.acceptor.set_option(asio::socket_base::reuse_address(true));
+  im.acceptor.bind(endpoint);
+  im.acceptor.listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(im.io, im.accept_loop(), asio::detached);
+  for (int i = 0; i < im.options.threads; ++i) im.threads.emplace_back([&im] { im.io.run(); });
+  return im.acceptor.local_endpoint().port();
+}
+
+void Server::shutdown() {
+  auto& im = *impl_;
+  if (im.threads.empty()) return;
+  im.accepting = false;
+  asio::post(im.io, [&im] {
+    beast::error_code ignored;
+    im.acceptor.close(ignored);
+  });
+  // Finish in-flight requests: they hold a count until their response is handed to the socket.
+  for (int i = 0; i < 500 && im.in_flight.load() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  im.io.stop();
+  for (auto& t : im.threads) t.join();
+  im.threads.clear();
+}
+
+void Server::wait_for_signal() {
+  asio::io_context signals_io;
+  asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](const beast::error_code&, int sig) { received = sig; });
+  signals_io.run();
+  spdlog::info("{{\"event\":\"server.signal\",\"signal\":{}}}", received);
+}
+
+}  // namespace runnel::http

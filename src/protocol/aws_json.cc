@@ -1,0 +1,88 @@
+#include "protocol/aws_json.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <zlib.h>
+
+namespace runnel::protocol {
+
+std::string render_json_error_body(const ApiError& error) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("__type");
+  std::string type = error.json_namespace.empty() ? error.code : error.json_namespace + "#" + error.code;
+  w.String(type.c_str(), static_cast<rapidjson::SizeType>(type.size()));
+  // DynamoDB spells the key "message" for most errors and "Message" for a few; botocore reads both.
+  w.Key("message");
+  w.String(error.message.c_str(), static_cast<rapidjson::SizeType>(error.message.size()));
+  w.EndObject();
+  std::string body(sb.GetString(), sb.GetSize());
+  if (!error.extra_json.empty()) {
+    body.pop_back();
+    body += ',';
+    body += error.extra_json;
+    body += '}';
+  }
+  return body;
+}
+
+void JsonService::finish(Response& r) const {
+  r.content_type = options_.content_type;
+  if (options_.crc32_header) {
+    // The unsigned CRC-32 of the exact body bytes, in decimal (aws-reference.md 1.2).
+    uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(r.body.data()), static_cast<uInt>(r.body.size()));
+    r.headers.emplace_back("x-amz-crc32", std::to_string(crc));
+  }
+}
+
+Response JsonService::render_error(const ApiError& error) const {
+  Response r;
+  r.status = error.http_status;
+  r.body = render_json_error_body(error);
+  finish(r);
+  return r;
+}
+
+Response JsonService::render_success(std::string body) const {
+  Response r;
+  r.body = std::move(body);
+  finish(r);
+  return r;
+}
+
+void JsonService::dispatch(RequestContext ctx, std::string_view operation, std::string_view body,
+                           Reply reply) const {
+  auto it = handlers_.find(std::string(operation));
+  if (it == handlers_.end()) {
+    ApiError e{"UnknownOperationException", "", 400, true, "com.amazon.coral.service", {}};
+    reply(render_error(e));
+    return;
+  }
+  ctx.operation = std::string(operation);
+  rapidjson::Document doc;
+  if (body.empty()) {
+    doc.SetObject();
+  } else {
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError()) {
+      reply(render_error(ApiError::serialization(
+          std::string("Malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()))));
+      return;
+    }
+    if (!doc.IsObject()) {
+      reply(render_error(ApiError::serialization("Request body must be a JSON object")));
+      return;
+    }
+  }
+  it->second(ctx, doc, [this, reply = std::move(reply)](Result<std::string> result) {
+    if (result.ok()) {
+      reply(render_success(std::move(result).value()));
+    } else {
+      reply(render_error(result.error()));
+    }
+  });
+}
+
+}  // namespace runnel::protocol

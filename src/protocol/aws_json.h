@@ -1,0 +1,56 @@
+// AWS JSON 1.0 / 1.1 codec and operation registry (DynamoDB, DynamoDB Streams, SQS-JSON, Logs).
+//
+// A service registers its operations once: name -> handler. The shared prelude here does what every
+// operation needs exactly once: UnknownOperationException, JSON parsing (SerializationException),
+// error rendering ({"__type": "<ns>#<Code>", "message": ...}), and DynamoDB's x-amz-crc32 header.
+// https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <rapidjson/document.h>
+
+#include "common/result.h"
+#include "protocol/message.h"
+
+namespace runnel::protocol {
+
+// A handler answers with the JSON body of a success, or an ApiError. It may answer later, from
+// another thread (writes answer after their group commit).
+using JsonReply = std::function<void(Result<std::string>)>;
+using JsonHandler = std::function<void(const RequestContext&, const rapidjson::Document&, JsonReply)>;
+
+struct JsonServiceOptions {
+  std::string target_prefix;      // "DynamoDB_20120810"
+  std::string content_type;       // "application/x-amz-json-1.0"
+  bool crc32_header = false;      // DynamoDB: x-amz-crc32 on every response, errors included
+};
+
+class JsonService {
+ public:
+  explicit JsonService(JsonServiceOptions options) : options_(std::move(options)) {}
+
+  void add(std::string name, JsonHandler handler) { handlers_.emplace(std::move(name), std::move(handler)); }
+  const std::string& target_prefix() const { return options_.target_prefix; }
+
+  // operation: the part of X-Amz-Target after the '.'.
+  void dispatch(RequestContext ctx, std::string_view operation, std::string_view body, Reply reply) const;
+
+  // Renders an error exactly as this service's clients expect it.
+  Response render_error(const ApiError& error) const;
+  Response render_success(std::string body) const;
+
+ private:
+  void finish(Response& r) const;
+  JsonServiceOptions options_;
+  std::unordered_map<std::string, JsonHandler> handlers_;
+};
+
+// {"__type":"ns#Code","message":"..."} plus the error's extra members.
+std::string render_json_error_body(const ApiError& error);
+
+}  // namespace runnel::protocol
