@@ -1,0 +1,266 @@
+// PutItem, UpdateItem, DeleteItem.
+// Each decodes and validates everything on the I/O thread (validate-before-apply), then hands an
+// apply step to the storage writer, which reads the current item through the pending group, checks
+// the condition, and stages the item, its index entries and its stream record in one batch. The
+// reply is sent after the group commit.
+#include <memory>
+
+#include "dynamodb/item_keys.h"
+#include "dynamodb/operations.h"
+#include "dynamodb/write_common.h"
+
+namespace runnel::dynamodb {
+
+namespace {
+
+// What an apply step leaves for the reply.
+struct WriteState {
+  std::shared_ptr<const TableInfo> table;
+  std::unique_ptr<Placeholders> placeholders;
+  std::optional<ApiError> error;
+  std::optional<AttributeMap> old_item;
+  std::optional<AttributeMap> new_item;
+};
+
+// The table as it is now, on the writer thread: it may have been deleted or re-created since the
+// request was decoded.
+std::shared_ptr<const TableInfo> current_table(Env& env, const TableInfo& decoded) {
+  auto t = env.catalog.find(decoded.account, decoded.region, decoded.name);
+  if (!t || t->id != decoded.id) return nullptr;
+  return t;
+}
+
+void submit(Env& env, std::shared_ptr<WriteState> state, std::function<bool(storage::WriteTxn&, WriteState&)> apply,
+            std::function<std::string(WriteState&)> render, protocol::JsonReply reply) {
+  env.writer.submit(
+      [&env, state, apply = std::move(apply)](storage::WriteTxn& txn) {
+        auto t = current_table(env, *state->table);
+        if (!t) {
+          state->error = ApiError::resource_not_found("Requested resource not found");
+          return false;
+        }
+        state->table = t;
+        return apply(txn, *state);
+      },
+      [state, render = std::move(render), reply = std::move(reply)](bool committed) {
+        if (!committed) {
+          reply(ApiError::internal("Internal server error"));
+        } else if (state->error) {
+          reply(*state->error);
+        } else {
+          reply(render(*state));
+        }
+      });
+}
+
+void write_attributes(Writer& w, const AttributeMap& m) {
+  w.Key("Attributes");
+  write_attribute_map(w, m);
+}
+
+}  // namespace
+
+RUNNEL_DDB_OP(put_item) {
+  auto decoded = [&]() -> Result<std::pair<std::shared_ptr<WriteState>, std::optional<expr::Condition>>> {
+    RUNNEL_CHECK(expr::check_expression_mix(body, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
+    auto state = std::make_shared<WriteState>();
+    RUNNEL_TRY(state->table, resolve_table(env, ctx, body));
+    const JsonValue* item_json = member(body, "Item");
+    if (!item_json) return constraint_error("null", "item", "Member must not be null");
+    RUNNEL_TRY(AttributeMap item, decode_attribute_map(*item_json));
+    RUNNEL_CHECK(validate_item(*state->table, item));
+    state->new_item = std::move(item);
+    RUNNEL_TRY(state->placeholders, decode_placeholders(body));
+    RUNNEL_TRY(auto condition, decode_write_condition(body, *state->placeholders));
+    RUNNEL_CHECK(state->placeholders->subs->check_all_used());
+    return std::make_pair(state, std::move(condition));
+  }();
+  if (!decoded.ok()) return reply(decoded.error());
+  auto [state, condition] = std::move(decoded).value();
+
+  auto return_values = enum_param(body, "ReturnValues", "returnValues",
+                                  {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE");
+  if (!return_values.ok()) return reply(return_values.error());
+  if (*return_values != "NONE" && *return_values != "ALL_OLD")
+    return reply(ApiError::validation("ReturnValues can only be ALL_OLD or NONE"));
+  auto old_on_failure = return_old_on_condition_failure(body);
+  if (!old_on_failure.ok()) return reply(old_on_failure.error());
+  auto capacity = capacity_mode(body);
+  if (!capacity.ok()) return reply(capacity.error());
+
+  bool all_old = *return_values == "ALL_OLD";
+  submit(
+      env, state,
+      [&env, condition = std::move(condition), old_on_failure = *old_on_failure](storage::WriteTxn& txn, WriteState& s) {
+        std::string key = item_key(*s.table, *s.new_item);
+        s.old_item = env.service.read_item(txn, key);
+        auto holds = condition_holds(condition, s.old_item);
+        if (!holds.ok() || !*holds) {
+          s.error = holds.ok() ? condition_failed(old_on_failure, s.old_item) : holds.error();
+          return false;
+        }
+        env.service.write_item(txn, *s.table, key, s.old_item ? &*s.old_item : nullptr, &*s.new_item);
+        return true;
+      },
+      [all_old, capacity = *capacity](WriteState& s) {
+        rapidjson::StringBuffer sb;
+        Writer w(sb);
+        w.StartObject();
+        if (all_old && s.old_item) write_attributes(w, *s.old_item);
+        if (capacity != CapacityMode::kNone)
+          write_consumed_capacity(w, capacity, *s.table, write_units(item_size(*s.new_item)), true);
+        w.EndObject();
+        return finish(sb);
+      },
+      std::move(reply));
+}
+
+RUNNEL_DDB_OP(delete_item) {
+  auto decoded = [&]() -> Result<std::pair<std::shared_ptr<WriteState>, std::optional<expr::Condition>>> {
+    RUNNEL_CHECK(expr::check_expression_mix(body, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
+    auto state = std::make_shared<WriteState>();
+    RUNNEL_TRY(state->table, resolve_table(env, ctx, body));
+    const JsonValue* key_json = member(body, "Key");
+    if (!key_json) return constraint_error("null", "key", "Member must not be null");
+    RUNNEL_TRY(AttributeMap key, decode_attribute_map(*key_json));
+    RUNNEL_CHECK(validate_key(*state->table, key));
+    state->new_item = std::move(key);  // holds the key until apply
+    RUNNEL_TRY(state->placeholders, decode_placeholders(body));
+    RUNNEL_TRY(auto condition, decode_write_condition(body, *state->placeholders));
+    RUNNEL_CHECK(state->placeholders->subs->check_all_used());
+    return std::make_pair(state, std::move(condition));
+  }();
+  if (!decoded.ok()) return reply(decoded.error());
+  auto [state, condition] = std::move(decoded).value();
+
+  auto return_values = enum_param(body, "ReturnValues", "returnValues",
+                                  {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE");
+  if (!return_values.ok()) return reply(return_values.error());
+  if (*return_values != "NONE" && *return_values != "ALL_OLD")
+    return reply(ApiError::validation("ReturnValues can only be ALL_OLD or NONE"));
+  auto old_on_failure = return_old_on_condition_failure(body);
+  if (!old_on_failure.ok()) return reply(old_on_failure.error());
+  auto capacity = capacity_mode(body);
+  if (!capacity.ok()) return reply(capacity.error());
+
+  bool all_old = *return_values == "ALL_OLD";
+  submit(
+      env, state,
+      [&env, condition = std::move(condition), old_on_failure = *old_on_failure](storage::WriteTxn& txn, WriteState& s) {
+        std::string key = item_key(*s.table, *s.new_item);
+        s.new_item.reset();
+        s.old_item = env.service.read_item(txn, key);
+        auto holds = condition_holds(condition, s.old_item);
+        if (!holds.ok() || !*holds) {
+          s.error = holds.ok() ? condition_failed(old_on_failure, s.old_item) : holds.error();
+          return false;
+        }
+        if (s.old_item) env.service.write_item(txn, *s.table, key, &*s.old_item, nullptr);
+        return true;
+      },
+      [all_old, capacity = *capacity](WriteState& s) {
+        rapidjson::StringBuffer sb;
+        Writer w(sb);
+        w.StartObject();
+        if (all_old && s.old_item) write_attributes(w, *s.old_item);
+        if (capacity != CapacityMode::kNone)
+          write_consumed_capacity(w, capacity, *s.table, write_units(s.old_item ? item_size(*s.old_item) : 0), true);
+        w.EndObject();
+        return finish(sb);
+      },
+      std::move(reply));
+}
+
+RUNNEL_DDB_OP(update_item) {
+  struct Decoded {
+    std::shared_ptr<WriteState> state;
+    std::optional<expr::Condition> condition;
+    std::optional<expr::Update> update;
+    AttributeMap key;
+  };
+  auto decoded = [&]() -> Result<Decoded> {
+    RUNNEL_CHECK(expr::check_expression_mix(body, {"ConditionExpression", "UpdateExpression"},
+                                            {"Expected", "ConditionalOperator", "AttributeUpdates"}));
+    Decoded d;
+    d.state = std::make_shared<WriteState>();
+    RUNNEL_TRY(d.state->table, resolve_table(env, ctx, body));
+    const JsonValue* key_json = member(body, "Key");
+    if (!key_json) return constraint_error("null", "key", "Member must not be null");
+    RUNNEL_TRY(d.key, decode_attribute_map(*key_json));
+    RUNNEL_CHECK(validate_key(*d.state->table, d.key));
+    RUNNEL_TRY(d.state->placeholders, decode_placeholders(body));
+    RUNNEL_TRY(auto update_text, optional_string(body, "UpdateExpression"));
+    if (update_text) {
+      RUNNEL_TRY(expr::Update u, expr::parse_update(*update_text, *d.state->placeholders->subs));
+      d.update = std::move(u);
+    } else if (const JsonValue* au = member(body, "AttributeUpdates")) {
+      RUNNEL_TRY(expr::Update u, expr::update_from_attribute_updates(*au));
+      d.update = std::move(u);
+    }
+    if (d.update) RUNNEL_CHECK(check_update_spares_keys(*d.state->table, *d.update));
+    RUNNEL_TRY(d.condition, decode_write_condition(body, *d.state->placeholders));
+    RUNNEL_CHECK(d.state->placeholders->subs->check_all_used());
+    return d;
+  }();
+  if (!decoded.ok()) return reply(decoded.error());
+  Decoded d = std::move(decoded).value();
+
+  auto return_values = enum_param(body, "ReturnValues", "returnValues",
+                                  {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE");
+  if (!return_values.ok()) return reply(return_values.error());
+  auto old_on_failure = return_old_on_condition_failure(body);
+  if (!old_on_failure.ok()) return reply(old_on_failure.error());
+  auto capacity = capacity_mode(body);
+  if (!capacity.ok()) return reply(capacity.error());
+
+  auto update = std::make_shared<std::optional<expr::Update>>(std::move(d.update));
+  submit(
+      env, d.state,
+      [&env, condition = std::move(d.condition), update, key = std::move(d.key),
+       old_on_failure = *old_on_failure](storage::WriteTxn& txn, WriteState& s) {
+        std::string storage_key = item_key(*s.table, key);
+        s.old_item = env.service.read_item(txn, storage_key);
+        auto holds = condition_holds(condition, s.old_item);
+        if (!holds.ok() || !*holds) {
+          s.error = holds.ok() ? condition_failed(old_on_failure, s.old_item) : holds.error();
+          return false;
+        }
+        if (*update) {
+          auto next = updated_item(*s.table, key, s.old_item, **update);
+          if (!next.ok()) {
+            s.error = next.error();
+            return false;
+          }
+          s.new_item = std::move(next).value();
+        } else {
+          // No update at all: UpdateItem still upserts the key.
+          s.new_item = s.old_item ? *s.old_item : key;
+        }
+        env.service.write_item(txn, *s.table, storage_key, s.old_item ? &*s.old_item : nullptr, &*s.new_item);
+        return true;
+      },
+      [mode = *return_values, update, capacity = *capacity](WriteState& s) {
+        rapidjson::StringBuffer sb;
+        Writer w(sb);
+        w.StartObject();
+        if (mode == "ALL_OLD" && s.old_item) {
+          write_attributes(w, *s.old_item);
+        } else if (mode == "ALL_NEW") {
+          write_attributes(w, *s.new_item);
+        } else if ((mode == "UPDATED_OLD" || mode == "UPDATED_NEW") && *update) {
+          // Only the attributes the update touched, as they were before / are after.
+          expr::Projection touched{expr::updated_paths(**update)};
+          static const AttributeMap kEmpty;
+          const AttributeMap& source = mode == "UPDATED_OLD" ? (s.old_item ? *s.old_item : kEmpty) : *s.new_item;
+          AttributeMap projected = expr::project(touched, source);
+          if (!projected.empty()) write_attributes(w, projected);
+        }
+        if (capacity != CapacityMode::kNone)
+          write_consumed_capacity(w, capacity, *s.table, write_units(item_size(*s.new_item)), true);
+        w.EndObject();
+        return finish(sb);
+      },
+      std::move(reply));
+}
+
+}  // namespace runnel::dynamodb

@@ -1,0 +1,151 @@
+#include "dynamodb/request_util.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace runnel::dynamodb {
+
+const JsonValue* member(const JsonValue& obj, std::string_view name) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(rapidjson::StringRef(name.data(), name.size()));
+  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+ApiError constraint_error(std::string_view value_repr, std::string_view field_path, std::string_view constraint) {
+  return ApiError::validation(fmt::format("1 validation error detected: Value {} at '{}' failed to satisfy constraint: {}",
+                                          value_repr, field_path, constraint));
+}
+
+Result<std::string> required_string(const JsonValue& obj, std::string_view name, std::string_view wire_path) {
+  const JsonValue* v = member(obj, name);
+  if (!v) return constraint_error("null", wire_path, "Member must not be null");
+  if (!v->IsString()) return ApiError::serialization(fmt::format("Unexpected type for {}: expected a string", name));
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+Result<std::optional<std::string>> optional_string(const JsonValue& obj, std::string_view name) {
+  const JsonValue* v = member(obj, name);
+  if (!v) return std::optional<std::string>();
+  if (!v->IsString()) return ApiError::serialization(fmt::format("Unexpected type for {}: expected a string", name));
+  return std::optional<std::string>(std::string(v->GetString(), v->GetStringLength()));
+}
+
+Result<std::string> enum_param(const JsonValue& obj, std::string_view name, std::string_view wire_path,
+                               std::initializer_list<std::string_view> allowed, std::string_view fallback) {
+  RUNNEL_TRY(auto value, optional_string(obj, name));
+  if (!value) return std::string(fallback);
+  for (auto a : allowed)
+    if (*value == a) return *value;
+  return constraint_error(fmt::format("'{}'", *value), wire_path,
+                          fmt::format("Member must satisfy enum value set: [{}]", fmt::join(allowed, ", ")));
+}
+
+Result<bool> optional_bool(const JsonValue& obj, std::string_view name, bool fallback) {
+  const JsonValue* v = member(obj, name);
+  if (!v) return fallback;
+  if (!v->IsBool()) return ApiError::serialization(fmt::format("Unexpected type for {}: expected a boolean", name));
+  return v->GetBool();
+}
+
+Status validate_name(std::string_view name, std::string_view wire_path) {
+  if (name.size() < 3)
+    return constraint_error(fmt::format("'{}'", name), wire_path, "Member must have length greater than or equal to 3");
+  if (name.size() > 255)
+    return constraint_error(fmt::format("'{}'", name), wire_path, "Member must have length less than or equal to 255");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    if (!ok)
+      return constraint_error(fmt::format("'{}'", name), wire_path,
+                              "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+  }
+  return ok_status();
+}
+
+Result<std::shared_ptr<const TableInfo>> resolve_table(Env& env, const protocol::RequestContext& ctx,
+                                                       const JsonValue& obj, std::string_view wire_path) {
+  RUNNEL_TRY(std::string name, required_string(obj, "TableName", wire_path));
+  std::string account = ctx.account;
+  std::string region = ctx.region;
+  // New models accept a table ARN: arn:aws:dynamodb:<region>:<account>:table/<name>
+  if (name.starts_with("arn:")) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (int i = 0; i < 5; ++i) {
+      size_t colon = name.find(':', start);
+      if (colon == std::string::npos) break;
+      parts.push_back(name.substr(start, colon - start));
+      start = colon + 1;
+    }
+    std::string resource = name.substr(start);
+    if (parts.size() != 5 || parts[2] != "dynamodb" || !resource.starts_with("table/"))
+      return ApiError::validation("Invalid TableName: " + name);
+    region = parts[3];
+    account = parts[4];
+    name = resource.substr(6);
+  } else {
+    RUNNEL_CHECK(validate_name(name, wire_path));
+  }
+  auto t = env.catalog.find(account, region, name);
+  if (!t) return ApiError::resource_not_found("Requested resource not found");
+  return t;
+}
+
+Result<std::unique_ptr<Placeholders>> decode_placeholders(const JsonValue& obj) {
+  auto p = std::make_unique<Placeholders>();
+  if (const JsonValue* n = member(obj, "ExpressionAttributeNames")) {
+    RUNNEL_TRY(p->names, expr::decode_expression_attribute_names(*n));
+    p->has_names = true;
+  }
+  if (const JsonValue* v = member(obj, "ExpressionAttributeValues")) {
+    RUNNEL_TRY(p->values, expr::decode_expression_attribute_values(*v));
+    p->has_values = true;
+  }
+  p->subs = std::make_unique<expr::Substitutions>(p->has_names ? &p->names : nullptr,
+                                                  p->has_values ? &p->values : nullptr);
+  RUNNEL_CHECK(p->subs->validate());
+  return p;
+}
+
+Result<CapacityMode> capacity_mode(const JsonValue& obj) {
+  RUNNEL_TRY(std::string m, enum_param(obj, "ReturnConsumedCapacity", "returnConsumedCapacity",
+                                       {"INDEXES", "TOTAL", "NONE"}, "NONE"));
+  if (m == "TOTAL") return CapacityMode::kTotal;
+  if (m == "INDEXES") return CapacityMode::kIndexes;
+  return CapacityMode::kNone;
+}
+
+double write_units(size_t item_bytes) { return std::max(1.0, std::ceil(static_cast<double>(item_bytes) / 1024.0)); }
+
+double read_units(size_t item_bytes, bool consistent) {
+  double units = std::max(1.0, std::ceil(static_cast<double>(item_bytes) / 4096.0));
+  return consistent ? units : units / 2;
+}
+
+void write_consumed_capacity(Writer& w, CapacityMode mode, const TableInfo& t, double units, bool is_write) {
+  w.Key("ConsumedCapacity");
+  write_capacity_object(w, mode, t, units, is_write);
+}
+
+void write_capacity_object(Writer& w, CapacityMode mode, const TableInfo& t, double units, bool is_write) {
+  w.StartObject();
+  w.Key("TableName");
+  w.String(t.name.c_str());
+  w.Key("CapacityUnits");
+  w.Double(units);
+  w.Key(is_write ? "WriteCapacityUnits" : "ReadCapacityUnits");
+  w.Double(units);
+  if (mode == CapacityMode::kIndexes) {
+    w.Key("Table");
+    w.StartObject();
+    w.Key("CapacityUnits");
+    w.Double(units);
+    w.Key(is_write ? "WriteCapacityUnits" : "ReadCapacityUnits");
+    w.Double(units);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+}  // namespace runnel::dynamodb

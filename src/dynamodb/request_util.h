@@ -1,0 +1,74 @@
+// Shared request decoding for DynamoDB operations: typed field access with DynamoDB's own
+// validation messages ("1 validation error detected: Value null at 'tableName' failed to satisfy
+// constraint: Member must not be null"), table resolution, expression placeholders, and the
+// response pieces several operations share (ConsumedCapacity).
+#pragma once
+
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/attribute_value.h"
+#include "common/result.h"
+#include "dynamodb/service.h"
+#include "expr/expr.h"
+#include "protocol/message.h"
+
+namespace runnel::dynamodb {
+
+using JsonValue = rapidjson::Value;
+
+// The member, or null when absent or JSON null (AWS treats both as "not set").
+const JsonValue* member(const JsonValue& obj, std::string_view name);
+
+// "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: ..."
+ApiError constraint_error(std::string_view value_repr, std::string_view field_path, std::string_view constraint);
+
+Result<std::string> required_string(const JsonValue& obj, std::string_view name, std::string_view wire_path);
+Result<std::optional<std::string>> optional_string(const JsonValue& obj, std::string_view name);
+// An enum field; `allowed` lists the model's values (printed as DynamoDB prints them).
+Result<std::string> enum_param(const JsonValue& obj, std::string_view name, std::string_view wire_path,
+                               std::initializer_list<std::string_view> allowed, std::string_view fallback);
+Result<bool> optional_bool(const JsonValue& obj, std::string_view name, bool fallback);
+
+// Validates a table or index name (3-255 chars of [a-zA-Z0-9_.-]).
+Status validate_name(std::string_view name, std::string_view wire_path);
+
+// Resolves the TableName parameter (a name or a table ARN) to a table of the caller's account and
+// region. Missing table: ResourceNotFoundException "Requested resource not found".
+Result<std::shared_ptr<const TableInfo>> resolve_table(Env& env, const protocol::RequestContext& ctx,
+                                                       const JsonValue& obj, std::string_view wire_path = "tableName");
+
+// ExpressionAttributeNames/Values of a request, decoded once, shared by every expression it holds.
+struct Placeholders {
+  std::map<std::string, std::string> names;
+  AttributeMap values;
+  bool has_names = false;
+  bool has_values = false;
+  std::unique_ptr<expr::Substitutions> subs;
+};
+Result<std::unique_ptr<Placeholders>> decode_placeholders(const JsonValue& obj);
+
+// The ConsumedCapacity object (ReturnConsumedCapacity TOTAL or INDEXES).
+enum class CapacityMode { kNone, kTotal, kIndexes };
+Result<CapacityMode> capacity_mode(const JsonValue& obj);
+void write_consumed_capacity(rapidjson::Writer<rapidjson::StringBuffer>& w, CapacityMode mode,
+                             const TableInfo& t, double units, bool is_write);
+// The bare capacity object, as batch operations list it.
+void write_capacity_object(rapidjson::Writer<rapidjson::StringBuffer>& w, CapacityMode mode, const TableInfo& t,
+                           double units, bool is_write);
+double write_units(size_t item_bytes);  // ceil(size / 1 KB), at least 1
+double read_units(size_t item_bytes, bool consistent);  // ceil(size / 4 KB), halved when eventual
+
+// Rendering helpers.
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+inline std::string finish(rapidjson::StringBuffer& sb) { return std::string(sb.GetString(), sb.GetSize()); }
+
+}  // namespace runnel::dynamodb

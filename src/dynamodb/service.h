@@ -1,0 +1,73 @@
+// The DynamoDB service: registers its operations on a JSON 1.0 codec and owns its state (catalog,
+// items, indexes) in storage. Operation groups live in their own files:
+//   table_ops.cc (Create/Describe/List/Update/DeleteTable, TTL, tags), item_write_ops.cc (Put/Update/
+//   DeleteItem), item_read_ops.cc (GetItem, BatchGetItem, TransactGetItems), query_scan.cc,
+//   batch_write.cc (BatchWriteItem), transact_write.cc (TransactWriteItems), ttl_sweeper.cc.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "dynamodb/catalog.h"
+#include "protocol/aws_json.h"
+#include "storage/engine.h"
+#include "storage/writer.h"
+
+namespace runnel::dynamodb {
+
+// One item change as the write path sees it, handed to observers (the Streams service) inside the
+// writer's batch so their records commit atomically with the item.
+struct ItemChange {
+  const TableInfo& table;
+  const AttributeMap* old_item;  // null: the item did not exist
+  const AttributeMap* new_item;  // null: the item was deleted
+  bool by_ttl = false;           // deleted by the TTL sweeper (stream userIdentity)
+};
+using ChangeObserver = std::function<void(storage::WriteTxn&, const ItemChange&)>;
+
+class Service;
+
+// Everything an operation needs; passed to every handler instead of long parameter lists.
+struct Env {
+  storage::Engine& engine;
+  storage::Writer& writer;
+  Catalog& catalog;
+  Service& service;
+};
+
+class Service {
+ public:
+  Service(storage::Engine& engine, storage::Writer& writer);
+  ~Service();
+
+  Status start();
+  void register_operations(protocol::JsonService& json);
+  void set_change_observer(ChangeObserver observer) { observer_ = std::move(observer); }
+
+  // Writer thread only: writes (or deletes, when new_item is null) one item with its index entries,
+  // counters and observer records, all in the caller's batch.
+  void write_item(storage::WriteTxn& txn, const TableInfo& t, const std::string& key,
+                  const AttributeMap* old_item, const AttributeMap* new_item, bool by_ttl = false);
+  // Writer thread only: the current item under key, including writes pending in this group.
+  std::optional<AttributeMap> read_item(storage::WriteTxn& txn, const std::string& key);
+
+  // Deletes items whose TTL attribute is in the past (called by the sweeper; returns how many).
+  size_t sweep_expired(double now_epoch_seconds, size_t max_items);
+
+  Env& env() { return env_; }
+  class IdempotencyCache& idempotency();
+
+ private:
+  storage::Engine& engine_;
+  storage::Writer& writer_;
+  Catalog catalog_;
+  Env env_;
+  ChangeObserver observer_;
+  std::unique_ptr<class IdempotencyCache> idempotency_;
+};
+
+// Parses a stored item value (format byte + JSON).
+std::optional<AttributeMap> decode_stored_item(std::string_view stored);
+std::string encode_stored_item(const AttributeMap& item);
+
+}  // namespace runnel::dynamodb

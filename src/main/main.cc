@@ -1,0 +1,155 @@
+// runnel: one binary, every service of the notification pipeline on one port.
+// This is the only place that knows every module and wires them together.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "auth/credentials.h"
+#include "background/periodic.h"
+#include "dynamodb/service.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "protocol/aws_json.h"
+#include "storage/engine.h"
+#include "storage/writer.h"
+
+namespace {
+
+struct ServeFlags {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4566;
+  std::string data_dir = "./.runnel-data";
+  bool in_memory = false;
+  std::string durability = "strict";
+  std::string log_level = "info";
+  std::string auth_credentials;
+  int threads = 0;
+  size_t max_in_flight = 4096;
+};
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("runnel");
+  // One JSON object per line; messages are JSON members ("event": ..., ...).
+  logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+int serve(const ServeFlags& flags) {
+  setup_logging(flags.log_level);
+  auto started = std::chrono::steady_clock::now();
+
+  runnel::storage::EngineOptions engine_options;
+  engine_options.path = flags.data_dir;
+  engine_options.in_memory = flags.in_memory;
+  engine_options.durability =
+      flags.durability == "relaxed" ? runnel::storage::Durability::kRelaxed : runnel::storage::Durability::kStrict;
+  auto engine = runnel::storage::Engine::open(engine_options);
+  if (!engine.ok()) {
+    spdlog::critical(R"("event":"storage.open_failed","error":"{}")", engine.error().message);
+    return 1;
+  }
+  runnel::storage::Writer writer(**engine);
+
+  runnel::dynamodb::Service dynamodb(**engine, writer);
+  if (auto s = dynamodb.start(); !s.ok()) {
+    spdlog::critical(R"("event":"dynamodb.start_failed","error":"{}")", s.error().message);
+    return 1;
+  }
+  runnel::protocol::JsonService dynamodb_json({"DynamoDB_20120810", "application/x-amz-json-1.0", true});
+  dynamodb.register_operations(dynamodb_json);
+
+  runnel::http::RouterOptions router_options;
+  router_options.max_in_flight = flags.max_in_flight;
+  if (!flags.auth_credentials.empty()) {
+    auto store = runnel::auth::CredentialStore::load_file(flags.auth_credentials);
+    if (!store.ok()) {
+      spdlog::critical(R"("event":"auth.credentials_failed","error":"{}")", store.error().message);
+      return 1;
+    }
+    router_options.credentials = std::make_shared<const runnel::auth::CredentialStore>(std::move(store).value());
+  }
+  runnel::http::Router router(router_options);
+  router.add_json_service(&dynamodb_json, "dynamodb");
+  router.set_health_extra([&writer, &flags] {
+    return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{}}})",
+                       flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
+                       writer.requests_committed());
+  });
+
+  runnel::http::ServerOptions server_options;
+  server_options.host = flags.host;
+  server_options.port = flags.port;
+  server_options.threads = flags.threads > 0 ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
+  server_options.max_in_flight = flags.max_in_flight;
+  runnel::http::Server server(server_options, [&router](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
+    router.handle(request, std::move(reply));
+  });
+  uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical(R"("event":"http.listen_failed","host":"{}","port":{},"error":"{}")", flags.host, flags.port, e.what());
+    return 1;
+  }
+
+  runnel::background::PeriodicTask ttl_sweep("dynamodb.ttl", std::chrono::milliseconds(1000), [&dynamodb] {
+    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    dynamodb.sweep_expired(now, 20000);
+  });
+  ttl_sweep.start();
+
+  auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info(R"("event":"server.ready","host":"{}","port":{},"data_dir":"{}","in_memory":{},"durability":"{}","ready_ms":{:.1f})",
+               flags.host, port, flags.data_dir, flags.in_memory, flags.durability, ready_ms);
+
+  server.wait_for_signal();
+  // Graceful stop: no new connections, in-flight requests finish, background work stops, the
+  // writer drains its queue (every acknowledged write is already durable), the WAL is flushed.
+  server.shutdown();
+  ttl_sweep.stop();
+  writer.stop();
+  (*engine)->sync_wal();
+  spdlog::info(R"("event":"server.stopped")");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"runnel: DynamoDB + Streams, Lambda, SNS and SQS on one port, one binary"};
+  app.require_subcommand(1);
+
+  ServeFlags flags;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the server");
+  serve_cmd->add_option("--host", flags.host, "Address to bind")->capture_default_str();
+  serve_cmd->add_option("--port", flags.port, "Port for every service")->capture_default_str();
+  serve_cmd->add_option("--data-dir", flags.data_dir, "Where the embedded store keeps its files")->capture_default_str();
+  serve_cmd->add_flag("--in-memory", flags.in_memory, "Keep everything in memory (nothing survives a restart)");
+  serve_cmd->add_option("--durability", flags.durability, "strict: every acknowledged write is fsynced (grouped); relaxed: acknowledged after the WAL write, fsync left to the OS")
+      ->check(CLI::IsMember({"strict", "relaxed"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--auth-credentials", flags.auth_credentials,
+                        "File of 'ACCESS_KEY SECRET' lines; when given, SigV4 signatures are verified");
+  serve_cmd->add_option("--threads", flags.threads, "HTTP I/O threads (default: one per core)");
+  serve_cmd->add_option("--max-in-flight", flags.max_in_flight, "Requests in progress beyond which callers are throttled")
+      ->capture_default_str();
+
+  auto* version_cmd = app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  if (*version_cmd) {
+    std::cout << "runnel 0.1.0\n";
+    return 0;
+  }
+  if (*serve_cmd) return serve(flags);
+  return 0;
+}
