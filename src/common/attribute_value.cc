@@ -174,6 +174,9 @@ Result<AttributeMap> decode_attribute_map(const rapidjson::Value& json) {
   if (!json.IsObject()) return wrong_json_type("object");
   AttributeMap out;
   for (const auto& e : json.GetObject()) {
+    // Attribute names are 1 to 64 KB long (the model's AttributeName has min length 1).
+    if (e.name.GetStringLength() == 0)
+      return ApiError::validation("One or more parameter values were invalid: Empty attribute name");
     RUNNEL_TRY(AttributeValue v, decode_attribute_value(e.value, 1));
     out.insert_or_assign(std::string(e.name.GetString(), e.name.GetStringLength()), std::move(v));
   }

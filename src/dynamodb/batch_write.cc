@@ -118,7 +118,7 @@ RUNNEL_DDB_OP(batch_write_item) {
           w.Key("ConsumedCapacity");
           w.StartArray();
           for (const auto& [name, tu] : per_table) {
-            write_capacity_object(w, capacity, *tu.first, tu.second, true);
+            write_capacity_object(w, capacity, *tu.first, tu.second);
           }
           w.EndArray();
         }

@@ -66,7 +66,7 @@ Result<std::string> run_get(Env& env, const GetRequest& g) {
   }
   // A miss still costs a read: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
   if (g.capacity != CapacityMode::kNone)
-    write_consumed_capacity(w, g.capacity, *g.table, read_units(size, g.consistent), false);
+    write_consumed_capacity(w, g.capacity, *g.table, read_units(size, g.consistent));
   w.EndObject();
   return finish(sb);
 }

@@ -53,6 +53,12 @@ void submit(Env& env, std::shared_ptr<WriteState> state, std::function<bool(stor
       });
 }
 
+// A write is charged for the larger of the item before and after it.
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html
+size_t written_bytes(const WriteState& s) {
+  return std::max(s.old_item ? item_size(*s.old_item) : 0, s.new_item ? item_size(*s.new_item) : 0);
+}
+
 void write_attributes(Writer& w, const AttributeMap& m) {
   w.Key("Attributes");
   write_attribute_map(w, m);
@@ -108,7 +114,8 @@ RUNNEL_DDB_OP(put_item) {
         w.StartObject();
         if (all_old && s.old_item) write_attributes(w, *s.old_item);
         if (capacity != CapacityMode::kNone)
-          write_consumed_capacity(w, capacity, *s.table, write_units(item_size(*s.new_item)), true);
+          write_consumed_capacity(w, capacity, *s.table, write_units(written_bytes(s)),
+                                  index_write_units(*s.table, s.old_item ? &*s.old_item : nullptr, s.new_item ? &*s.new_item : nullptr));
         w.EndObject();
         return finish(sb);
       },
@@ -164,7 +171,8 @@ RUNNEL_DDB_OP(delete_item) {
         w.StartObject();
         if (all_old && s.old_item) write_attributes(w, *s.old_item);
         if (capacity != CapacityMode::kNone)
-          write_consumed_capacity(w, capacity, *s.table, write_units(s.old_item ? item_size(*s.old_item) : 0), true);
+          write_consumed_capacity(w, capacity, *s.table, write_units(written_bytes(s)),
+                                  index_write_units(*s.table, s.old_item ? &*s.old_item : nullptr, nullptr));
         w.EndObject();
         return finish(sb);
       },
@@ -256,7 +264,8 @@ RUNNEL_DDB_OP(update_item) {
           if (!projected.empty()) write_attributes(w, projected);
         }
         if (capacity != CapacityMode::kNone)
-          write_consumed_capacity(w, capacity, *s.table, write_units(item_size(*s.new_item)), true);
+          write_consumed_capacity(w, capacity, *s.table, write_units(written_bytes(s)),
+                                  index_write_units(*s.table, s.old_item ? &*s.old_item : nullptr, s.new_item ? &*s.new_item : nullptr));
         w.EndObject();
         return finish(sb);
       },

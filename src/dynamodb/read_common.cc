@@ -203,33 +203,10 @@ Status write_stored_item(Writer& w, std::string_view json, const expr::Projectio
   return ok_status();
 }
 
-namespace {
-void write_units_object(Writer& w, double units) {
-  w.StartObject();
-  w.Key("CapacityUnits");
-  w.Double(units);
-  w.EndObject();
-}
-}  // namespace
-
 void write_read_capacity(Writer& w, CapacityMode mode, const TableInfo& t, const IndexInfo* index, double units) {
-  if (!index) return write_capacity_object(w, mode, t, units, false);
-  // As the service answers a read through an index: the table part is 0, the index carries it.
-  w.StartObject();
-  w.Key("TableName");
-  w.String(t.name.c_str());
-  w.Key("CapacityUnits");
-  w.Double(units);
-  if (mode == CapacityMode::kIndexes) {
-    w.Key("Table");
-    write_units_object(w, 0);
-    w.Key(index->global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
-    w.StartObject();
-    w.Key(index->name.c_str());
-    write_units_object(w, units);
-    w.EndObject();
-  }
-  w.EndObject();
+  // A read through an index is charged to the index; the table part is 0.
+  if (!index) return write_capacity_object(w, mode, t, units);
+  write_capacity_object(w, mode, t, 0, {{index, units}});
 }
 
 }  // namespace runnel::dynamodb

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "dynamodb/item_keys.h"
+
 namespace runnel::dynamodb {
 
 const JsonValue* member(const JsonValue& obj, std::string_view name) {
@@ -123,29 +125,68 @@ double read_units(size_t item_bytes, bool consistent) {
   return consistent ? units : units / 2;
 }
 
-void write_consumed_capacity(Writer& w, CapacityMode mode, const TableInfo& t, double units, bool is_write) {
+void write_consumed_capacity(Writer& w, CapacityMode mode, const TableInfo& t, double table_units,
+                             const std::vector<IndexUnits>& indexes) {
   w.Key("ConsumedCapacity");
-  write_capacity_object(w, mode, t, units, is_write);
+  write_capacity_object(w, mode, t, table_units, indexes);
 }
 
-void write_capacity_object(Writer& w, CapacityMode mode, const TableInfo& t, double units, bool is_write) {
+namespace {
+void write_units_object(Writer& w, double units) {
+  w.StartObject();
+  w.Key("CapacityUnits");
+  w.Double(units);
+  w.EndObject();
+}
+}  // namespace
+
+// TOTAL: {"TableName", "CapacityUnits"}; INDEXES adds "Table" and one entry per index touched.
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ConsumedCapacity.html
+void write_capacity_object(Writer& w, CapacityMode mode, const TableInfo& t, double table_units,
+                           const std::vector<IndexUnits>& indexes) {
+  double total = table_units;
+  for (const auto& i : indexes) total += i.units;
   w.StartObject();
   w.Key("TableName");
   w.String(t.name.c_str());
   w.Key("CapacityUnits");
-  w.Double(units);
-  w.Key(is_write ? "WriteCapacityUnits" : "ReadCapacityUnits");
-  w.Double(units);
+  w.Double(total);
   if (mode == CapacityMode::kIndexes) {
     w.Key("Table");
-    w.StartObject();
-    w.Key("CapacityUnits");
-    w.Double(units);
-    w.Key(is_write ? "WriteCapacityUnits" : "ReadCapacityUnits");
-    w.Double(units);
-    w.EndObject();
+    write_units_object(w, table_units);
+    for (bool global : {true, false}) {
+      bool any = false;
+      for (const auto& i : indexes) any |= i.index->global == global;
+      if (!any) continue;
+      w.Key(global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+      w.StartObject();
+      for (const auto& i : indexes) {
+        if (i.index->global != global) continue;
+        w.Key(i.index->name.c_str());
+        write_units_object(w, i.units);
+      }
+      w.EndObject();
+    }
   }
   w.EndObject();
+}
+
+std::vector<IndexUnits> index_write_units(const TableInfo& t, const AttributeMap* old_item, const AttributeMap* new_item) {
+  // An index is charged when the write adds, changes or removes its entry, by the projected size.
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes
+  std::vector<IndexUnits> out;
+  for (const auto* list : {&t.global_indexes, &t.local_indexes}) {
+    for (const auto& index : *list) {
+      bool had = old_item && !index_entry_key(t, index, *old_item).empty();
+      bool has = new_item && !index_entry_key(t, index, *new_item).empty();
+      if (!had && !has) continue;
+      size_t bytes = 0;
+      if (has) bytes = std::max(bytes, item_size(project_for_index(t, index, *new_item)));
+      if (had) bytes = std::max(bytes, item_size(project_for_index(t, index, *old_item)));
+      out.push_back({&index, write_units(bytes)});
+    }
+  }
+  return out;
 }
 
 }  // namespace runnel::dynamodb

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -59,11 +60,17 @@ Result<std::unique_ptr<Placeholders>> decode_placeholders(const JsonValue& obj);
 // The ConsumedCapacity object (ReturnConsumedCapacity TOTAL or INDEXES).
 enum class CapacityMode { kNone, kTotal, kIndexes };
 Result<CapacityMode> capacity_mode(const JsonValue& obj);
-void write_consumed_capacity(rapidjson::Writer<rapidjson::StringBuffer>& w, CapacityMode mode,
-                             const TableInfo& t, double units, bool is_write);
+struct IndexUnits {
+  const IndexInfo* index;
+  double units;
+};
+void write_consumed_capacity(rapidjson::Writer<rapidjson::StringBuffer>& w, CapacityMode mode, const TableInfo& t,
+                             double table_units, const std::vector<IndexUnits>& indexes = {});
 // The bare capacity object, as batch operations list it.
 void write_capacity_object(rapidjson::Writer<rapidjson::StringBuffer>& w, CapacityMode mode, const TableInfo& t,
-                           double units, bool is_write);
+                           double table_units, const std::vector<IndexUnits>& indexes = {});
+// What a write costs each index whose entry it adds, changes or removes.
+std::vector<IndexUnits> index_write_units(const TableInfo& t, const AttributeMap* old_item, const AttributeMap* new_item);
 double write_units(size_t item_bytes);  // ceil(size / 1 KB), at least 1
 double read_units(size_t item_bytes, bool consistent);  // ceil(size / 4 KB), halved when eventual
 

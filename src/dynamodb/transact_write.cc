@@ -18,6 +18,8 @@ namespace runnel::dynamodb {
 namespace {
 
 constexpr size_t kMaxTransactItems = 100;
+// "The aggregate size of the items in the transaction cannot exceed 4 MB."
+constexpr size_t kMaxTransactBytes = 4 * 1024 * 1024;
 
 struct Action {
   enum class Kind { kConditionCheck, kPut, kDelete, kUpdate } kind;
@@ -142,8 +144,12 @@ RUNNEL_DDB_OP(transact_write_items) {
       return constraint_error("[...]", "transactItems", "Member must have length less than or equal to 100");
     std::vector<Action> actions;
     std::set<std::pair<uint64_t, std::string>> seen;
+    size_t total_bytes = 0;
     for (const auto& entry : items->GetArray()) {
       RUNNEL_TRY(Action a, decode_action(env, ctx, entry));
+      total_bytes += item_size(a.item ? *a.item : a.key);
+      if (total_bytes > kMaxTransactBytes)
+        return ApiError::validation("Transaction request cannot be larger than 4 MB");
       if (!seen.emplace(a.table->id, a.storage_key).second)
         return ApiError::validation("Transaction request cannot include multiple operations on one item");
       actions.push_back(std::move(a));
@@ -244,7 +250,7 @@ RUNNEL_DDB_OP(transact_write_items) {
           }
           w.Key("ConsumedCapacity");
           w.StartArray();
-          for (const auto& [name, tu] : per_table) write_capacity_object(w, capacity, *tu.first, tu.second, true);
+          for (const auto& [name, tu] : per_table) write_capacity_object(w, capacity, *tu.first, tu.second);
           w.EndArray();
         }
         w.EndObject();
