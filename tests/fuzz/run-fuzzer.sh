@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds one libFuzzer target with Debian's clang (ASan + UBSan + libFuzzer) and runs it for a
+# bounded time. Usage: run-fuzzer.sh <name> <seconds> <source-dir> <out-dir>
+# The fuzz builds compile only the parsers they exercise, straight from source, so they cost seconds.
+set -euo pipefail
+name=$1 seconds=$2 src=$3 out=$4
+mkdir -p "$out/$name.corpus"
+cxx=${RUNNEL_FUZZ_CXX:-clang++-14}
+# pointer-overflow is left out: RapidJSON 1.1's internal stack does `nullptr + 0`-style arithmetic on
+# its first push, which UBSan flags in the library, not in our code.
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize=pointer-overflow
+       -fno-sanitize-recover=undefined -I"$src/src")
+case "$name" in
+  expr_fuzz)
+    sources=("$src"/tests/fuzz/expr_fuzz.cc "$src"/src/expr/*.cc "$src"/src/common/decimal.cc
+             "$src"/src/common/attribute_value.cc "$src"/src/common/base64.cc) ;;
+  sigv4_fuzz)
+    sources=("$src"/tests/fuzz/sigv4_fuzz.cc "$src"/src/auth/*.cc) ;;
+  request_json_fuzz)
+    sources=("$src"/tests/fuzz/request_json_fuzz.cc "$src"/src/common/decimal.cc
+             "$src"/src/common/attribute_value.cc "$src"/src/common/base64.cc) ;;
+  *) echo "unknown fuzzer $name" >&2; exit 2 ;;
+esac
+# Unit tests are not part of a fuzz binary.
+filtered=()
+for s in "${sources[@]}"; do [[ $s == *_test.cc ]] || filtered+=("$s"); done
+"$cxx" "${flags[@]}" "${filtered[@]}" -o "$out/$name" -lcrypto
+cd "$out"
+"./$name" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "$name.corpus"
