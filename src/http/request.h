@@ -13,9 +13,10 @@
 namespace runnel::http {
 
 struct HttpRequest {
-  std::string method;
-  std::string target;  // path and query as sent
-  std::vector<std::pair<std::string, std::string>> headers;  // original case
+  std::string_view method;
+  std::string_view target;  // path and query as sent
+  // Views into the parsed request, valid until the response is sent; original case.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
   std::string body;
   size_t in_flight = 0;   // requests in progress when this one arrived (for load shedding)
 

@@ -92,9 +92,7 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     ctx.account = std::string(auth::kDefaultAccountId);
     ctx.region = "us-east-1";
   } else {
-    auth::SignedRequest signed_request{request.method, request.target, {}, request.body};
-    signed_request.headers.reserve(request.headers.size());
-    for (const auto& [k, v] : request.headers) signed_request.headers.emplace_back(k, v);
+    auth::SignedRequest signed_request{request.method, request.target, request.headers, request.body};
     auto identity = auth::authenticate(signed_request, options_.credentials.get(), std::chrono::system_clock::now());
     if (!identity.ok()) {
       reply_with_id(service->render_error(identity.error()));

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -35,6 +36,8 @@ std::string_view HttpRequest::header(std::string_view name) const {
 
 namespace {
 
+std::string_view std_view(beast::string_view v) { return {v.data(), v.size()}; }
+
 // Turns the router's callback (which may fire on the storage writer thread) into an awaitable that
 // resumes on the connection's executor.
 template <typename Token>
@@ -54,11 +57,15 @@ auto async_handle(const Handler& handler, HttpRequest& request, Token&& token) {
 
 }  // namespace
 
+// One io_context per I/O thread, each with its own SO_REUSEPORT acceptor on the same port: the
+// kernel spreads connections over the threads, and a connection's whole life (read, route, write,
+// and the hop back from the storage writer) stays on one thread, with no cross-thread wake-ups for
+// reads answered inline.
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
-  asio::io_context io{options.threads};
-  tcp::acceptor acceptor{io};
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> accepting{true};
@@ -69,6 +76,7 @@ struct Server::Impl {
     beast::tcp_stream stream(std::move(socket));
     stream.socket().set_option(tcp::no_delay(true));
     beast::flat_buffer buffer;
+    HttpRequest request;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.max_body_bytes);
@@ -87,11 +95,10 @@ struct Server::Impl {
         break;
       }
       auto& req = parser.get();
-      HttpRequest request;
-      request.method = std::string(req.method_string());
-      request.target = std::string(req.target());
-      request.headers.reserve(16);
-      for (const auto& f : req) request.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      request.method = std_view(req.method_string());
+      request.target = std_view(req.target());
+      request.headers.clear();
+      for (const auto& f : req) request.headers.emplace_back(std_view(f.name_string()), std_view(f.value()));
       request.body = std::move(req.body());
       bool keep_alive = req.keep_alive();
       int version = req.version();
@@ -114,7 +121,7 @@ struct Server::Impl {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  asio::awaitable<void> accept_loop() {
+  asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor) {
     for (;;) {
       beast::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -135,27 +142,39 @@ Server::~Server() { shutdown(); }
 uint16_t Server::start() {
   auto& im = *impl_;
   tcp::endpoint endpoint(asio::ip::make_address(im.options.host), im.options.port);
-  im.acceptor.open(endpoint.protocol());
-  im.acceptor.set_option(asio::socket_base::reuse_address(true));
-  im.acceptor.bind(endpoint);
-  im.acceptor.listen(asio::socket_base::max_listen_connections);
-  asio::co_spawn(im.io, im.accept_loop(), asio::detached);
-  for (int i = 0; i < im.options.threads; ++i) im.threads.emplace_back([&im] { im.io.run(); });
-  return im.acceptor.local_endpoint().port();
+  for (int i = 0; i < im.options.threads; ++i) {
+    auto io = std::make_unique<asio::io_context>(1);
+    auto acceptor = std::make_unique<tcp::acceptor>(*io);
+    acceptor->open(endpoint.protocol());
+    acceptor->set_option(asio::socket_base::reuse_address(true));
+    int one = 1;
+    ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    acceptor->bind(endpoint);
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    // With port 0 the first acceptor picks the port; the others join it.
+    endpoint.port(acceptor->local_endpoint().port());
+    asio::co_spawn(*io, im.accept_loop(*io, *acceptor), asio::detached);
+    im.contexts.push_back(std::move(io));
+    im.acceptors.push_back(std::move(acceptor));
+  }
+  for (auto& io : im.contexts) im.threads.emplace_back([ctx = io.get()] { ctx->run(); });
+  return endpoint.port();
 }
 
 void Server::shutdown() {
   auto& im = *impl_;
   if (im.threads.empty()) return;
   im.accepting = false;
-  asio::post(im.io, [&im] {
-    beast::error_code ignored;
-    im.acceptor.close(ignored);
-  });
+  for (size_t i = 0; i < im.contexts.size(); ++i) {
+    asio::post(*im.contexts[i], [acceptor = im.acceptors[i].get()] {
+      beast::error_code ignored;
+      acceptor->close(ignored);
+    });
+  }
   // Finish in-flight requests: they hold a count until their response is handed to the socket.
   for (int i = 0; i < 500 && im.in_flight.load() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  im.io.stop();
+  for (auto& io : im.contexts) io->stop();
   for (auto& t : im.threads) t.join();
   im.threads.clear();
 }

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <map>
 
 #include <rapidjson/document.h>
 
@@ -47,7 +47,7 @@ class JsonService {
  private:
   void finish(Response& r) const;
   JsonServiceOptions options_;
-  std::unordered_map<std::string, JsonHandler> handlers_;
+  std::map<std::string, JsonHandler, std::less<>> handlers_;
 };
 
 // {"__type":"ns#Code","message":"..."} plus the error's extra members.
