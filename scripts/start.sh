@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DRUNNEL_TESTS=OFF > /dev/null
+cmake -S . -B build -G Ninja > /dev/null
 cmake --build build --target runnel -j"$(nproc)"
 
 port="${RUNNEL_PORT:-4566}"

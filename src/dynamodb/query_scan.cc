@@ -248,7 +248,12 @@ bool range_condition_holds(const expr::KeyCondition& kc, const AttributeValue& v
 class Page {
  public:
   Page(Env& env, const ReadPlan& plan, const expr::KeyCondition* key_condition)
-      : env_(env), plan_(plan), key_condition_(key_condition), w_(sb_) {}
+      : env_(env), plan_(plan), key_condition_(key_condition), w_(sb_) {
+    condition_keys_ = {&plan.keys().hash};
+    if (plan.keys().range) condition_keys_.push_back(&*plan.keys().range);
+    table_keys_ = {&plan.table->keys.hash};
+    if (plan.table->keys.range) table_keys_.push_back(&*plan.table->keys.range);
+  }
 
   Result<std::string> run(const KeyRange& range, bool forward) {
     w_.StartObject();
@@ -304,9 +309,7 @@ class Page {
   bool within_key_condition(const rapidjson::Value& doc) const {
     if (!key_condition_) return true;
     const KeySchema& ks = plan_.keys();
-    std::vector<const KeyAttribute*> names{&ks.hash};
-    if (ks.range) names.push_back(&*ks.range);
-    AttributeMap key = key_from_json(doc, names);
+    AttributeMap key = key_from_json(doc, condition_keys_);
     auto h = key.find(ks.hash.name);
     if (h == key.end() || !(h->second == key_condition_->hash_value)) return false;
     if (!ks.range) return true;
@@ -316,14 +319,12 @@ class Page {
 
   // The table item behind an LSI entry (same snapshot as the index walk).
   Result<bool> fetch_item(const rapidjson::Value& entry, rapidjson::Document& doc, std::string_view& json) {
-    std::vector<const KeyAttribute*> names{&plan_.table->keys.hash};
-    if (plan_.table->keys.range) names.push_back(&*plan_.table->keys.range);
-    AttributeMap key = key_from_json(entry, names);
-    if (key.size() != names.size()) return false;
+    AttributeMap key = key_from_json(entry, table_keys_);
+    if (key.size() != table_keys_.size()) return false;
     RUNNEL_TRY(bool found, read_stored(env_, storage::Family::kItems, item_key(*plan_.table, key), snapshot_, fetched_));
     if (!found) return false;
     RUNNEL_TRY(json, stored_json(as_view(fetched_)));
-    rapidjson::Document item;
+    rapidjson::Document item(&pool_);
     RUNNEL_CHECK(parse_stored_json(json, item));
     doc.Swap(item);
     return true;
@@ -332,7 +333,8 @@ class Page {
   // Returns true when the page must stop after this entry.
   Result<bool> visit(std::string_view stored) {
     RUNNEL_TRY(std::string_view json, stored_json(stored));
-    rapidjson::Document doc;
+    pool_.Clear();  // the previous entry's DOM is gone; reuse its memory
+    rapidjson::Document doc(&pool_);
     RUNNEL_CHECK(parse_stored_json(json, doc));
     if (!within_key_condition(doc)) return false;
     if (plan_.fetch_from_table) {
@@ -370,8 +372,14 @@ class Page {
   Env& env_;
   const ReadPlan& plan_;
   const expr::KeyCondition* key_condition_;
+  std::vector<const KeyAttribute*> condition_keys_;  // the queried table's or index's key
+  std::vector<const KeyAttribute*> table_keys_;
   const rocksdb::Snapshot* snapshot_ = nullptr;
   rocksdb::PinnableSlice fetched_;
+  // One parse arena for the whole page (a default Document mallocs a 64 KB chunk per parse).
+  static constexpr size_t kArenaBytes = 64 * 1024;
+  std::unique_ptr<char[]> arena_ = std::make_unique<char[]>(kArenaBytes);
+  rapidjson::MemoryPoolAllocator<> pool_{arena_.get(), kArenaBytes};
   rapidjson::StringBuffer sb_;
   Writer w_;
   uint64_t scanned_ = 0;

@@ -187,16 +187,16 @@ AttributeMap key_from_json(const rapidjson::Value& item, const std::vector<const
 Status write_stored_item(Writer& w, std::string_view json, const expr::Projection* projection, size_t* size) {
   if (!projection) {
     if (size) {
-      rapidjson::Document doc;
-      RUNNEL_CHECK(parse_stored_json(json, doc));
-      *size = stored_item_size(doc);
+      ScratchDocument scratch;
+      RUNNEL_CHECK(parse_stored_json(json, scratch.doc()));
+      *size = stored_item_size(scratch.doc());
     }
     w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
     return ok_status();
   }
-  rapidjson::Document doc;
-  RUNNEL_CHECK(parse_stored_json(json, doc));
-  auto item = decode_attribute_map(doc);
+  ScratchDocument scratch;
+  RUNNEL_CHECK(parse_stored_json(json, scratch.doc()));
+  auto item = decode_attribute_map(scratch.doc());
   if (!item.ok()) return ApiError::internal("Internal server error");
   if (size) *size = item_size(*item);
   write_attribute_map(w, expr::project(*projection, *item));

@@ -9,6 +9,7 @@
 
 #include "auth/auth_error.h"
 #include "auth/authenticate.h"
+#include "common/log.h"
 
 namespace runnel::http {
 
@@ -56,7 +57,17 @@ protocol::Response Router::health() const {
 
 void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   std::string request_id = new_request_id();
-  auto reply_with_id = [request_id, reply = std::move(reply)](protocol::Response r) {
+  auto started = std::chrono::steady_clock::now();
+  std::string_view target_header = request.header("X-Amz-Target");
+  // One log line per request (debug), and every server-side failure (warn), with its request id.
+  auto reply_with_id = [request_id, started, op = std::string(target_header),
+                        reply = std::move(reply)](protocol::Response r) {
+    if (r.status >= 500 || spdlog::should_log(spdlog::level::debug)) {
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      spdlog::log(r.status >= 500 ? spdlog::level::warn : spdlog::level::debug,
+                  R"("event":"request","request_id":"{}","target":{},"status":{},"ms":{:.3f})", request_id,
+                  json_quote(op), r.status, ms);
+    }
     r.headers.emplace_back("x-amzn-RequestId", request_id);
     reply(std::move(r));
   };
@@ -66,7 +77,6 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     return;
   }
 
-  std::string_view target_header = request.header("X-Amz-Target");
   const protocol::JsonService* service = nullptr;
   std::string_view operation;
   if (auto dot = target_header.find('.'); dot != std::string_view::npos) {

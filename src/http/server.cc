@@ -185,7 +185,7 @@ void Server::wait_for_signal() {
   int received = 0;
   signals.async_wait([&](const beast::error_code&, int sig) { received = sig; });
   signals_io.run();
-  spdlog::info("{{\"event\":\"server.signal\",\"signal\":{}}}", received);
+  spdlog::info(R"("event":"server.signal","signal":{})", received);
 }
 
 }  // namespace runnel::http

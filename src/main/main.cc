@@ -10,6 +10,7 @@
 
 #include "auth/credentials.h"
 #include "background/periodic.h"
+#include "common/log.h"
 #include "dynamodb/service.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -51,14 +52,14 @@ int serve(const ServeFlags& flags) {
       flags.durability == "relaxed" ? runnel::storage::Durability::kRelaxed : runnel::storage::Durability::kStrict;
   auto engine = runnel::storage::Engine::open(engine_options);
   if (!engine.ok()) {
-    spdlog::critical(R"("event":"storage.open_failed","error":"{}")", engine.error().message);
+    spdlog::critical(R"("event":"storage.open_failed","error":{})", runnel::json_quote(engine.error().message));
     return 1;
   }
   runnel::storage::Writer writer(**engine);
 
   runnel::dynamodb::Service dynamodb(**engine, writer);
   if (auto s = dynamodb.start(); !s.ok()) {
-    spdlog::critical(R"("event":"dynamodb.start_failed","error":"{}")", s.error().message);
+    spdlog::critical(R"("event":"dynamodb.start_failed","error":{})", runnel::json_quote(s.error().message));
     return 1;
   }
   runnel::protocol::JsonService dynamodb_json({"DynamoDB_20120810", "application/x-amz-json-1.0", true});
@@ -69,7 +70,7 @@ int serve(const ServeFlags& flags) {
   if (!flags.auth_credentials.empty()) {
     auto store = runnel::auth::CredentialStore::load_file(flags.auth_credentials);
     if (!store.ok()) {
-      spdlog::critical(R"("event":"auth.credentials_failed","error":"{}")", store.error().message);
+      spdlog::critical(R"("event":"auth.credentials_failed","error":{})", runnel::json_quote(store.error().message));
       return 1;
     }
     router_options.credentials = std::make_shared<const runnel::auth::CredentialStore>(std::move(store).value());
@@ -94,7 +95,7 @@ int serve(const ServeFlags& flags) {
   try {
     port = server.start();
   } catch (const std::exception& e) {
-    spdlog::critical(R"("event":"http.listen_failed","host":"{}","port":{},"error":"{}")", flags.host, flags.port, e.what());
+    spdlog::critical(R"("event":"http.listen_failed","host":"{}","port":{},"error":{})", flags.host, flags.port, runnel::json_quote(e.what()));
     return 1;
   }
 
@@ -105,8 +106,8 @@ int serve(const ServeFlags& flags) {
   ttl_sweep.start();
 
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  spdlog::info(R"("event":"server.ready","host":"{}","port":{},"data_dir":"{}","in_memory":{},"durability":"{}","ready_ms":{:.1f})",
-               flags.host, port, flags.data_dir, flags.in_memory, flags.durability, ready_ms);
+  spdlog::info(R"("event":"server.ready","host":"{}","port":{},"data_dir":{},"in_memory":{},"durability":"{}","ready_ms":{:.1f})",
+               flags.host, port, runnel::json_quote(flags.data_dir), flags.in_memory, flags.durability, ready_ms);
 
   server.wait_for_signal();
   // Graceful stop: no new connections, in-flight requests finish, background work stops, the
@@ -122,7 +123,7 @@ int serve(const ServeFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"runnel: DynamoDB + Streams, Lambda, SNS and SQS on one port, one binary"};
+  CLI::App app{"runnel: AWS wire-compatible DynamoDB (Streams, Lambda, SNS and SQS to follow) on one port"};
   app.require_subcommand(1);
 
   ServeFlags flags;

@@ -3,6 +3,8 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 #include <spdlog/spdlog.h>
 
+#include "common/log.h"
+
 namespace runnel::storage {
 
 namespace {
@@ -83,7 +85,7 @@ void Writer::run() {
         keep = p.apply(txn);
       } catch (const std::exception& e) {
         // An exception is a bug; the request's own writes are dropped and it answers 500 via done().
-        spdlog::error("{{\"event\":\"writer.apply_exception\",\"what\":\"{}\"}}", e.what());
+        spdlog::error(R"("event":"writer.apply_exception","what":{})", json_quote(e.what()));
         keep = false;
       }
       if (keep) {
@@ -96,7 +98,7 @@ void Writer::run() {
     if (batch.GetWriteBatch()->Count() > 0) {
       auto s = engine_.db()->Write(write_options, batch.GetWriteBatch());
       if (!s.ok()) {
-        spdlog::error("{{\"event\":\"writer.commit_failed\",\"status\":\"{}\"}}", s.ToString());
+        spdlog::error(R"("event":"writer.commit_failed","status":{})", json_quote(s.ToString()));
         ok = false;
       }
     }
