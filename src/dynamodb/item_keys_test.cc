@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/decimal.h"
+#include "dynamodb/service.h"
 
 namespace runnel::dynamodb {
 namespace {
@@ -34,6 +35,18 @@ TEST(ItemKeys, GoldenLayout) {
   Decimal::parse("1")->encode_ordered(expected);
   EXPECT_EQ(k, expected);
   EXPECT_EQ(partition_hash(AttributeValue::string("a")), partition_hash(AttributeValue::string("a")));
+}
+
+// Golden bytes of a stored item: format byte 0x01, then the item's canonical JSON (attributes sorted,
+// numbers normalised). GetItem splices these bytes into its response.
+TEST(ItemKeys, StoredItemFormat) {
+  AttributeMap m = item("a", "1.5");
+  m["b"] = AttributeValue::binary(std::string("\x00\x01", 2));
+  EXPECT_EQ(encode_stored_item(m), "\x01{\"b\":{\"B\":\"AAE=\"},\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1.5\"}}");
+  auto back = decode_stored_item(encode_stored_item(m));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, m);
+  EXPECT_FALSE(decode_stored_item("\x02{}").has_value());  // unknown format byte
 }
 
 TEST(ItemKeys, SortKeysOrderNumerically) {

@@ -309,12 +309,11 @@ class Page {
   bool within_key_condition(const rapidjson::Value& doc) const {
     if (!key_condition_) return true;
     const KeySchema& ks = plan_.keys();
-    AttributeMap key = key_from_json(doc, condition_keys_);
-    auto h = key.find(ks.hash.name);
-    if (h == key.end() || !(h->second == key_condition_->hash_value)) return false;
+    auto hash = attribute_from_json(doc, ks.hash.name);
+    if (!hash || !(*hash == key_condition_->hash_value)) return false;
     if (!ks.range) return true;
-    auto r = key.find(ks.range->name);
-    return r != key.end() && range_condition_holds(*key_condition_, r->second);
+    auto range = attribute_from_json(doc, ks.range->name);
+    return range && range_condition_holds(*key_condition_, *range);
   }
 
   // The table item behind an LSI entry (same snapshot as the index walk).
@@ -325,7 +324,7 @@ class Page {
     if (!found) return false;
     RUNNEL_TRY(json, stored_json(as_view(fetched_)));
     rapidjson::Document item(&pool_);
-    RUNNEL_CHECK(parse_stored_json(json, item));
+    RUNNEL_CHECK(parse_stored_json(json, item, &fetched_buffer_));
     doc.Swap(item);
     return true;
   }
@@ -335,7 +334,7 @@ class Page {
     RUNNEL_TRY(std::string_view json, stored_json(stored));
     pool_.Clear();  // the previous entry's DOM is gone; reuse its memory
     rapidjson::Document doc(&pool_);
-    RUNNEL_CHECK(parse_stored_json(json, doc));
+    RUNNEL_CHECK(parse_stored_json(json, doc, &entry_buffer_));
     if (!within_key_condition(doc)) return false;
     if (plan_.fetch_from_table) {
       RUNNEL_TRY(bool found, fetch_item(doc, doc, json));
@@ -377,9 +376,11 @@ class Page {
   const rocksdb::Snapshot* snapshot_ = nullptr;
   rocksdb::PinnableSlice fetched_;
   // One parse arena for the whole page (a default Document mallocs a 64 KB chunk per parse).
-  static constexpr size_t kArenaBytes = 64 * 1024;
-  std::unique_ptr<char[]> arena_ = std::make_unique<char[]>(kArenaBytes);
+  static constexpr size_t kArenaBytes = 16 * 1024;
+  std::unique_ptr<char[]> arena_ = std::make_unique_for_overwrite<char[]>(kArenaBytes);
   rapidjson::MemoryPoolAllocator<> pool_{arena_.get(), kArenaBytes};
+  std::string entry_buffer_;    // in-situ parse copies, reused across entries
+  std::string fetched_buffer_;
   rapidjson::StringBuffer sb_;
   Writer w_;
   uint64_t scanned_ = 0;

@@ -106,8 +106,13 @@ Result<std::string_view> stored_json(std::string_view stored) {
   return stored.substr(1);
 }
 
-Status parse_stored_json(std::string_view json, rapidjson::Document& doc) {
-  doc.Parse(json.data(), json.size());
+Status parse_stored_json(std::string_view json, rapidjson::Document& doc, std::string* insitu_buffer) {
+  if (insitu_buffer) {
+    insitu_buffer->assign(json);
+    doc.ParseInsitu(insitu_buffer->data());
+  } else {
+    doc.Parse(json.data(), json.size());
+  }
   if (doc.HasParseError() || !doc.IsObject()) return ApiError::internal("Internal server error");
   return ok_status();
 }
@@ -173,13 +178,18 @@ size_t stored_item_size(const rapidjson::Value& item) {
   return n;
 }
 
+std::optional<AttributeValue> attribute_from_json(const rapidjson::Value& item, const std::string& name) {
+  auto it = item.FindMember(rapidjson::StringRef(name.data(), name.size()));
+  if (it == item.MemberEnd()) return std::nullopt;
+  auto v = decode_attribute_value(it->value);
+  if (!v.ok()) return std::nullopt;
+  return std::move(v).value();
+}
+
 AttributeMap key_from_json(const rapidjson::Value& item, const std::vector<const KeyAttribute*>& keys) {
   AttributeMap out;
   for (const KeyAttribute* k : keys) {
-    auto it = item.FindMember(rapidjson::StringRef(k->name.data(), k->name.size()));
-    if (it == item.MemberEnd()) continue;
-    auto v = decode_attribute_value(it->value);
-    if (v.ok()) out.insert_or_assign(k->name, std::move(v).value());
+    if (auto v = attribute_from_json(item, k->name)) out.insert_or_assign(k->name, std::move(*v));
   }
   return out;
 }

@@ -65,8 +65,10 @@ Result<bool> read_stored(Env& env, storage::Family family, std::string_view key,
 // a format this build reads.
 Result<std::string_view> stored_json(std::string_view stored);
 
-// Parses stored item JSON into `doc` (a DOM, far cheaper than an AttributeMap).
-Status parse_stored_json(std::string_view json, rapidjson::Document& doc);
+// Parses stored item JSON into `doc` (a DOM, far cheaper than an AttributeMap). With a buffer, the
+// JSON is copied into it and parsed in place (strings are not copied again); the DOM then points
+// into the buffer, which must outlive it.
+Status parse_stored_json(std::string_view json, rapidjson::Document& doc, std::string* insitu_buffer = nullptr);
 
 // A Document whose first allocations live in a buffer inside it: a default Document takes a 64 KB
 // heap chunk per parse, which costs more than parsing a typical item.
@@ -89,6 +91,8 @@ size_t stored_item_size(const rapidjson::Value& item);
 
 // The named key attributes of a stored item DOM (attributes missing from it are skipped).
 AttributeMap key_from_json(const rapidjson::Value& item, const std::vector<const KeyAttribute*>& keys);
+// One attribute of a stored item DOM; nullopt when absent.
+std::optional<AttributeValue> attribute_from_json(const rapidjson::Value& item, const std::string& name);
 
 // Writes one stored item: spliced as raw JSON when there is no projection (no decode, no re-encode),
 // or decoded and projected. Sets *size (when non-null) to the item's DynamoDB size.

@@ -211,15 +211,13 @@ RUNNEL_DDB_OP(update_table) {
           created.id = env.catalog.allocate_id(txn);
           // Backfill: every existing item that carries the new index's key gets its entry now, in
           // this same batch, so the index is complete the moment it is visible.
-          std::string prefix = table_prefix(t->id);
-          auto it = txn.iterator(storage::Family::kItems);
-          for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-            auto item = decode_stored_item(it->value().ToStringView());
-            if (!item) continue;
+          txn.scan_prefix(storage::Family::kItems, table_prefix(t->id), [&](std::string_view, std::string_view value) {
+            auto item = decode_stored_item(value);
+            if (!item) return;
             std::string entry = index_entry_key(*t, created, *item);
             if (!entry.empty())
               txn.put(storage::Family::kIndexes, entry, encode_stored_item(project_for_index(*t, created, *item)));
-          }
+          });
         }
         if (update->delete_index) {
           for (const auto& i : current->global_indexes)
