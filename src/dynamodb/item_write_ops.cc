@@ -64,18 +64,21 @@ void write_attributes(Writer& w, const AttributeMap& m) {
   write_attribute_map(w, m);
 }
 
-}  // namespace
 
-RUNNEL_DDB_OP(put_item) {
+// PutItem and DeleteItem differ only in the parameter that names the item (Item or Key) and in what
+// the apply step stages; decoding, conditions and the reply are the same.
+void put_or_delete(Env& env, const protocol::RequestContext& ctx, const rapidjson::Document& body,
+                   protocol::JsonReply reply, bool is_put) {
   auto decoded = [&]() -> Result<std::pair<std::shared_ptr<WriteState>, std::optional<expr::Condition>>> {
     RUNNEL_CHECK(expr::check_expression_mix(body, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
     auto state = std::make_shared<WriteState>();
     RUNNEL_TRY(state->table, resolve_table(env, ctx, body));
-    const JsonValue* item_json = member(body, "Item");
-    if (!item_json) return constraint_error("null", "item", "Member must not be null");
-    RUNNEL_TRY(AttributeMap item, decode_attribute_map(*item_json));
-    RUNNEL_CHECK(validate_item(*state->table, item));
-    state->new_item = std::move(item);
+    const char* param = is_put ? "Item" : "Key";
+    const JsonValue* json = member(body, param);
+    if (!json) return constraint_error("null", is_put ? "item" : "key", "Member must not be null");
+    RUNNEL_TRY(AttributeMap item, decode_attribute_map(*json));
+    RUNNEL_CHECK(is_put ? validate_item(*state->table, item) : validate_key(*state->table, item));
+    state->new_item = std::move(item);  // for a delete: the key, until apply
     RUNNEL_TRY(state->placeholders, decode_placeholders(body));
     RUNNEL_TRY(auto condition, decode_write_condition(body, *state->placeholders));
     RUNNEL_CHECK(state->placeholders->subs->check_all_used());
@@ -83,32 +86,26 @@ RUNNEL_DDB_OP(put_item) {
   }();
   if (!decoded.ok()) return reply(decoded.error());
   auto [state, condition] = std::move(decoded).value();
+  auto options = decode_write_options(body, /*only_all_old=*/true);
+  if (!options.ok()) return reply(options.error());
 
-  auto return_values = enum_param(body, "ReturnValues", "returnValues",
-                                  {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE");
-  if (!return_values.ok()) return reply(return_values.error());
-  if (*return_values != "NONE" && *return_values != "ALL_OLD")
-    return reply(ApiError::validation("ReturnValues can only be ALL_OLD or NONE"));
-  auto old_on_failure = return_old_on_condition_failure(body);
-  if (!old_on_failure.ok()) return reply(old_on_failure.error());
-  auto capacity = capacity_mode(body);
-  if (!capacity.ok()) return reply(capacity.error());
-
-  bool all_old = *return_values == "ALL_OLD";
   submit(
       env, state,
-      [&env, condition = std::move(condition), old_on_failure = *old_on_failure](storage::WriteTxn& txn, WriteState& s) {
+      [&env, is_put, condition = std::move(condition), old_on_failure = options->old_on_failure](
+          storage::WriteTxn& txn, WriteState& s) {
         std::string key = item_key(*s.table, *s.new_item);
+        if (!is_put) s.new_item.reset();
         s.old_item = env.service.read_item(txn, key);
         auto holds = condition_holds(condition, s.old_item);
         if (!holds.ok() || !*holds) {
           s.error = holds.ok() ? condition_failed(old_on_failure, s.old_item) : holds.error();
           return false;
         }
-        env.service.write_item(txn, *s.table, key, s.old_item ? &*s.old_item : nullptr, &*s.new_item);
+        if (is_put || s.old_item)
+          env.service.write_item(txn, *s.table, key, s.old_item ? &*s.old_item : nullptr, s.new_item ? &*s.new_item : nullptr);
         return true;
       },
-      [all_old, capacity = *capacity](WriteState& s) {
+      [all_old = options->return_values == "ALL_OLD", capacity = options->capacity](WriteState& s) {
         rapidjson::StringBuffer sb;
         Writer w(sb);
         w.StartObject();
@@ -122,62 +119,11 @@ RUNNEL_DDB_OP(put_item) {
       std::move(reply));
 }
 
-RUNNEL_DDB_OP(delete_item) {
-  auto decoded = [&]() -> Result<std::pair<std::shared_ptr<WriteState>, std::optional<expr::Condition>>> {
-    RUNNEL_CHECK(expr::check_expression_mix(body, {"ConditionExpression"}, {"Expected", "ConditionalOperator"}));
-    auto state = std::make_shared<WriteState>();
-    RUNNEL_TRY(state->table, resolve_table(env, ctx, body));
-    const JsonValue* key_json = member(body, "Key");
-    if (!key_json) return constraint_error("null", "key", "Member must not be null");
-    RUNNEL_TRY(AttributeMap key, decode_attribute_map(*key_json));
-    RUNNEL_CHECK(validate_key(*state->table, key));
-    state->new_item = std::move(key);  // holds the key until apply
-    RUNNEL_TRY(state->placeholders, decode_placeholders(body));
-    RUNNEL_TRY(auto condition, decode_write_condition(body, *state->placeholders));
-    RUNNEL_CHECK(state->placeholders->subs->check_all_used());
-    return std::make_pair(state, std::move(condition));
-  }();
-  if (!decoded.ok()) return reply(decoded.error());
-  auto [state, condition] = std::move(decoded).value();
+}  // namespace
 
-  auto return_values = enum_param(body, "ReturnValues", "returnValues",
-                                  {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE");
-  if (!return_values.ok()) return reply(return_values.error());
-  if (*return_values != "NONE" && *return_values != "ALL_OLD")
-    return reply(ApiError::validation("ReturnValues can only be ALL_OLD or NONE"));
-  auto old_on_failure = return_old_on_condition_failure(body);
-  if (!old_on_failure.ok()) return reply(old_on_failure.error());
-  auto capacity = capacity_mode(body);
-  if (!capacity.ok()) return reply(capacity.error());
+RUNNEL_DDB_OP(put_item) { put_or_delete(env, ctx, body, std::move(reply), true); }
 
-  bool all_old = *return_values == "ALL_OLD";
-  submit(
-      env, state,
-      [&env, condition = std::move(condition), old_on_failure = *old_on_failure](storage::WriteTxn& txn, WriteState& s) {
-        std::string key = item_key(*s.table, *s.new_item);
-        s.new_item.reset();
-        s.old_item = env.service.read_item(txn, key);
-        auto holds = condition_holds(condition, s.old_item);
-        if (!holds.ok() || !*holds) {
-          s.error = holds.ok() ? condition_failed(old_on_failure, s.old_item) : holds.error();
-          return false;
-        }
-        if (s.old_item) env.service.write_item(txn, *s.table, key, &*s.old_item, nullptr);
-        return true;
-      },
-      [all_old, capacity = *capacity](WriteState& s) {
-        rapidjson::StringBuffer sb;
-        Writer w(sb);
-        w.StartObject();
-        if (all_old && s.old_item) write_attributes(w, *s.old_item);
-        if (capacity != CapacityMode::kNone)
-          write_consumed_capacity(w, capacity, *s.table, write_units(written_bytes(s)),
-                                  index_write_units(*s.table, s.old_item ? &*s.old_item : nullptr, nullptr));
-        w.EndObject();
-        return finish(sb);
-      },
-      std::move(reply));
-}
+RUNNEL_DDB_OP(delete_item) { put_or_delete(env, ctx, body, std::move(reply), false); }
 
 RUNNEL_DDB_OP(update_item) {
   struct Decoded {
@@ -213,19 +159,14 @@ RUNNEL_DDB_OP(update_item) {
   if (!decoded.ok()) return reply(decoded.error());
   Decoded d = std::move(decoded).value();
 
-  auto return_values = enum_param(body, "ReturnValues", "returnValues",
-                                  {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE");
-  if (!return_values.ok()) return reply(return_values.error());
-  auto old_on_failure = return_old_on_condition_failure(body);
-  if (!old_on_failure.ok()) return reply(old_on_failure.error());
-  auto capacity = capacity_mode(body);
-  if (!capacity.ok()) return reply(capacity.error());
+  auto options = decode_write_options(body, /*only_all_old=*/false);
+  if (!options.ok()) return reply(options.error());
 
   auto update = std::make_shared<std::optional<expr::Update>>(std::move(d.update));
   submit(
       env, d.state,
       [&env, condition = std::move(d.condition), update, key = std::move(d.key),
-       old_on_failure = *old_on_failure](storage::WriteTxn& txn, WriteState& s) {
+       old_on_failure = options->old_on_failure](storage::WriteTxn& txn, WriteState& s) {
         std::string storage_key = item_key(*s.table, key);
         s.old_item = env.service.read_item(txn, storage_key);
         auto holds = condition_holds(condition, s.old_item);
@@ -247,7 +188,7 @@ RUNNEL_DDB_OP(update_item) {
         env.service.write_item(txn, *s.table, storage_key, s.old_item ? &*s.old_item : nullptr, &*s.new_item);
         return true;
       },
-      [mode = *return_values, update, capacity = *capacity](WriteState& s) {
+      [mode = options->return_values, update, capacity = options->capacity](WriteState& s) {
         rapidjson::StringBuffer sb;
         Writer w(sb);
         w.StartObject();

@@ -35,6 +35,17 @@ Result<bool> return_old_on_condition_failure(const JsonValue& obj) {
   return v == "ALL_OLD";
 }
 
+Result<WriteOptions> decode_write_options(const JsonValue& obj, bool only_all_old) {
+  WriteOptions o;
+  RUNNEL_TRY(o.return_values, enum_param(obj, "ReturnValues", "returnValues",
+                                         {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE"));
+  if (only_all_old && o.return_values != "NONE" && o.return_values != "ALL_OLD")
+    return ApiError::validation("ReturnValues can only be ALL_OLD or NONE");
+  RUNNEL_TRY(o.old_on_failure, return_old_on_condition_failure(obj));
+  RUNNEL_TRY(o.capacity, capacity_mode(obj));
+  return o;
+}
+
 Status check_update_spares_keys(const TableInfo& t, const expr::Update& u) {
   for (const auto& name : expr::updated_top_level_names(u)) {
     if (name == t.keys.hash.name || (t.keys.range && name == t.keys.range->name))

@@ -21,6 +21,15 @@ ApiError condition_failed(bool return_old_on_failure, const std::optional<Attrib
 // "ReturnValuesOnConditionCheckFailure": ALL_OLD -> true.
 Result<bool> return_old_on_condition_failure(const JsonValue& obj);
 
+// ReturnValues, ReturnValuesOnConditionCheckFailure and ReturnConsumedCapacity of a single-item write.
+struct WriteOptions {
+  std::string return_values;  // NONE | ALL_OLD | UPDATED_OLD | ALL_NEW | UPDATED_NEW
+  bool old_on_failure = false;
+  CapacityMode capacity = CapacityMode::kNone;
+};
+// only_all_old: PutItem and DeleteItem accept only NONE and ALL_OLD.
+Result<WriteOptions> decode_write_options(const JsonValue& obj, bool only_all_old);
+
 // UpdateItem may not touch key attributes.
 Status check_update_spares_keys(const TableInfo& t, const expr::Update& u);
 
