@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -14,6 +15,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -38,21 +40,32 @@ namespace {
 
 std::string_view std_view(beast::string_view v) { return {v.data(), v.size()}; }
 
-// Turns the router's callback (which may fire on the storage writer thread) into an awaitable that
-// resumes on the connection's executor.
-template <typename Token>
-auto async_handle(const Handler& handler, HttpRequest& request, Token&& token) {
-  return asio::async_initiate<Token, void(protocol::Response)>(
-      [&handler, &request](auto completion) {
-        auto executor = asio::get_associated_executor(completion);
-        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-        handler(request, [shared, executor](protocol::Response response) {
-          asio::post(executor, [shared, response = std::move(response)]() mutable {
-            (*shared)(std::move(response));
-          });
-        });
-      },
-      token);
+// Where a routed request's response lands. Reads answer inline, on the connection's own thread,
+// while the handler is still running: the response is stored and the connection carries on with no
+// executor hop. Writes answer later from the storage commit thread: the response is posted to the
+// connection's executor, which wakes the connection from its wait on `wake`. One slot per
+// connection, shared with late callbacks so it outlives a connection that closed meanwhile.
+struct ReplySlot {
+  explicit ReplySlot(const asio::any_io_executor& executor)
+      : executor(executor), wake(executor, asio::steady_timer::time_point::max()) {}
+  asio::any_io_executor executor;
+  asio::steady_timer wake;
+  std::optional<protocol::Response> response;
+  std::atomic<bool> inline_phase{false};
+  std::thread::id connection_thread;
+};
+
+protocol::Reply make_reply(std::shared_ptr<ReplySlot> slot) {
+  return [slot = std::move(slot)](protocol::Response response) {
+    if (slot->inline_phase.load(std::memory_order_acquire) && std::this_thread::get_id() == slot->connection_thread) {
+      slot->response = std::move(response);
+      return;
+    }
+    asio::post(slot->executor, [slot, response = std::move(response)]() mutable {
+      slot->response = std::move(response);
+      slot->wake.cancel();
+    });
+  };
 }
 
 }  // namespace
@@ -80,6 +93,8 @@ struct Server::Impl {
     beast::flat_buffer buffer;
     buffer.reserve(16 * 1024);
     HttpRequest request;
+    auto slot = std::make_shared<ReplySlot>(stream.get_executor());
+    slot->connection_thread = std::this_thread::get_id();
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.max_body_bytes);
@@ -107,7 +122,17 @@ struct Server::Impl {
       int version = req.version();
 
       request.in_flight = in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
-      protocol::Response response = co_await async_handle(handler, request, asio::use_awaitable);
+      slot->response.reset();
+      slot->inline_phase.store(true, std::memory_order_release);
+      handler(request, make_reply(slot));
+      slot->inline_phase.store(false, std::memory_order_release);
+      if (!slot->response) {
+        // Answered later: a posted completion fills the slot and cancels this wait. Nothing can run
+        // on this single-threaded executor between the handler's return and this wait.
+        slot->wake.expires_at(asio::steady_timer::time_point::max());
+        co_await slot->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      protocol::Response response = std::move(*slot->response);
       in_flight.fetch_sub(1, std::memory_order_relaxed);
 
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version};
