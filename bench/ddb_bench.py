@@ -195,7 +195,9 @@ class Target:
 
 def find_python_with(module: str, preferred: str | None) -> str | None:
     candidates = [preferred] if preferred else []
-    candidates += [shutil.which("python3"), sys.executable, "/usr/bin/python3"]
+    # The image's Python (with moto) may be off PATH in a bare CI environment: try its pyenv shim too.
+    candidates += [shutil.which("python3"), sys.executable, "/usr/bin/python3",
+                   os.path.expanduser("~/.pyenv/shims/python3")]
     for c in candidates:
         if not c:
             continue
