@@ -19,6 +19,14 @@ namespace {
 constexpr size_t kMaxBatchGetKeys = 100;
 constexpr size_t kMaxTransactGetItems = 100;
 
+// Writes "Item": the stored item, projected when asked; adds its size to *size when given.
+Status write_item_member(Writer& w, const rocksdb::PinnableSlice& stored,
+                         const std::optional<expr::Projection>& projection, size_t* size) {
+  RUNNEL_TRY(std::string_view json, stored_json(as_view(stored)));
+  w.Key("Item");
+  return write_stored_item(w, json, projection ? &*projection : nullptr, size);
+}
+
 // --- GetItem ---------------------------------------------------------------------------------
 
 struct GetRequest {
@@ -59,10 +67,7 @@ Result<std::string> run_get(Env& env, const GetRequest& g) {
   w.StartObject();
   size_t size = 0;
   if (found) {
-    RUNNEL_TRY(std::string_view json, stored_json(as_view(stored)));
-    w.Key("Item");
-    RUNNEL_CHECK(write_stored_item(w, json, g.projection ? &*g.projection : nullptr,
-                                   g.capacity != CapacityMode::kNone ? &size : nullptr));
+    RUNNEL_CHECK(write_item_member(w, stored, g.projection, g.capacity != CapacityMode::kNone ? &size : nullptr));
   }
   // A miss still costs a read: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
   if (g.capacity != CapacityMode::kNone)
@@ -273,10 +278,7 @@ Result<std::string> run_transact_get(Env& env, const std::vector<TransactGet>& g
     w.StartObject();
     size_t size = 0;
     if (found) {
-      RUNNEL_TRY(std::string_view json, stored_json(as_view(stored)));
-      w.Key("Item");
-      RUNNEL_CHECK(write_stored_item(w, json, g.projection ? &*g.projection : nullptr,
-                                     capacity != CapacityMode::kNone ? &size : nullptr));
+      RUNNEL_CHECK(write_item_member(w, stored, g.projection, capacity != CapacityMode::kNone ? &size : nullptr));
     }
     w.EndObject();
     auto& slot = per_table[g.table->name];

@@ -59,6 +59,14 @@ size_t written_bytes(const WriteState& s) {
   return std::max(s.old_item ? item_size(*s.old_item) : 0, s.new_item ? item_size(*s.new_item) : 0);
 }
 
+// ConsumedCapacity of a single-item write: the table's units and each index entry it touched.
+void write_capacity(Writer& w, CapacityMode capacity, const WriteState& s) {
+  if (capacity == CapacityMode::kNone) return;
+  write_consumed_capacity(w, capacity, *s.table, write_units(written_bytes(s)),
+                          index_write_units(*s.table, s.old_item ? &*s.old_item : nullptr,
+                                            s.new_item ? &*s.new_item : nullptr));
+}
+
 void write_attributes(Writer& w, const AttributeMap& m) {
   w.Key("Attributes");
   write_attribute_map(w, m);
@@ -110,9 +118,7 @@ void put_or_delete(Env& env, const protocol::RequestContext& ctx, const rapidjso
         Writer w(sb);
         w.StartObject();
         if (all_old && s.old_item) write_attributes(w, *s.old_item);
-        if (capacity != CapacityMode::kNone)
-          write_consumed_capacity(w, capacity, *s.table, write_units(written_bytes(s)),
-                                  index_write_units(*s.table, s.old_item ? &*s.old_item : nullptr, s.new_item ? &*s.new_item : nullptr));
+        write_capacity(w, capacity, s);
         w.EndObject();
         return finish(sb);
       },
@@ -204,9 +210,7 @@ RUNNEL_DDB_OP(update_item) {
           AttributeMap projected = expr::project(touched, source);
           if (!projected.empty()) write_attributes(w, projected);
         }
-        if (capacity != CapacityMode::kNone)
-          write_consumed_capacity(w, capacity, *s.table, write_units(written_bytes(s)),
-                                  index_write_units(*s.table, s.old_item ? &*s.old_item : nullptr, s.new_item ? &*s.new_item : nullptr));
+        write_capacity(w, capacity, s);
         w.EndObject();
         return finish(sb);
       },

@@ -130,6 +130,24 @@ Result<IndexInfo> read_stored_index(const rapidjson::Value& v) {
   return i;
 }
 
+// One entry of LocalSecondaryIndexes / GlobalSecondaryIndexes; GSIs add status and throughput.
+void write_index_description(JsonWriter& w, const TableInfo& t, const IndexInfo& i) {
+  w.StartObject();
+  key_string(w, "IndexName", i.name);
+  write_key_schema(w, i.keys);
+  write_projection(w, i.projection);
+  if (i.global) {
+    key_string(w, "IndexStatus", "ACTIVE");
+    write_throughput(w, i.read_capacity, i.write_capacity);
+  }
+  w.Key("IndexSizeBytes");
+  w.Int64(0);
+  w.Key("ItemCount");
+  w.Int64(0);
+  key_string(w, "IndexArn", t.index_arn(i));
+  w.EndObject();
+}
+
 }  // namespace
 
 std::string TableInfo::arn() const { return fmt::format("arn:aws:dynamodb:{}:{}:table/{}", region, account, name); }
@@ -288,40 +306,11 @@ void write_table_description(JsonWriter& w, const TableInfo& t, std::string_view
     w.Double(t.billing_mode_changed);
   }
   w.EndObject();
-  if (!t.local_indexes.empty()) {
-    w.Key("LocalSecondaryIndexes");
+  for (const auto* list : {&t.local_indexes, &t.global_indexes}) {
+    if (list->empty()) continue;
+    w.Key(list == &t.local_indexes ? "LocalSecondaryIndexes" : "GlobalSecondaryIndexes");
     w.StartArray();
-    for (const auto& i : t.local_indexes) {
-      w.StartObject();
-      key_string(w, "IndexName", i.name);
-      write_key_schema(w, i.keys);
-      write_projection(w, i.projection);
-      w.Key("IndexSizeBytes");
-      w.Int64(0);
-      w.Key("ItemCount");
-      w.Int64(0);
-      key_string(w, "IndexArn", t.index_arn(i));
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-  if (!t.global_indexes.empty()) {
-    w.Key("GlobalSecondaryIndexes");
-    w.StartArray();
-    for (const auto& i : t.global_indexes) {
-      w.StartObject();
-      key_string(w, "IndexName", i.name);
-      write_key_schema(w, i.keys);
-      write_projection(w, i.projection);
-      key_string(w, "IndexStatus", "ACTIVE");
-      write_throughput(w, i.read_capacity, i.write_capacity);
-      w.Key("IndexSizeBytes");
-      w.Int64(0);
-      w.Key("ItemCount");
-      w.Int64(0);
-      key_string(w, "IndexArn", t.index_arn(i));
-      w.EndObject();
-    }
+    for (const auto& i : *list) write_index_description(w, t, i);
     w.EndArray();
   }
   if (t.stream.enabled || !t.stream.label.empty()) {
