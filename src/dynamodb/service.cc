@@ -128,7 +128,7 @@ void Service::write_item(storage::WriteTxn& txn, const TableInfo& t, const std::
   for (const auto& index : t.global_indexes) maintain(index);
   for (const auto& index : t.local_indexes) maintain(index);
   catalog_.add_stats(txn, t.id, (new_item ? 1 : 0) - (old_item ? 1 : 0), new_size - old_size);
-  if (observer_) observer_(txn, ItemChange{t, old_item, new_item, by_ttl});
+  if (sink_) sink_->item_changed(txn, ItemChange{t, old_item, new_item, by_ttl});
 }
 
 }  // namespace runnel::dynamodb

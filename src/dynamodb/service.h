@@ -5,7 +5,6 @@
 //   batch_write.cc (BatchWriteItem), transact_write.cc (TransactWriteItems), ttl_sweeper.cc.
 #pragma once
 
-#include <functional>
 #include <memory>
 
 #include "dynamodb/catalog.h"
@@ -15,15 +14,26 @@
 
 namespace runnel::dynamodb {
 
-// One item change as the write path sees it, handed to observers (the Streams service) inside the
-// writer's batch so their records commit atomically with the item.
+// One item change as the write path sees it, handed to the change sink (the Streams service) inside
+// the writer's batch so its records commit atomically with the item.
 struct ItemChange {
   const TableInfo& table;
   const AttributeMap* old_item;  // null: the item did not exist
   const AttributeMap* new_item;  // null: the item was deleted
   bool by_ttl = false;           // deleted by the TTL sweeper (stream userIdentity)
 };
-using ChangeObserver = std::function<void(storage::WriteTxn&, const ItemChange&)>;
+
+// What the Streams service needs from the write path, called on the writer's apply thread from a
+// step that is about to return true (so nothing it stages is rolled back). Everything it writes
+// joins the same atomic batch as the change it describes.
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+  // An item changed (never called for a write that changes nothing).
+  virtual void item_changed(storage::WriteTxn& txn, const ItemChange& change) = 0;
+  // A table was created (before null), updated, or deleted (after null).
+  virtual void table_changed(storage::WriteTxn& txn, const TableInfo* before, const TableInfo* after) = 0;
+};
 
 class Service;
 
@@ -42,7 +52,11 @@ class Service {
 
   Status start();
   void register_operations(protocol::JsonService& json);
-  void set_change_observer(ChangeObserver observer) { observer_ = std::move(observer); }
+  void set_change_sink(ChangeSink* sink) { sink_ = sink; }
+  // Writer thread only: tells the change sink about a table definition change (same batch).
+  void table_changed(storage::WriteTxn& txn, const TableInfo* before, const TableInfo* after) {
+    if (sink_) sink_->table_changed(txn, before, after);
+  }
 
   // Writer thread only: writes (or deletes, when new_item is null) one item with its index entries,
   // counters and observer records, all in the caller's batch.
@@ -62,7 +76,7 @@ class Service {
   storage::Writer& writer_;
   Catalog catalog_;
   Env env_;
-  ChangeObserver observer_;
+  ChangeSink* sink_ = nullptr;
   std::unique_ptr<class IdempotencyCache> idempotency_;
 };
 

@@ -2,6 +2,7 @@
 // Table changes go through the storage writer like item writes, so they are ordered with them and
 // committed atomically with their catalog entry. Tables are ACTIVE as soon as they are committed.
 // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <set>
@@ -55,10 +56,19 @@ void drop_ranges(Env& env, std::vector<std::pair<storage::Family, uint64_t>> ran
 
 }  // namespace
 
+// The label is the stream's creation time (UTC, milliseconds). Labels never repeat in this process,
+// so a stream re-enabled within one millisecond still gets a new ARN.
 std::string new_stream_label() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}", fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms);
+  static std::atomic<int64_t> last_ms{0};
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t prev = last_ms.load();
+  int64_t ms = 0;
+  do {
+    ms = std::max(now, prev + 1);
+  } while (!last_ms.compare_exchange_weak(prev, ms));
+  auto seconds = std::chrono::system_clock::time_point(std::chrono::seconds(ms / 1000));
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}", fmt::gmtime(std::chrono::system_clock::to_time_t(seconds)), ms % 1000);
 }
 
 RUNNEL_DDB_OP(create_table) {
@@ -88,6 +98,7 @@ RUNNEL_DDB_OP(create_table) {
         for (auto& i : table->global_indexes) i.id = env.catalog.allocate_id(txn);
         for (auto& i : table->local_indexes) i.id = env.catalog.allocate_id(txn);
         env.catalog.put(txn, table);
+        env.service.table_changed(txn, nullptr, table.get());
         return true;
       },
       [&env, table, error, reply = std::move(reply)](bool committed) {
@@ -163,6 +174,7 @@ RUNNEL_DDB_OP(delete_table) {
           *error = ApiError::resource_not_found("Requested resource not found: Table: " + table->name + " not found");
           return false;
         }
+        env.service.table_changed(txn, current.get(), nullptr);
         env.catalog.remove(txn, *current);
         return true;
       },
@@ -225,6 +237,7 @@ RUNNEL_DDB_OP(update_table) {
         }
         if (update->stream && update->stream->enabled) t->stream.label = new_stream_label();
         env.catalog.put(txn, t);
+        env.service.table_changed(txn, current.get(), t.get());
         *result = t;
         return true;
       },

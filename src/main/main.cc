@@ -17,6 +17,7 @@
 #include "protocol/aws_json.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
+#include "streams/service.h"
 
 namespace {
 
@@ -30,6 +31,10 @@ struct ServeFlags {
   std::string auth_credentials;
   int threads = 0;
   size_t max_in_flight = 4096;
+  double stream_retention_s = 86400;
+  double stream_shard_max_age_s = 14400;
+  uint64_t stream_shard_max_records = 0;
+  double stream_iterator_ttl_s = 900;
 };
 
 void setup_logging(const std::string& level) {
@@ -65,6 +70,20 @@ int serve(const ServeFlags& flags) {
   runnel::protocol::JsonService dynamodb_json({"DynamoDB_20120810", "application/x-amz-json-1.0", true});
   dynamodb.register_operations(dynamodb_json);
 
+  runnel::streams::Options stream_options;
+  stream_options.retention_ms = static_cast<int64_t>(flags.stream_retention_s * 1000);
+  stream_options.shard_max_age_ms = static_cast<int64_t>(flags.stream_shard_max_age_s * 1000);
+  stream_options.shard_max_records = flags.stream_shard_max_records;
+  stream_options.iterator_ttl_ms = static_cast<int64_t>(flags.stream_iterator_ttl_s * 1000);
+  runnel::streams::Service streams(**engine, writer, dynamodb.env().catalog, stream_options);
+  if (auto s = streams.start(); !s.ok()) {
+    spdlog::critical(R"("event":"streams.start_failed","error":{})", runnel::json_quote(s.error().message));
+    return 1;
+  }
+  dynamodb.set_change_sink(&streams);
+  runnel::protocol::JsonService streams_json({"DynamoDBStreams_20120810", "application/x-amz-json-1.0", false});
+  streams.register_operations(streams_json);
+
   runnel::http::RouterOptions router_options;
   router_options.max_in_flight = flags.max_in_flight;
   if (!flags.auth_credentials.empty()) {
@@ -77,6 +96,7 @@ int serve(const ServeFlags& flags) {
   }
   runnel::http::Router router(router_options);
   router.add_json_service(&dynamodb_json, "dynamodb");
+  router.add_json_service(&streams_json, "dynamodbstreams");
   router.set_health_extra([&writer, &flags] {
     return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{}}})",
                        flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
@@ -104,6 +124,11 @@ int serve(const ServeFlags& flags) {
     dynamodb.sweep_expired(now, 20000);
   });
   ttl_sweep.start();
+  runnel::background::PeriodicTask stream_sweep("streams.sweep", std::chrono::milliseconds(1000), [&streams] {
+    streams.sweep(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count());
+  });
+  stream_sweep.start();
 
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   spdlog::info(R"("event":"server.ready","host":"{}","port":{},"data_dir":{},"in_memory":{},"durability":"{}","ready_ms":{:.1f})",
@@ -114,6 +139,7 @@ int serve(const ServeFlags& flags) {
   // writer drains its queue (every acknowledged write is already durable), the WAL is flushed.
   server.shutdown();
   ttl_sweep.stop();
+  stream_sweep.stop();  // before the writer: a sweep waits for its own commit
   writer.stop();
   (*engine)->sync_wal();
   spdlog::info(R"("event":"server.stopped")");
@@ -123,7 +149,7 @@ int serve(const ServeFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"runnel: AWS wire-compatible DynamoDB (Streams, Lambda, SNS and SQS to follow) on one port"};
+  CLI::App app{"runnel: AWS wire-compatible DynamoDB and DynamoDB Streams (Lambda, SNS and SQS to follow) on one port"};
   app.require_subcommand(1);
 
   ServeFlags flags;
@@ -142,6 +168,19 @@ int main(int argc, char** argv) {
                         "File of 'ACCESS_KEY SECRET' lines; when given, SigV4 signatures are verified");
   serve_cmd->add_option("--threads", flags.threads, "HTTP I/O threads (default: one per core)");
   serve_cmd->add_option("--max-in-flight", flags.max_in_flight, "Requests in progress beyond which callers are throttled")
+      ->capture_default_str();
+
+  serve_cmd->add_option("--stream-retention", flags.stream_retention_s,
+                        "Seconds a DynamoDB stream keeps its records (and a disabled stream stays readable)")
+      ->capture_default_str();
+  serve_cmd->add_option("--stream-shard-max-age", flags.stream_shard_max_age_s,
+                        "Seconds after which a stream's open shard is closed and a child shard opened")
+      ->capture_default_str();
+  serve_cmd->add_option("--stream-shard-max-records", flags.stream_shard_max_records,
+                        "Records after which a stream's open shard is closed and a child opened (0: no limit)")
+      ->capture_default_str();
+  serve_cmd->add_option("--stream-iterator-ttl", flags.stream_iterator_ttl_s,
+                        "Seconds a shard iterator stays valid (AWS: 900)")
       ->capture_default_str();
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
