@@ -1,4 +1,5 @@
-"""The AWS CLI v2 (/usr/bin/aws) against the server: create-table, put-item, query, delete-table."""
+"""The AWS CLI v2 (/usr/bin/aws) against the server: create-table, put-item, query, delete-table,
+and reading a table's stream with `aws dynamodbstreams`."""
 
 import json
 import os
@@ -25,8 +26,8 @@ def aws(target, tmp_path_factory):
                AWS_CONFIG_FILE=str(home / 'config'), AWS_SHARED_CREDENTIALS_FILE=str(home / 'credentials'),
                AWS_PAGER='', HOME=str(home))
 
-    def run(*args):
-        cmd = [AWS, '--endpoint-url', target.url, '--output', 'json', 'dynamodb'] + list(args)
+    def run(*args, service='dynamodb'):
+        cmd = [AWS, '--endpoint-url', target.url, '--output', 'json', service] + list(args)
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, 'aws %s failed (%d):\n%s' % (' '.join(args), p.returncode, p.stderr)
         return json.loads(p.stdout) if p.stdout.strip() else None
@@ -69,5 +70,31 @@ def test_cli_scan_pagination(aws):
         aws('batch-write-item', '--request-items', json.dumps(items))
         s = aws('scan', '--table-name', name, '--page-size', '5')
         assert s['Count'] == 12 and len(s['Items']) == 12
+    finally:
+        aws('delete-table', '--table-name', name)
+
+
+# The CLI reads a stream: list-streams, describe-stream, get-shard-iterator, get-records.
+def test_cli_streams(aws):
+    name = unique_table_name('clis')
+    aws('create-table', '--table-name', name,
+        '--attribute-definitions', 'AttributeName=pk,AttributeType=S',
+        '--key-schema', 'AttributeName=pk,KeyType=HASH', '--billing-mode', 'PAY_PER_REQUEST',
+        '--stream-specification', 'StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES')
+    try:
+        aws('put-item', '--table-name', name, '--item', json.dumps({'pk': {'S': 'a'}, 'v': {'N': '1'}}))
+        aws('put-item', '--table-name', name, '--item', json.dumps({'pk': {'S': 'a'}, 'v': {'N': '2'}}))
+        streams = aws('list-streams', '--table-name', name, service='dynamodbstreams')['Streams']
+        assert len(streams) == 1
+        arn = streams[0]['StreamArn']
+        desc = aws('describe-stream', '--stream-arn', arn, service='dynamodbstreams')['StreamDescription']
+        assert desc['StreamStatus'] == 'ENABLED'
+        shard = desc['Shards'][0]['ShardId']
+        it = aws('get-shard-iterator', '--stream-arn', arn, '--shard-id', shard,
+                 '--shard-iterator-type', 'TRIM_HORIZON', service='dynamodbstreams')['ShardIterator']
+        records = aws('get-records', '--shard-iterator', it, service='dynamodbstreams')['Records']
+        assert [r['eventName'] for r in records] == ['INSERT', 'MODIFY']
+        assert records[1]['dynamodb']['OldImage']['v'] == {'N': '1'}
+        assert records[1]['dynamodb']['NewImage']['v'] == {'N': '2'}
     finally:
         aws('delete-table', '--table-name', name)
