@@ -152,6 +152,7 @@ def drain_rate(args, target: ddb.Target) -> dict:
     while written < args.drain_records and time.monotonic() < deadline:
         stats, *_ = ddb.run_wrk(args.wrk, target, "PutItem", 64, "10s" if not args.smoke else "1s", table,
                                 f"d{written}", False)
+        time.sleep(0.5)  # let the requests in flight when wrk stopped land before counting
         written = call(target.port, "DynamoDB_20120810.DescribeTable", {"TableName": table})["Table"]["ItemCount"]
         ddb.log(f"drain: shard holds {written:,} records")
     arn = stream_arn(target.port, table)
@@ -189,7 +190,7 @@ def render(args, cost: list, wake: list, drained: dict | None, command: str) -> 
     lines += ["### PutItem with a NEW_AND_OLD_IMAGES stream vs without",
               f"{args.conns} connections, {args.duration} per round, {args.rounds} interleaved rounds, median.", "",
               "| target | without stream | with stream | cost | rounds (without / with) |", "|---|---|---|---|---|"]
-    for name in sorted({c["target"] for c in cost}):
+    for name in sorted({c["target"] for c in cost}, key=lambda n: (not n.startswith("runnel"), n)):
         plain = [c["rps"] for c in cost if c["target"] == name and c["variant"] == "plain"]
         stream = [c["rps"] for c in cost if c["target"] == name and c["variant"] == "stream"]
         mp, ms = statistics.median(plain), statistics.median(stream)
@@ -227,6 +228,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--wake-writes", type=int, default=20000)
     p.add_argument("--drain-records", type=int, default=1_000_000)
+    p.add_argument("--parts", default="cost,wake,drain", help="comma-separated subset of cost,wake,drain")
     p.add_argument("--markdown")
     p.add_argument("--smoke", action="store_true", help="seconds-long runs and a small shard")
     args = p.parse_args(argv)
@@ -246,21 +248,25 @@ def main(argv: list[str]) -> int:
         else:
             ddb.log("moto not found: runnel only")
     cost: list = []
+    wake: list = []
     drained = None
+    parts = set(args.parts.split(","))
     try:
-        for t in targets:
+        for t in targets if "cost" in parts else []:
             t.start(args.tmp)
             try:
                 stream_cost(args, t, cost)
             finally:
                 t.stop()
-        wake = wake_latency(args) if args.wake_bench else []
-        d = ddb.Target("runnel-drain", targets[0].argv_fn, args.duration, [64], 0, 0)
-        d.start(args.tmp)
-        try:
-            drained = drain_rate(args, d)
-        finally:
-            d.stop()
+        if "wake" in parts and args.wake_bench:
+            wake = wake_latency(args)
+        if "drain" in parts:
+            d = ddb.Target("runnel-drain", targets[0].argv_fn, args.duration, [64], 0, 0)
+            d.start(args.tmp)
+            try:
+                drained = drain_rate(args, d)
+            finally:
+                d.stop()
     except ddb.BenchError as e:
         ddb.log(f"FAILED: {e}")
         return 1

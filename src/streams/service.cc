@@ -234,6 +234,9 @@ bool Service::scan_records(uint64_t stream_id, uint64_t from_seq, uint64_t to_se
   rocksdb::Slice hi_slice(hi);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &hi_slice;
+  // Stream reads are one pass over records most consumers read once: they must not evict the
+  // items' hot blocks from the shared block cache, and a drain of a large shard stays flat in memory.
+  options.fill_cache = false;
   auto it = engine_.iterator(storage::Family::kStreams, options);
   for (it->Seek(lo); it->Valid(); it->Next())
     if (!visit(record_key_seq(it->key().ToStringView()), it->value().ToStringView())) return false;
