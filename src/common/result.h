@@ -24,6 +24,10 @@ struct ApiError {
   std::string json_namespace = "com.amazonaws.dynamodb.v20120810";
   // Extra JSON members (without braces), e.g. "\"Item\":{...}". Empty when none.
   std::string extra_json;
+  // The legacy awsQuery error code, where it differs from `code` (SQS: code "QueueDoesNotExist",
+  // query code "AWS.SimpleQueueService.NonExistentQueue"). Query XML prints it as <Code>; JSON
+  // services that are awsQueryCompatible send it in the x-amzn-query-error header.
+  std::string query_code = {};
 
   static ApiError validation(std::string message) {
     return {"ValidationException", std::move(message), 400, true, "com.amazon.coral.validate", {}};

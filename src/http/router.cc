@@ -1,5 +1,6 @@
 #include "http/router.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -55,13 +56,112 @@ protocol::Response Router::health() const {
   return r;
 }
 
+namespace {
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+// Region and service of a SigV4 credential "<key>/<date>/<region>/<service>/aws4_request"; empty
+// views when it has not that shape. Only for routing: authenticate() checks the header for real.
+struct CredentialScope {
+  std::string_view region;
+  std::string_view service;
+};
+
+CredentialScope credential_scope(std::string_view credential) {
+  std::string_view parts[4];
+  for (auto& part : parts) {
+    size_t slash = credential.find('/');
+    if (slash == std::string_view::npos) return {};
+    part = credential.substr(0, slash);
+    credential.remove_prefix(slash + 1);
+  }
+  if (credential != "aws4_request") return {};
+  return {parts[2], parts[3]};
+}
+
+// The Credential=... parameter of an Authorization header, or empty.
+std::string_view authorization_credential(std::string_view authorization) {
+  size_t at = authorization.find("Credential=");
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = authorization.substr(at + 11);
+  return rest.substr(0, rest.find_first_of(", "));
+}
+
+}  // namespace
+
+void Router::add_query_service(const protocol::QueryService* service, std::string signing_name) {
+  if (std::find(service_names_.begin(), service_names_.end(), signing_name) == service_names_.end()) {
+    service_names_.push_back(signing_name);
+  }
+  query_services_.emplace_back(std::move(signing_name), service);
+}
+
+const protocol::QueryService* Router::query_service_for(std::string_view scope_service,
+                                                        const std::string* action) const {
+  if (query_services_.empty()) return nullptr;
+  for (const auto& [name, service] : query_services_) {
+    if (name == scope_service) return service;
+  }
+  if (action) {
+    for (const auto& [name, service] : query_services_) {
+      if (service->has_action(*action)) return service;
+    }
+  }
+  return query_services_.front().second;
+}
+
 void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   std::string request_id = new_request_id();
   auto started = std::chrono::steady_clock::now();
   std::string_view target_header = request.header("X-Amz-Target");
+  const size_t question = request.target.find('?');
+  const std::string_view path = request.target.substr(0, question);
+  const std::string_view query_string =
+      question == std::string_view::npos ? std::string_view() : request.target.substr(question + 1);
+
+  const protocol::JsonService* service = nullptr;
+  std::string_view operation;
+  if (auto dot = target_header.find('.'); dot != std::string_view::npos) {
+    auto it = json_services_.find(target_header.substr(0, dot));
+    if (it != json_services_.end()) {
+      service = it->second;
+      operation = target_header.substr(dot + 1);
+    }
+  }
+  // Query protocol: a form POST, or a GET whose query string names an Action.
+  const protocol::QueryService* query = nullptr;
+  protocol::FormParams params;
+  const std::string* action = nullptr;
+  std::string_view authorization = request.header("Authorization");
+  if (!service && !query_services_.empty()) {
+    const bool form_post = request.method == "POST" &&
+                           starts_with_ignoring_case(request.header("Content-Type"), "application/x-www-form-urlencoded");
+    if (form_post || (request.method == "GET" && !query_string.empty())) {
+      protocol::parse_form_into(query_string, params);
+      if (form_post) protocol::parse_form_into(request.body, params);
+      action = protocol::find_param(params, "Action");
+      if (form_post || action) {
+        std::string_view credential = authorization_credential(authorization);
+        if (credential.empty()) {
+          const std::string* presigned = protocol::find_param(params, "X-Amz-Credential");
+          if (presigned) credential = *presigned;
+        }
+        query = query_service_for(credential_scope(credential).service, action);
+      }
+    }
+  }
+
   // One log line per request (debug), and every server-side failure (warn), with its request id.
-  auto reply_with_id = [request_id, started, op = std::string(target_header),
-                        reply = std::move(reply)](protocol::Response r) {
+  std::string op = query ? (action ? *action : std::string()) : std::string(target_header);
+  auto reply_with_id = [request_id, started, op = std::move(op), reply = std::move(reply)](protocol::Response r) {
     if (r.status >= 500 || spdlog::should_log(spdlog::level::debug)) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       spdlog::log(r.status >= 500 ? spdlog::level::warn : spdlog::level::debug,
@@ -77,35 +177,38 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     return;
   }
 
-  const protocol::JsonService* service = nullptr;
-  std::string_view operation;
-  if (auto dot = target_header.find('.'); dot != std::string_view::npos) {
-    auto it = json_services_.find(target_header.substr(0, dot));
-    if (it != json_services_.end()) {
-      service = it->second;
-      operation = target_header.substr(dot + 1);
-    }
-  }
-  if (!service) {
+  if (!service && !query) {
     // No service claims this request. Answer in JSON 1.0 style, which every SDK can parse.
     protocol::JsonService fallback({"", "application/x-amz-json-1.0", false});
     ApiError e{"UnknownOperationException", "", 400, true, "com.amazon.coral.service", {}};
     reply_with_id(fallback.render_error(e));
     return;
   }
+  auto render_error = [&](const ApiError& e) {
+    return service ? service->render_error(e)
+                   : query->render_error(auth::error_for_service(e, query->signing_name()), request_id);
+  };
 
   protocol::RequestContext ctx;
   ctx.request_id = request_id;
-  std::string_view authorization = request.header("Authorization");
-  if (authorization.empty() && !options_.credentials) {
-    // Unsigned requests (curl, health probes) are welcome when verification is off.
+  ctx.host = request.header("Host");
+  ctx.path = path;
+  const bool anonymous = query && authorization.empty() && action && query->allows_anonymous(*action);
+  if (authorization.empty() && (!options_.credentials || anonymous)) {
+    // Unsigned requests (curl, health probes, SNS subscription links) are welcome when verification
+    // is off. A presigned URL's scope still names the region (its signature is not checked).
     ctx.account = std::string(auth::kDefaultAccountId);
     ctx.region = "us-east-1";
+    if (query) {
+      if (const std::string* presigned = protocol::find_param(params, "X-Amz-Credential")) {
+        if (auto region = credential_scope(*presigned).region; !region.empty()) ctx.region = region;
+      }
+    }
   } else {
     auth::SignedRequest signed_request{request.method, request.target, request.headers, request.body};
     auto identity = auth::authenticate(signed_request, options_.credentials.get(), std::chrono::system_clock::now());
     if (!identity.ok()) {
-      reply_with_id(service->render_error(identity.error()));
+      reply_with_id(render_error(identity.error()));
       return;
     }
     ctx.account = std::move(identity->account_id);
@@ -114,13 +217,18 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   }
 
   if (request.in_flight > options_.max_in_flight) {
-    // Shed load with the error SDKs retry with back-off, instead of queuing without bound.
+    // Shed load with the error SDKs retry with back-off, instead of queuing without bound. Query
+    // clients see AWS's common "Throttling" code, which botocore also retries.
     ApiError e{"ThrottlingException", "Rate of requests exceeds the allowed throughput.", 400, true,
-               "com.amazon.coral.availability", {}};
-    reply_with_id(service->render_error(e));
+               "com.amazon.coral.availability", {}, "Throttling"};
+    reply_with_id(render_error(e));
     return;
   }
 
+  if (query) {
+    query->dispatch(std::move(ctx), params, std::move(reply_with_id));
+    return;
+  }
   service->dispatch(std::move(ctx), operation, request.body, std::move(reply_with_id));
 }
 

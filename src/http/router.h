@@ -2,6 +2,17 @@
 // field Action (query protocols) or the path (REST), resolves the caller (SigV4: region from the
 // credential scope, account from the access key, signature verified when credentials are
 // configured), sheds load beyond the in-flight limit, and hands the request to the service's codec.
+//
+// Query protocol (SQS, SNS): a POST with Content-Type application/x-www-form-urlencoded (any
+// charset; parameters from the URL's query string and the body, the body's winning) or a GET whose
+// query string has Action. The service is the one whose signing name the SigV4 credential scope
+// names (Authorization header, or X-Amz-Credential of a presigned URL). Without such a scope (an
+// unsigned GET: a browser following an SNS confirmation link) it is the first registered service
+// whose model has the Action, so registration order breaks ties (SQS and SNS share AddPermission
+// and RemovePermission): main registers SNS first, whose links are what arrives unsigned. With no
+// match at all the first registered service answers MissingAction / InvalidAction.
+// A request with X-Amz-Target always goes to the JSON service of that prefix, on any path (SDKs
+// that post SQS JSON requests to the queue URL path).
 #pragma once
 
 #include <atomic>
@@ -10,10 +21,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "auth/credentials.h"
 #include "http/request.h"
 #include "protocol/aws_json.h"
+#include "protocol/query.h"
 
 namespace runnel::http {
 
@@ -28,6 +43,9 @@ class Router {
 
   // A JSON-protocol service, keyed by its X-Amz-Target prefix ("DynamoDB_20120810").
   void add_json_service(const protocol::JsonService* service, std::string health_name);
+  // A Query-protocol service, chosen by its SigV4 signing name ("sqs", "sns") or its Action; see
+  // above. Listed in health under its signing name unless that name is already there.
+  void add_query_service(const protocol::QueryService* service, std::string signing_name);
   // Extra members for GET /_runnel/health's "services" object (e.g. storage counters).
   void set_health_extra(std::function<std::string()> extra) { health_extra_ = std::move(extra); }
 
@@ -36,7 +54,10 @@ class Router {
  private:
   protocol::Response health() const;
   RouterOptions options_;
+  const protocol::QueryService* query_service_for(std::string_view scope_service, const std::string* action) const;
   std::map<std::string, const protocol::JsonService*, std::less<>> json_services_;
+  // In registration order, which breaks ties between services that share an Action.
+  std::vector<std::pair<std::string, const protocol::QueryService*>> query_services_;
   std::vector<std::string> service_names_;
   std::function<std::string()> health_extra_;
 };

@@ -10,14 +10,17 @@
 
 #include "auth/credentials.h"
 #include "background/periodic.h"
+#include "background/scheduler.h"
 #include "common/log.h"
 #include "dynamodb/service.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "protocol/aws_json.h"
+#include "protocol/query.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 #include "streams/service.h"
+#include "sqs/service.h"
 
 namespace {
 
@@ -84,6 +87,19 @@ int serve(const ServeFlags& flags) {
   runnel::protocol::JsonService streams_json({"DynamoDBStreams_20120810", "application/x-amz-json-1.0", false});
   streams.register_operations(streams_json);
 
+  runnel::background::Scheduler scheduler;
+  runnel::sqs::Service sqs(**engine, writer, scheduler);
+  if (auto s = sqs.start(); !s.ok()) {
+    spdlog::critical(R"("event":"sqs.start_failed","error":{})", runnel::json_quote(s.error().message));
+    return 1;
+  }
+  runnel::protocol::JsonServiceOptions sqs_json_options{"AmazonSQS", "application/x-amz-json-1.0", false};
+  sqs_json_options.query_compatible = true;
+  runnel::protocol::JsonService sqs_json(sqs_json_options);
+  sqs.register_operations(sqs_json);
+  // The Query protocol (boto3 <= 1.30, the AWS CLI v2.9) reaches the same handlers.
+  runnel::protocol::QueryService sqs_query({"", "sqs", true, {}}, sqs_json, runnel::protocol::QueryModel::sqs());
+
   runnel::http::RouterOptions router_options;
   router_options.max_in_flight = flags.max_in_flight;
   if (!flags.auth_credentials.empty()) {
@@ -97,6 +113,8 @@ int serve(const ServeFlags& flags) {
   runnel::http::Router router(router_options);
   router.add_json_service(&dynamodb_json, "dynamodb");
   router.add_json_service(&streams_json, "dynamodbstreams");
+  router.add_json_service(&sqs_json, "sqs");
+  router.add_query_service(&sqs_query, "sqs");
   router.set_health_extra([&writer, &flags] {
     return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{}}})",
                        flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
@@ -129,6 +147,8 @@ int serve(const ServeFlags& flags) {
                       std::chrono::system_clock::now().time_since_epoch()).count());
   });
   stream_sweep.start();
+  runnel::background::PeriodicTask sqs_sweep("sqs.retention", std::chrono::milliseconds(1000), [&sqs] { sqs.sweep_expired(); });
+  sqs_sweep.start();
 
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   spdlog::info(R"("event":"server.ready","host":"{}","port":{},"data_dir":{},"in_memory":{},"durability":"{}","ready_ms":{:.1f})",
@@ -140,7 +160,10 @@ int serve(const ServeFlags& flags) {
   server.shutdown();
   ttl_sweep.stop();
   stream_sweep.stop();  // before the writer: a sweep waits for its own commit
+  sqs_sweep.stop();
+  sqs.stop();           // waiting long polls answer (empty) while the writer still runs
   writer.stop();
+  scheduler.stop();
   (*engine)->sync_wal();
   spdlog::info(R"("event":"server.stopped")");
   return 0;
@@ -149,7 +172,7 @@ int serve(const ServeFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"runnel: AWS wire-compatible DynamoDB and DynamoDB Streams (Lambda, SNS and SQS to follow) on one port"};
+  CLI::App app{"runnel: AWS wire-compatible DynamoDB, DynamoDB Streams and SQS (Lambda and SNS to follow) on one port"};
   app.require_subcommand(1);
 
   ServeFlags flags;

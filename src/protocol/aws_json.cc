@@ -41,6 +41,10 @@ Response JsonService::render_error(const ApiError& error) const {
   Response r;
   r.status = error.http_status;
   r.body = render_json_error_body(error);
+  if (options_.query_compatible) {
+    const std::string& code = error.query_code.empty() ? error.code : error.query_code;
+    r.headers.emplace_back("x-amzn-query-error", code + (error.sender_fault ? ";Sender" : ";Receiver"));
+  }
   finish(r);
   return r;
 }
@@ -50,6 +54,14 @@ Response JsonService::render_success(std::string body) const {
   r.body = std::move(body);
   finish(r);
   return r;
+}
+
+bool JsonService::invoke(const RequestContext& ctx, std::string_view operation, const rapidjson::Document& input,
+                         JsonReply reply) const {
+  auto it = handlers_.find(operation);
+  if (it == handlers_.end()) return false;
+  it->second(ctx, input, std::move(reply));
+  return true;
 }
 
 void JsonService::dispatch(RequestContext ctx, std::string_view operation, std::string_view body,

@@ -28,6 +28,10 @@ struct JsonServiceOptions {
   std::string target_prefix;      // "DynamoDB_20120810"
   std::string content_type;       // "application/x-amz-json-1.0"
   bool crc32_header = false;      // DynamoDB: x-amz-crc32 on every response, errors included
+  // awsQueryCompatible services (SQS): every error also carries
+  // "x-amzn-query-error: <query_code or code>;Sender|Receiver", from which botocore >= 1.31 reports
+  // the legacy Query error code (aws-reference.md 6.1).
+  bool query_compatible = false;
 };
 
 class JsonService {
@@ -39,6 +43,14 @@ class JsonService {
 
   // operation: the part of X-Amz-Target after the '.'.
   void dispatch(RequestContext ctx, std::string_view operation, std::string_view body, Reply reply) const;
+
+  bool has_operation(std::string_view operation) const { return handlers_.find(operation) != handlers_.end(); }
+  // Runs the handler of `operation` on an already decoded input (the Query protocol decodes forms
+  // into the same document). ctx.operation should name the operation. As with dispatch, the handler
+  // copies what it keeps from ctx and input before returning. False, with `reply` never called,
+  // when no handler is registered under that name.
+  bool invoke(const RequestContext& ctx, std::string_view operation, const rapidjson::Document& input,
+              JsonReply reply) const;
 
   // Renders an error exactly as this service's clients expect it.
   Response render_error(const ApiError& error) const;

@@ -63,5 +63,30 @@ TEST(AwsJson, DispatchAndPreludeErrors) {
   EXPECT_NE(failed.body.find("ValidationException"), std::string::npos);
 }
 
+// invoke() runs a handler on an already decoded input (the Query protocol's path).
+TEST(AwsJson, InvokeDecodedInput) {
+  auto s = make_service();
+  rapidjson::Document in;
+  in.Parse(R"({"x":1})");
+  RequestContext ctx;
+  ctx.operation = "Echo";
+  std::string out;
+  EXPECT_TRUE(s.invoke(ctx, "Echo", in, [&](Result<std::string> r) { out = *r; }));
+  EXPECT_EQ(out, R"({"op":"Echo"})");
+  EXPECT_FALSE(s.invoke(ctx, "Nope", in, [](Result<std::string>) { FAIL(); }));
+  EXPECT_TRUE(s.has_operation("Echo"));
+  EXPECT_FALSE(s.has_operation("Nope"));
+}
+
+// awsQueryCompatible services (SQS) name the legacy Query code and the fault in a header.
+TEST(AwsJson, QueryErrorHeader) {
+  JsonService sqs({"AmazonSQS", "application/x-amz-json-1.0", false, true});
+  ApiError legacy{"QueueDoesNotExist", "m", 400, true, "com.amazonaws.sqs", {}, "AWS.SimpleQueueService.NonExistentQueue"};
+  EXPECT_EQ(header(sqs.render_error(legacy), "x-amzn-query-error"), "AWS.SimpleQueueService.NonExistentQueue;Sender");
+  ApiError receiver{"InternalFailure", "m", 500, false, "com.amazonaws.sqs", {}};
+  EXPECT_EQ(header(sqs.render_error(receiver), "x-amzn-query-error"), "InternalFailure;Receiver");
+  EXPECT_EQ(header(make_service().render_error(legacy), "x-amzn-query-error"), "");
+}
+
 }  // namespace
 }  // namespace runnel::protocol

@@ -16,6 +16,8 @@ struct RequestContext {
   std::string region;      // from the credential scope
   std::string access_key;
   std::string operation;   // e.g. "PutItem", filled by the codec
+  std::string host;        // the Host header, e.g. "127.0.0.1:4566" (SQS builds queue URLs from it)
+  std::string path;        // the request path, e.g. "/000000000000/orders" (SQS: the queue URL path)
 };
 
 struct Response {

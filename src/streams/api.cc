@@ -8,6 +8,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_write.h"
+#include "common/clock.h"
 #include "dynamodb/request_util.h"
 #include "streams/iterator.h"
 #include "streams/service.h"
@@ -19,21 +21,8 @@ namespace {
 using dynamodb::constraint_error;
 using dynamodb::member;
 using JsonValue = rapidjson::Value;
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr size_t kMaxRecordsBytes = 1024 * 1024;  // GetRecords returns at most 1 MB
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void key_string(JsonWriter& w, const char* key, std::string_view v) {
-  w.Key(key);
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
-
-std::string finish(const rapidjson::StringBuffer& sb) { return std::string(sb.GetString(), sb.GetSize()); }
 
 Result<int64_t> limit_param(const JsonValue& body, int64_t max, int64_t fallback) {
   const JsonValue* l = member(body, "Limit");
@@ -138,7 +127,7 @@ Result<std::string> list_streams(const Service& svc, const protocol::RequestCont
   w.EndArray();
   if (more) key_string(w, "LastEvaluatedStreamArn", last);
   w.EndObject();
-  return finish(sb);
+  return finish_json(sb);
 }
 
 Result<std::string> describe_stream(const Service& svc, const JsonValue& body) {
@@ -195,7 +184,7 @@ Result<std::string> describe_stream(const Service& svc, const JsonValue& body) {
   if (more) key_string(w, "LastEvaluatedShardId", last);
   w.EndObject();
   w.EndObject();
-  return finish(sb);
+  return finish_json(sb);
 }
 
 Result<std::string> get_shard_iterator(const Service& svc, const JsonValue& body) {
@@ -236,7 +225,7 @@ Result<std::string> get_shard_iterator(const Service& svc, const JsonValue& body
   w.StartObject();
   key_string(w, "ShardIterator", encode_iterator(stream->arn(), p));
   w.EndObject();
-  return finish(sb);
+  return finish_json(sb);
 }
 
 Result<std::string> get_records(const Service& svc, const JsonValue& body) {

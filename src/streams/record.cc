@@ -1,3 +1,4 @@
+#include "common/json_write.h"
 #include "streams/record.h"
 
 #include <random>
@@ -11,12 +12,6 @@ namespace runnel::streams {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void key_string(JsonWriter& w, const char* key, std::string_view v) {
-  w.Key(key);
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
 
 AttributeMap key_of(const dynamodb::TableInfo& t, const AttributeMap& item) {
   AttributeMap keys;

@@ -1,3 +1,4 @@
+#include "common/clock.h"
 #include "streams/service.h"
 
 #include <algorithm>
@@ -14,11 +15,6 @@
 namespace runnel::streams {
 
 namespace {
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // shardId-<20 digits>-<8 hex>, as AWS prints them: the creation time in ms, then a hash that
 // makes ids of different streams differ.

@@ -10,12 +10,18 @@ cxx=${RUNNEL_FUZZ_CXX:-clang++-14}
 # its first push, which UBSan flags in the library, not in our code.
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize=pointer-overflow
        -fno-sanitize-recover=undefined -I"$src/src")
+libs=(-lcrypto)
 case "$name" in
   expr_fuzz)
     sources=("$src"/tests/fuzz/expr_fuzz.cc "$src"/src/expr/*.cc "$src"/src/common/decimal.cc
              "$src"/src/common/attribute_value.cc "$src"/src/common/base64.cc) ;;
   sigv4_fuzz)
     sources=("$src"/tests/fuzz/sigv4_fuzz.cc "$src"/src/auth/*.cc) ;;
+  query_fuzz)
+    # The models come from the committed JSON (see query_fuzz.cc), not the build dir's generated .cc.
+    flags+=(-DRUNNEL_QUERY_MODELS_DIR="\"$src/src/protocol/models\"")
+    libs+=(-lpugixml)
+    sources=("$src"/tests/fuzz/query_fuzz.cc "$src"/src/protocol/query_codec.cc "$src"/src/protocol/query_model.cc) ;;
   request_json_fuzz)
     sources=("$src"/tests/fuzz/request_json_fuzz.cc "$src"/src/common/decimal.cc
              "$src"/src/common/attribute_value.cc "$src"/src/common/base64.cc) ;;
@@ -24,6 +30,6 @@ esac
 # Unit tests are not part of a fuzz binary.
 filtered=()
 for s in "${sources[@]}"; do [[ $s == *_test.cc ]] || filtered+=("$s"); done
-"$cxx" "${flags[@]}" "${filtered[@]}" -o "$out/$name" -lcrypto
+"$cxx" "${flags[@]}" "${filtered[@]}" -o "$out/$name" "${libs[@]}"
 cd "$out"
 "./$name" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "$name.corpus"

@@ -1,6 +1,7 @@
 """The AWS CLI v2 (/usr/bin/aws) against the server: create-table, put-item, query, delete-table,
-and reading a table's stream with `aws dynamodbstreams`."""
+reading a table's stream with `aws dynamodbstreams`, and a queue's life with `aws sqs`."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -98,3 +99,32 @@ def test_cli_streams(aws):
         assert records[1]['dynamodb']['NewImage']['v'] == {'N': '2'}
     finally:
         aws('delete-table', '--table-name', name)
+
+
+# The everyday SQS flow through `aws sqs` (the CLI's own botocore speaks the Query protocol).
+def test_cli_sqs_queue_and_messages(aws):
+    name = unique_table_name('clisqs')
+    url = aws('create-queue', '--queue-name', name, '--attributes', 'VisibilityTimeout=40', service='sqs')['QueueUrl']
+    try:
+        assert url.endswith('/' + name)
+        attrs = aws('get-queue-attributes', '--queue-url', url, '--attribute-names', 'All', service='sqs')['Attributes']
+        assert attrs['VisibilityTimeout'] == '40'
+        assert attrs['QueueArn'].endswith(':' + name)
+        sent = aws('send-message', '--queue-url', url, '--message-body', 'hello from the cli',
+                   '--message-attributes', json.dumps({'kind': {'DataType': 'String', 'StringValue': 'greeting'}}),
+                   service='sqs')
+        assert sent['MD5OfMessageBody'] == hashlib.md5(b'hello from the cli').hexdigest()
+        got = aws('receive-message', '--queue-url', url, '--wait-time-seconds', '2', '--attribute-names', 'All',
+                  '--message-attribute-names', 'All', service='sqs')['Messages']
+        assert [m['Body'] for m in got] == ['hello from the cli']
+        assert got[0]['MessageId'] == sent['MessageId']
+        assert got[0]['MessageAttributes']['kind']['StringValue'] == 'greeting'
+        assert got[0]['Attributes']['ApproximateReceiveCount'] == '1'
+        aws('delete-message', '--queue-url', url, '--receipt-handle', got[0]['ReceiptHandle'], service='sqs')
+        after = aws('receive-message', '--queue-url', url, '--wait-time-seconds', '1', service='sqs')
+        assert not (after or {}).get('Messages')
+        counts = aws('get-queue-attributes', '--queue-url', url, '--attribute-names', 'ApproximateNumberOfMessages',
+                     'ApproximateNumberOfMessagesNotVisible', service='sqs')['Attributes']
+        assert counts == {'ApproximateNumberOfMessages': '0', 'ApproximateNumberOfMessagesNotVisible': '0'}
+    finally:
+        aws('delete-queue', '--queue-url', url, service='sqs')

@@ -1,0 +1,183 @@
+// Routing of JSON and Query requests (Router::handle without a socket).
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+
+namespace runnel::http {
+namespace {
+
+using protocol::JsonReply;
+using protocol::RequestContext;
+using protocol::Response;
+
+constexpr std::string_view kForm = "application/x-www-form-urlencoded; charset=utf-8";
+
+std::string sqs_auth(std::string_view service = "sqs", std::string_view key = "AKID") {
+  return "AWS4-HMAC-SHA256 Credential=" + std::string(key) + "/20240101/eu-west-1/" + std::string(service) +
+         "/aws4_request, SignedHeaders=host;x-amz-date, Signature=00";
+}
+
+// Every handler answers with what the router told it, so tests can see the context.
+protocol::JsonHandler echo(std::string who) {
+  return [who](const RequestContext& ctx, const rapidjson::Document&, JsonReply reply) {
+    reply(R"({"Who":")" + who + R"(","Host":")" + ctx.host + R"(","Path":")" + ctx.path + R"(","Region":")" +
+          ctx.region + R"(","Op":")" + ctx.operation + R"("})");
+  };
+}
+
+struct Fixture {
+  protocol::JsonService ddb{{"DynamoDB_20120810", "application/x-amz-json-1.0", true}};
+  protocol::JsonService sqs_json{{"AmazonSQS", "application/x-amz-json-1.0", false, true}};
+  protocol::JsonService sns_json{{"", "application/x-amz-json-1.0", false}};
+  protocol::QueryService sqs{{"", "sqs", true, {}}, sqs_json, protocol::QueryModel::sqs()};
+  protocol::QueryService sns{{"", "sns", false, {"ConfirmSubscription", "Unsubscribe"}}, sns_json,
+                             protocol::QueryModel::sns()};
+  Router router;
+
+  explicit Fixture(RouterOptions options = {}) : router(std::move(options)) {
+    ddb.add("ListTables", echo("ddb"));
+    for (auto op : {"GetQueueUrl", "AddPermission", "SendMessage"}) sqs_json.add(op, echo("sqs"));
+    for (auto op : {"ConfirmSubscription", "AddPermission", "Publish"}) sns_json.add(op, echo("sns"));
+    router.add_json_service(&ddb, "dynamodb");
+    router.add_json_service(&sqs_json, "sqs");
+    router.add_query_service(&sns, "sns");
+    router.add_query_service(&sqs, "sqs");
+  }
+
+  Response send(std::string method, std::string target, std::vector<std::pair<std::string, std::string>> headers,
+                std::string body = {}, size_t in_flight = 1) {
+    headers_ = std::move(headers);
+    method_ = std::move(method);
+    target_ = std::move(target);
+    HttpRequest req;
+    req.method = method_;
+    req.target = target_;
+    for (const auto& [k, v] : headers_) req.headers.emplace_back(k, v);
+    req.body = std::move(body);
+    req.in_flight = in_flight;
+    Response out;
+    out.status = -1;
+    router.handle(req, [&](Response r) { out = std::move(r); });
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> headers_;
+  std::string method_, target_;
+};
+
+bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+
+TEST(RouterQuery, SignedFormGoesToTheScopesService) {
+  Fixture f;
+  Response r = f.send("POST", "/", {{"Host", "localhost:4566"}, {"Content-Type", std::string(kForm)},
+                                    {"Authorization", sqs_auth("sqs")}, {"X-Amz-Date", "20240101T000000Z"}},
+                      "Action=GetQueueUrl&Version=2012-11-05&QueueName=q");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "text/xml");
+  EXPECT_TRUE(contains(r.body, "<GetQueueUrlResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"));
+  // AddPermission is in both models: the scope decides.
+  Response sns = f.send("POST", "/", {{"Content-Type", "Application/X-WWW-Form-Urlencoded"},
+                                      {"Authorization", sqs_auth("sns")}, {"X-Amz-Date", "20240101T000000Z"}},
+                        "Action=AddPermission&TopicArn=t");
+  EXPECT_TRUE(contains(sns.body, "<AddPermissionResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">"))
+      << sns.body;
+  Response sqs = f.send("POST", "/", {{"Content-Type", std::string(kForm)}, {"Authorization", sqs_auth("sqs")},
+                                      {"X-Amz-Date", "20240101T000000Z"}},
+                        "Action=AddPermission&QueueUrl=u");
+  EXPECT_TRUE(contains(sqs.body, "<AddPermissionResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"));
+  EXPECT_FALSE(r.headers.empty());
+  EXPECT_EQ(r.headers.back().first, "x-amzn-RequestId");
+  EXPECT_TRUE(contains(r.body, "<RequestId>" + r.headers.back().second + "</RequestId>"));
+}
+
+TEST(RouterQuery, UnsignedRequestsGoByAction) {
+  Fixture f;
+  // A browser following an SNS confirmation link.
+  Response confirm = f.send("GET", "/?Action=ConfirmSubscription&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A0%3At&Token=x",
+                            {{"Host", "h:1"}});
+  EXPECT_EQ(confirm.status, 200) << confirm.body;
+  EXPECT_TRUE(contains(confirm.body, "ConfirmSubscriptionResponse"));
+  Response send = f.send("POST", "/000000000000/q", {{"Content-Type", std::string(kForm)}},
+                         "Action=SendMessage&MessageBody=x");
+  EXPECT_TRUE(contains(send.body, "<SendMessageResponse xmlns=\"http://queue.amazonaws.com")) << send.body;
+  // Shared action, no scope: the first registered service (SNS) wins.
+  Response tie = f.send("POST", "/", {{"Content-Type", std::string(kForm)}}, "Action=AddPermission");
+  EXPECT_TRUE(contains(tie.body, "sns.amazonaws.com")) << tie.body;
+  // No Action at all: the first registered service says so.
+  Response missing = f.send("POST", "/", {{"Content-Type", std::string(kForm)}}, "Version=2010-03-31");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_TRUE(contains(missing.body, "<Code>MissingAction</Code>"));
+  Response unknown = f.send("GET", "/?Action=Nope", {});
+  EXPECT_TRUE(contains(unknown.body, "<Code>InvalidAction</Code>"));
+  // A GET whose query string has no Action is no Query request.
+  Response other = f.send("GET", "/?x=1", {});
+  EXPECT_TRUE(contains(other.body, "UnknownOperationException"));
+}
+
+TEST(RouterQuery, PresignedScopeRoutesAndNamesTheRegion) {
+  Fixture f;
+  Response r = f.send("GET",
+                      "/?Action=AddPermission&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20240101%2F"
+                      "ap-south-1%2Fsqs%2Faws4_request&X-Amz-Signature=00",
+                      {});
+  EXPECT_TRUE(contains(r.body, "queue.amazonaws.com")) << r.body;
+}
+
+TEST(RouterQuery, JsonTargetWinsOnAnyPathAndContextIsFilled) {
+  Fixture f;
+  Response r = f.send("POST", "/000000000000/orders?x=1",
+                      {{"Host", "localhost:4566"}, {"X-Amz-Target", "AmazonSQS.GetQueueUrl"},
+                       {"Content-Type", "application/x-amz-json-1.0"}},
+                      "{}");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(contains(r.body, R"("Who":"sqs","Host":"localhost:4566","Path":"/000000000000/orders")")) << r.body;
+  EXPECT_TRUE(contains(r.body, R"("Op":"GetQueueUrl")"));
+  Response ddb = f.send("POST", "/", {{"X-Amz-Target", "DynamoDB_20120810.ListTables"}}, "{}");
+  EXPECT_TRUE(contains(ddb.body, R"("Who":"ddb")"));
+  // Form content type but an X-Amz-Target: JSON.
+  Response both = f.send("POST", "/", {{"X-Amz-Target", "AmazonSQS.GetQueueUrl"}, {"Content-Type", std::string(kForm)}},
+                         "{}");
+  EXPECT_TRUE(contains(both.body, R"("Who":"sqs")"));
+}
+
+TEST(RouterQuery, AuthAndThrottlingErrorsAreXml) {
+  RouterOptions options;
+  auto store = std::make_shared<auth::CredentialStore>();
+  store->add("AKID", "secret");
+  options.credentials = store;
+  Fixture f(options);
+  Response bad_key = f.send("POST", "/", {{"Content-Type", std::string(kForm)}, {"Authorization", sqs_auth("sqs", "NOPE")},
+                                          {"X-Amz-Date", "20240101T000000Z"}},
+                            "Action=GetQueueUrl&QueueName=q");
+  EXPECT_EQ(bad_key.status, 403);
+  EXPECT_TRUE(contains(bad_key.body, "<Code>InvalidClientTokenId</Code>")) << bad_key.body;
+  EXPECT_TRUE(contains(bad_key.body, "queue.amazonaws.com"));
+  Response unsigned_send = f.send("POST", "/", {{"Content-Type", std::string(kForm)}}, "Action=Publish&TopicArn=t");
+  EXPECT_EQ(unsigned_send.status, 403);
+  EXPECT_TRUE(contains(unsigned_send.body, "<Code>MissingAuthenticationToken</Code>")) << unsigned_send.body;
+  // SNS links work unsigned even with verification on.
+  Response confirm = f.send("GET", "/?Action=ConfirmSubscription&TopicArn=t&Token=x", {});
+  EXPECT_EQ(confirm.status, 200) << confirm.body;
+  // JSON services keep their own error shape.
+  Response ddb = f.send("POST", "/", {{"X-Amz-Target", "DynamoDB_20120810.ListTables"}}, "{}");
+  EXPECT_TRUE(contains(ddb.body, "MissingAuthenticationTokenException"));
+
+  Fixture open;
+  Response throttled = open.send("POST", "/", {{"Content-Type", std::string(kForm)}}, "Action=SendMessage", 1u << 30);
+  EXPECT_TRUE(contains(throttled.body, "<Code>Throttling</Code>")) << throttled.body;
+  Response json_throttled = open.send("POST", "/", {{"X-Amz-Target", "AmazonSQS.GetQueueUrl"}}, "{}", 1u << 30);
+  EXPECT_TRUE(contains(json_throttled.body, "ThrottlingException"));
+  bool header = false;
+  for (const auto& [k, v] : json_throttled.headers) header |= k == "x-amzn-query-error" && v == "Throttling;Sender";
+  EXPECT_TRUE(header);
+}
+
+TEST(RouterQuery, HealthListsQueryServices) {
+  Fixture f;
+  Response r = f.send("GET", "/_runnel/health", {});
+  EXPECT_TRUE(contains(r.body, R"("dynamodb":"running","sqs":"running","sns":"running")")) << r.body;
+}
+
+}  // namespace
+}  // namespace runnel::http

@@ -1,0 +1,140 @@
+// The SQS service: queues and messages on the storage writer, both wire protocols through one set of
+// JSON-shaped handlers (the Query codec converts), long polls woken by the commit that makes a
+// message visible (or by the scheduler at the instant a delay or visibility timeout ends), and an
+// in-process enqueue for other services that joins their storage batch.
+//
+// Files: queue_ops.cc (queue management), message_ops.cc (send/receive/delete/visibility),
+// delivery.cc (the apply-thread core: send, receive, redrive, visibility), move_tasks.cc.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "background/scheduler.h"
+#include "protocol/aws_json.h"
+#include "sqs/message.h"
+#include "sqs/queue.h"
+#include "storage/engine.h"
+#include "storage/writer.h"
+
+namespace runnel::sqs {
+
+struct ReceiveOptions {
+  int max_messages = 1;
+  int visibility_timeout = -1;  // -1: the queue's
+  int64_t deadline_ms = 0;      // long poll ends (0: no wait)
+  bool all_system = false;
+  std::vector<std::string> system_names;
+  bool all_user = false;
+  std::vector<std::string> user_names;  // exact names or "prefix.*"
+  std::string attempt_id;               // FIFO ReceiveRequestAttemptId
+  std::string host;                     // for nothing but symmetry with other requests
+};
+
+// A ReceiveMessage in progress. Answered exactly once: by a receive step that found messages, or
+// by its deadline (empty). `claimed` decides who.
+struct Waiter {
+  std::shared_ptr<Queue> queue;
+  ReceiveOptions options;
+  protocol::JsonReply reply;
+  std::atomic<bool> claimed{false};
+  uint64_t deadline_timer = 0;
+};
+
+struct SendResult {
+  std::string message_id;
+  std::string md5_body;
+  std::string md5_attributes;
+  std::string md5_system;
+  uint64_t sequence = 0;  // FIFO
+};
+
+class Service {
+ public:
+  Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler);
+  ~Service();
+
+  Status start();
+  void register_operations(protocol::JsonService& json);
+  // Answers every waiting long poll (empty) — call before the writer stops.
+  void stop();
+  // Deletes messages past their queue's MessageRetentionPeriod (blocks until committed).
+  void sweep_expired();
+  // StartMessageMoveTask's in-memory task records.
+  std::shared_ptr<class MoveTasks> move_tasks();
+
+  // In-process enqueue for other services (SNS deliveries, Lambda destinations): runs inside the
+  // caller's writer step, so the message commits in the caller's batch. Wakes long polls on commit.
+  Result<SendResult> enqueue(storage::WriteTxn& txn, std::string_view queue_arn, MessageInput message);
+
+  // --- used by the operation files ---
+  std::shared_ptr<Queue> find(std::string_view account, std::string_view region, std::string_view name) const;
+  std::shared_ptr<Queue> find_arn(std::string_view arn) const;
+  // QueueUrl -> queue of that account (from the URL path) in the caller's region.
+  Result<std::shared_ptr<Queue>> resolve(const protocol::RequestContext& ctx, const rapidjson::Value& body) const;
+  std::vector<std::shared_ptr<Queue>> list(std::string_view account, std::string_view region) const;
+  storage::Writer& writer() { return writer_; }
+  storage::Engine& engine() { return engine_; }
+  background::Scheduler& scheduler() { return scheduler_; }
+
+  // Apply thread (writer steps) only.
+  uint64_t allocate_queue_id(storage::WriteTxn& txn);
+  void put_queue(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q);  // caller holds q->mu
+  void remove_queue(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q);
+  // Sends one message into q (caller holds q->mu); `result` is filled on success.
+  Result<SendResult> send_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, MessageInput message,
+                                 int64_t now_ms);
+  // Takes up to options.max_messages visible messages (caller holds q->mu); returns (seq, nonce).
+  std::vector<std::pair<uint64_t, uint64_t>> receive_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q,
+                                                            const ReceiveOptions& options, int64_t now_ms);
+  void delete_locked(storage::WriteTxn& txn, Queue& q, uint64_t seq);
+  void write_state(storage::WriteTxn& txn, const Queue& q, uint64_t seq, const MessageState& st);
+  // Sets a message's visibility (in flight until `visible_at_ms`; now: visible again).
+  void set_visibility_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, uint64_t seq,
+                             int64_t visible_at_ms, int64_t now_ms);
+
+  // Long polls.
+  void receive(const std::shared_ptr<Queue>& q, ReceiveOptions options, protocol::JsonReply reply);
+  // After a commit made messages of q visible: hands them to waiting long polls.
+  void wake(const std::shared_ptr<Queue>& q, size_t count);
+  // Renders received messages (reads their stored bodies; after the commit).
+  std::string render_received(const Queue& q, uint64_t queue_id,
+                              const std::vector<std::pair<uint64_t, uint64_t>>& taken, const ReceiveOptions& options,
+                              const std::map<uint64_t, MessageState>& states);
+
+  // When a queue of that name was deleted less than 60 s ago (CreateQueue answers
+  // QueueDeletedRecently then); kept in memory.
+  bool deleted_recently(const Queue& q, int64_t now_ms) const;
+
+ private:
+  void attempt(const std::shared_ptr<Waiter>& w);
+  void schedule_visibility_wake(const std::shared_ptr<Queue>& q, int64_t now_ms);  // caller holds q->mu
+  Status load_messages(Queue& q);
+  void redrive_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, uint64_t seq, int64_t now_ms);
+  std::string queue_key(const Queue& q) const;
+
+  storage::Engine& engine_;
+  storage::Writer& writer_;
+  background::Scheduler& scheduler_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<Queue>, std::less<>> queues_;  // "account/region/name"
+  std::map<std::string, std::shared_ptr<Queue>, std::less<>> by_arn_;
+  std::map<std::string, int64_t, std::less<>> deleted_at_ms_;  // arn -> deletion time
+  uint64_t next_queue_id_ = 1;  // apply thread
+  std::atomic<bool> stopping_{false};
+  std::mutex move_tasks_mu_;
+  std::shared_ptr<class MoveTasks> move_tasks_;
+};
+
+// Storage keys.
+std::string message_key(uint64_t queue_id, uint64_t seq);
+std::string state_key(uint64_t queue_id, uint64_t seq);
+std::string dedup_key(uint64_t queue_id, std::string_view dedup_id);
+
+}  // namespace runnel::sqs

@@ -1,0 +1,109 @@
+// Unit tests of SQS's building blocks: the MD5 digests SDKs verify (AWS's test vectors,
+// aws-reference.md 6.5), message validation, receipt handles and queue attributes.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "sqs/message.h"
+#include "sqs/queue.h"
+
+namespace runnel::sqs {
+namespace {
+
+MessageAttributes vectors() {
+  MessageAttributes a;
+  a["attribName1"] = {"String", "attribValue 1", false};
+  a["customNumberTypeAttrib"] = {"Number.float", "4563442423554324324264524243.32543234", false};
+  a["binaryAttribute"] = {"Binary", "Hello binary world!", true};
+  return a;
+}
+
+TEST(Md5, AttributeDigestsMatchAwsVectors) {
+  auto all = vectors();
+  EXPECT_EQ(md5_of_attributes({{"attribName1", all["attribName1"]}}), "19e27d4e946b072f3f58da80d94fd778");
+  EXPECT_EQ(md5_of_attributes({{"customNumberTypeAttrib", all["customNumberTypeAttrib"]}}), "9fe1b90bbd9965bdf77bac517c7d2495");
+  EXPECT_EQ(md5_of_attributes({{"binaryAttribute", all["binaryAttribute"]}}), "31a92b15d92f8db860eda32aceb656c3");
+  EXPECT_EQ(md5_of_attributes(all), "c932db14a896c663f83c260297d594ff");
+  EXPECT_EQ(md5_of_attributes({}), "");
+  EXPECT_EQ(md5_hex("hello"), "5d41402abc4b2a76b9719d911017c592");
+}
+
+Result<MessageInput> decode(const char* json) {
+  static rapidjson::Document d;
+  d.Parse(json);
+  return decode_message_input(d);
+}
+
+TEST(MessageInput, ValidatesBodyAndAttributes) {
+  EXPECT_TRUE(decode(R"({"MessageBody":"hi \t\n\r \u00e9 \ud83d\ude00"})").ok());
+  EXPECT_EQ(decode(R"({"MessageBody":"a\u0000b"})").error().code, "InvalidMessageContents");
+  EXPECT_EQ(decode(R"({"MessageBody":"a\u0001"})").error().code, "InvalidMessageContents");
+  EXPECT_EQ(decode(R"({"MessageBody":"\uffff"})").error().code, "InvalidMessageContents");
+  EXPECT_EQ(decode(R"({})").error().code, "MissingParameter");
+  EXPECT_EQ(decode(R"({"MessageBody":"x","MessageAttributes":{"a":{"DataType":"Strin","StringValue":"v"}}})").error().code,
+            "InvalidParameterValue");
+  EXPECT_EQ(decode(R"({"MessageBody":"x","MessageAttributes":{"AWS.x":{"DataType":"String","StringValue":"v"}}})").error().code,
+            "InvalidParameterValue");
+  EXPECT_EQ(decode(R"({"MessageBody":"x","MessageAttributes":{"a":{"DataType":"String"}}})").error().code,
+            "InvalidParameterValue");
+  auto ok = decode(R"({"MessageBody":"x","MessageAttributes":{"b":{"DataType":"Binary","BinaryValue":"SGk="}}})");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->attributes["b"].value, "Hi");
+  EXPECT_TRUE(ok->attributes["b"].binary);
+  std::string eleven = R"({"MessageBody":"x","MessageAttributes":{)";
+  for (int i = 0; i < 11; ++i) eleven += (i ? "," : "") + std::string("\"a") + std::to_string(i) + R"(":{"DataType":"String","StringValue":"v"})";
+  eleven += "}}";
+  EXPECT_EQ(decode(eleven.c_str()).error().code, "InvalidParameterValue");
+}
+
+TEST(ReceiptHandle, RoundTripsAndRejectsEdits) {
+  std::string h = encode_receipt_handle({7, 42, 99});
+  auto back = decode_receipt_handle(h);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->queue_id, 7u);
+  EXPECT_EQ(back->seq, 42u);
+  EXPECT_EQ(back->nonce, 99u);
+  std::string edited = h;
+  edited[3] = edited[3] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(decode_receipt_handle(edited));
+  EXPECT_FALSE(decode_receipt_handle("not-a-handle"));
+}
+
+TEST(StoredMessage, RoundTrips) {
+  StoredMessage s;
+  s.input.body = "body";
+  s.input.attributes = vectors();
+  s.input.message_id = "id";
+  s.input.group_id = "g";
+  s.md5_body = md5_hex("body");
+  s.md5_attributes = md5_of_attributes(s.input.attributes);
+  s.sequence = 5;
+  auto back = decode_stored(encode_stored(s));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->input.body, "body");
+  EXPECT_EQ(md5_of_attributes(back->input.attributes), "c932db14a896c663f83c260297d594ff");
+  EXPECT_EQ(back->sequence, 5u);
+  EXPECT_EQ(back->input.group_id, "g");
+}
+
+TEST(QueueAttributes, RangesAndNames) {
+  QueueConfig c;
+  EXPECT_TRUE(apply_attributes(c, {{"VisibilityTimeout", "60"}, {"DelaySeconds", "5"}}, true).ok());
+  EXPECT_EQ(c.visibility_timeout, 60);
+  EXPECT_EQ(c.raw["DelaySeconds"], "5");
+  EXPECT_EQ(apply_attributes(c, {{"VisibilityTimeout", "43201"}}, false).error().code, "InvalidAttributeValue");
+  EXPECT_EQ(apply_attributes(c, {{"MaximumMessageSize", "1023"}}, false).error().code, "InvalidAttributeValue");
+  EXPECT_EQ(apply_attributes(c, {{"Bogus", "1"}}, false).error().code, "InvalidAttributeName");
+  EXPECT_EQ(apply_attributes(c, {{"FifoQueue", "true"}}, false).error().code, "InvalidAttributeName");
+  EXPECT_EQ(apply_attributes(c, {{"ContentBasedDeduplication", "true"}}, false).error().code, "InvalidAttributeName");
+  EXPECT_EQ(apply_attributes(c, {{"RedrivePolicy", R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:0:d","maxReceiveCount":0})"}}, false)
+                .error().code, "InvalidParameterValue");
+  EXPECT_TRUE(apply_attributes(c, {{"RedrivePolicy", R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:0:d","maxReceiveCount":"3"})"}}, false).ok());
+  EXPECT_EQ(c.redrive->max_receive_count, 3);
+  QueueConfig f;
+  EXPECT_TRUE(apply_attributes(f, {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}, true).ok());
+  EXPECT_TRUE(f.fifo);
+  EXPECT_TRUE(f.content_based_dedup);
+}
+
+}  // namespace
+}  // namespace runnel::sqs
