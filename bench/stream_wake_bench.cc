@@ -59,7 +59,12 @@ Args parse(int argc, char** argv) {
 }
 
 void call(const runnel::protocol::JsonService& json, const char* op, std::string body, runnel::protocol::Reply reply) {
-  runnel::protocol::RequestContext ctx{"bench", "000000000000", "us-east-1", "test", op};
+  runnel::protocol::RequestContext ctx;
+  ctx.request_id = "bench";
+  ctx.account = "000000000000";
+  ctx.region = "us-east-1";
+  ctx.access_key = "test";
+  ctx.operation = op;
   json.dispatch(ctx, op, body, std::move(reply));
 }
 
