@@ -107,3 +107,76 @@ TEST(QueueAttributes, RangesAndNames) {
 
 }  // namespace
 }  // namespace runnel::sqs
+
+// The in-process enqueue: a message sent from another service's writer step commits in that
+// step's batch (with the caller's own writes) and wakes a waiting long poll.
+#include <future>
+
+#include "background/scheduler.h"
+#include "sqs/service.h"
+#include "storage/engine.h"
+#include "storage/writer.h"
+
+namespace runnel::sqs {
+namespace {
+
+TEST(Enqueue, JoinsTheCallersBatchAndWakesALongPoll) {
+  storage::EngineOptions o;
+  o.in_memory = true;
+  o.path = "/sqs-enqueue-test";
+  auto engine = std::move(storage::Engine::open(o)).value();
+  storage::Writer writer(*engine);
+  background::Scheduler scheduler;
+  Service svc(*engine, writer, scheduler);
+  ASSERT_TRUE(svc.start().ok());
+  auto run = [&](std::function<bool(storage::WriteTxn&)> step) {
+    std::promise<bool> done;
+    writer.submit(std::move(step), [&](bool ok) { done.set_value(ok); });
+    return done.get_future().get();
+  };
+  auto q = std::make_shared<Queue>();
+  q->account = "000000000000";
+  q->region = "us-east-1";
+  q->name = "target";
+  ASSERT_TRUE(run([&](storage::WriteTxn& txn) {
+    std::lock_guard lock(q->mu);
+    q->id = svc.allocate_queue_id(txn);
+    svc.put_queue(txn, q);
+    return true;
+  }));
+
+  // A long poll waits on the empty queue.
+  std::promise<std::string> received;
+  ReceiveOptions ro;
+  ro.deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count() + 10000;
+  svc.receive(q, ro, [&](Result<std::string> r) { received.set_value(r.ok() ? *r : r.error().message); });
+
+  // The caller's step writes its own record and enqueues; both commit together.
+  ASSERT_TRUE(run([&](storage::WriteTxn& txn) {
+    txn.put(storage::Family::kMeta, "caller/record", "x");
+    MessageInput m;
+    m.body = "from another service";
+    return svc.enqueue(txn, q->arn(), std::move(m)).ok();
+  }));
+  EXPECT_EQ(engine->get(storage::Family::kMeta, "caller/record"), "x");
+  auto answer = received.get_future();
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_NE(answer.get().find("from another service"), std::string::npos);
+
+  // An unknown queue is QueueDoesNotExist, and the caller can roll its step back.
+  std::string code;
+  run([&](storage::WriteTxn& txn) {
+    MessageInput m;
+    m.body = "lost";
+    auto r = svc.enqueue(txn, "arn:aws:sqs:us-east-1:000000000000:missing", std::move(m));
+    code = r.ok() ? "" : r.error().code;
+    return r.ok();
+  });
+  EXPECT_EQ(code, "QueueDoesNotExist");
+  svc.stop();
+  writer.stop();
+}
+
+}  // namespace
+}  // namespace runnel::sqs
