@@ -5,84 +5,27 @@ SequenceNumber, per-message DelaySeconds rejected, ReceiveRequestAttemptId and F
 queues.
 """
 
-import json
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
 
-from util import error_code, unique_table_name
+from sqs_common import Queues, queues_fixture, receive, receive_until, skip_on_moto
+from sqs_common import moto, sqs, sqs_noval  # noqa: F401  (fixtures)
+from util import error_code
 
 
-def queue_name(tag='f'):
-    return unique_table_name('sqs_' + tag) + '.fifo'
-
-
-def is_moto(target):
-    if target.is_aws or not target.url:
-        return False
-    try:
-        with urllib.request.urlopen(target.url + '/moto-api/', timeout=2) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def skip_on_moto(moto, why):
-    if moto:
-        pytest.skip('moto deviates from AWS here: ' + why)
-
-
-class FifoQueues:
+class FifoQueues(Queues):
     """FIFO queues for one test, deleted afterwards."""
 
-    def __init__(self, client):
-        self.client = client
-        self.urls = []
-
     def create(self, tag='f', content_based=False, attributes=None):
-        attrs = {'FifoQueue': 'true'}
+        attributes = dict(attributes or {})
         if content_based:
-            attrs['ContentBasedDeduplication'] = 'true'
-        attrs.update(attributes or {})
-        url = self.client.create_queue(QueueName=queue_name(tag), Attributes=attrs)['QueueUrl']
-        self.urls.append(url)
-        return url
-
-    def arn(self, url):
-        return self.client.get_queue_attributes(QueueUrl=url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
-
-    def cleanup(self):
-        for url in self.urls:
-            try:
-                self.client.delete_queue(QueueUrl=url)
-            except Exception:
-                pass
-        self.urls = []
+            attributes['ContentBasedDeduplication'] = 'true'
+        return super().create(tag, fifo=True, attributes=attributes)
 
 
-@pytest.fixture(scope='module')
-def moto(target):
-    return is_moto(target)
-
-
-@pytest.fixture(scope='module')
-def sqs(make_client):
-    return make_client('sqs')
-
-
-@pytest.fixture(scope='module')
-def sqs_noval(make_client):
-    return make_client('sqs', validate=False)
-
-
-@pytest.fixture
-def queues(sqs):
-    q = FifoQueues(sqs)
-    yield q
-    q.cleanup()
+queues = queues_fixture(FifoQueues)
 
 
 @pytest.fixture
@@ -96,26 +39,14 @@ def send(sqs, url, body, group='g', dedup=None, **kwargs):
                             MessageDeduplicationId=dedup if dedup is not None else body, **kwargs)
 
 
-def receive(sqs, url, n=10, wait=1, **kwargs):
-    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=n, WaitTimeSeconds=wait,
-                               **kwargs).get('Messages', [])
-
-
 def bodies(msgs):
     return [m['Body'] for m in msgs]
 
 
 def drain_in_order(sqs, url, expected, timeout=15.0):
     """Receive and delete until `expected` messages came (bounded); returns bodies in order."""
-    got = []
-    deadline = time.monotonic() + timeout
-    for _ in range(200):
-        for m in receive(sqs, url):
-            got.append(m['Body'])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m['ReceiptHandle'])
-        if len(got) >= expected or time.monotonic() > deadline:
-            break
-    return got
+    return bodies(receive_until(sqs, url, lambda msgs: len(msgs) >= expected, timeout=timeout,
+                                calls=200, delete=True))
 
 
 # --- Send rules ------------------------------------------------------------------------------
@@ -322,7 +253,7 @@ def test_fifo_receive_request_attempt_id(sqs, fifo, moto):
 # A FIFO queue redrives to a FIFO DLQ after maxReceiveCount, keeping MessageId, body and group.
 def test_fifo_dead_letter_queue(sqs, queues):
     dlq = queues.create('fdlq')
-    policy = json.dumps({'deadLetterTargetArn': queues.arn(dlq), 'maxReceiveCount': 1})
+    policy = queues.redrive_policy(dlq, 1)
     src = queues.create('fsrc', attributes={'RedrivePolicy': policy})
     sent = send(sqs, src, 'poison')
     send(sqs, src, 'next')

@@ -9,19 +9,16 @@ which is itself checked against the published test vectors.
 
 import base64
 import hashlib
-import json
 import struct
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
 
-from util import error_code, eventually, has_member, unique_table_name
-
-NON_EXISTENT = 'AWS.SimpleQueueService.NonExistentQueue'
+from sqs_common import receive_until, skip_on_moto
+from sqs_common import moto, queue, queues, sqs, sqs_noval  # noqa: F401  (fixtures)
+from util import error_code, eventually, has_member
 
 # The published MD5OfMessageAttributes test vectors (aws-reference.md 6.5).
 VECTOR_STRING = {'attribName1': {'DataType': 'String', 'StringValue': 'attribValue 1'}}
@@ -58,79 +55,6 @@ def md5_of_body(body):
     return hashlib.md5(body.encode('utf-8')).hexdigest()
 
 
-def queue_name(tag='q'):
-    return unique_table_name('sqs_' + tag)
-
-
-def is_moto(target):
-    if target.is_aws or not target.url:
-        return False
-    try:
-        with urllib.request.urlopen(target.url + '/moto-api/', timeout=2) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def skip_on_moto(moto, why):
-    if moto:
-        pytest.skip('moto deviates from AWS here: ' + why)
-
-
-class Queues:
-    """Queues for one test, deleted afterwards."""
-
-    def __init__(self, client):
-        self.client = client
-        self.urls = []
-
-    def create(self, tag='q', attributes=None, **kwargs):
-        name = queue_name(tag)
-        if attributes:
-            kwargs['Attributes'] = attributes
-        url = self.client.create_queue(QueueName=name, **kwargs)['QueueUrl']
-        self.urls.append(url)
-        return url
-
-    def arn(self, url):
-        return self.client.get_queue_attributes(QueueUrl=url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
-
-    def cleanup(self):
-        for url in self.urls:
-            try:
-                self.client.delete_queue(QueueUrl=url)
-            except Exception:
-                pass
-        self.urls = []
-
-
-@pytest.fixture(scope='module')
-def moto(target):
-    return is_moto(target)
-
-
-@pytest.fixture(scope='module')
-def sqs(make_client):
-    return make_client('sqs')
-
-
-@pytest.fixture(scope='module')
-def sqs_noval(make_client):
-    return make_client('sqs', validate=False)
-
-
-@pytest.fixture
-def queues(sqs):
-    q = Queues(sqs)
-    yield q
-    q.cleanup()
-
-
-@pytest.fixture
-def queue(queues):
-    return queues.create()
-
-
 def receive_one(sqs, url, **kwargs):
     kwargs.setdefault('WaitTimeSeconds', 2)
     msgs = sqs.receive_message(QueueUrl=url, **kwargs).get('Messages', [])
@@ -144,15 +68,13 @@ def receive_none(sqs, url, **kwargs):
 
 
 def receive_all(sqs, url, expected, timeout=15.0, **kwargs):
-    """Receive until `expected` messages were seen (bounded in calls and time)."""
+    """Receive until `expected` distinct messages were seen (bounded in calls and time); the
+    latest copy of each."""
+    def enough(msgs):
+        return len({m['MessageId'] for m in msgs}) >= expected
     seen = {}
-    deadline = time.monotonic() + timeout
-    for _ in range(100):
-        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                     **kwargs).get('Messages', []):
-            seen[m['MessageId']] = m
-        if len(seen) >= expected or time.monotonic() > deadline:
-            break
+    for m in receive_until(sqs, url, enough, timeout=timeout, **kwargs):
+        seen[m['MessageId']] = m
     return list(seen.values())
 
 
@@ -669,7 +591,7 @@ def test_change_visibility_batch(sqs, queue):
 
 def make_redrive_pair(sqs, queues, max_receive=2):
     dlq = queues.create('dlq')
-    policy = json.dumps({'deadLetterTargetArn': queues.arn(dlq), 'maxReceiveCount': max_receive})
+    policy = queues.redrive_policy(dlq, max_receive)
     src = queues.create('src', attributes={'RedrivePolicy': policy})
     return src, dlq
 

@@ -9,90 +9,17 @@ XML <Code> with boto3 1.26, the x-amzn-query-error header with boto3 1.43.
 
 import json
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
 
-from util import error_code, eventually, random_string, unique_table_name
-
-NON_EXISTENT = 'AWS.SimpleQueueService.NonExistentQueue'
-
-
-def queue_name(tag='q'):
-    return unique_table_name('sqs_' + tag)
+from sqs_common import NON_EXISTENT, queue_name, skip_on_moto
+from sqs_common import moto, queues, sqs, sqs_noval  # noqa: F401  (fixtures)
+from util import error_code, eventually, random_string
 
 
 def account_of(url):
     return url.rstrip('/').split('/')[-2]
-
-
-def is_moto(target):
-    if target.is_aws or not target.url:
-        return False
-    try:
-        with urllib.request.urlopen(target.url + '/moto-api/', timeout=2) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-class Queues:
-    """Queues for one test, deleted afterwards."""
-
-    def __init__(self, client):
-        self.client = client
-        self.urls = []
-
-    def create(self, tag='q', fifo=False, attributes=None, name=None, **kwargs):
-        name = name or queue_name(tag) + ('.fifo' if fifo else '')
-        attributes = dict(attributes or {})
-        if fifo:
-            attributes.setdefault('FifoQueue', 'true')
-        if attributes:
-            kwargs['Attributes'] = attributes
-        url = self.client.create_queue(QueueName=name, **kwargs)['QueueUrl']
-        self.urls.append(url)
-        return url
-
-    def arn(self, url):
-        return self.client.get_queue_attributes(QueueUrl=url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
-
-    def cleanup(self):
-        for url in self.urls:
-            try:
-                self.client.delete_queue(QueueUrl=url)
-            except Exception:  # already deleted by the test, or the server is gone
-                pass
-        self.urls = []
-
-
-@pytest.fixture(scope='module')
-def moto(target):
-    return is_moto(target)
-
-
-@pytest.fixture(scope='module')
-def sqs(make_client):
-    return make_client('sqs')
-
-
-@pytest.fixture(scope='module')
-def sqs_noval(make_client):
-    return make_client('sqs', validate=False)
-
-
-@pytest.fixture
-def queues(sqs):
-    q = Queues(sqs)
-    yield q
-    q.cleanup()
-
-
-def skip_on_moto(moto, why):
-    if moto:
-        pytest.skip('moto deviates from AWS here: ' + why)
 
 
 def not_moto(moto):
@@ -545,7 +472,7 @@ def test_redrive_allow_policy_round_trip(sqs, queues, moto):
 # ListDeadLetterSourceQueues lists the queues whose RedrivePolicy targets the DLQ.
 def test_list_dead_letter_source_queues(sqs, queues):
     dlq = queues.create('dlq')
-    policy = json.dumps({'deadLetterTargetArn': queues.arn(dlq), 'maxReceiveCount': 2})
+    policy = queues.redrive_policy(dlq, 2)
     sources = {queues.create('src', attributes={'RedrivePolicy': policy}) for _ in range(2)}
     queues.create('unrelated')
     r = sqs.list_dead_letter_source_queues(QueueUrl=dlq)
