@@ -176,6 +176,12 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     reply_with_id(health());
     return;
   }
+  if (request.method == "GET") {
+    if (auto it = get_handlers_.find(path); it != get_handlers_.end()) {
+      reply_with_id(it->second());
+      return;
+    }
+  }
 
   if (!service && !query) {
     // No service claims this request. Answer in JSON 1.0 style, which every SDK can parse.

@@ -46,6 +46,10 @@ class Router {
   // A Query-protocol service, chosen by its SigV4 signing name ("sqs", "sns") or its Action; see
   // above. Listed in health under its signing name unless that name is already there.
   void add_query_service(const protocol::QueryService* service, std::string signing_name);
+  // A fixed GET path answered by `handler` (e.g. the SNS signing certificate), without auth.
+  void add_get(std::string path, std::function<protocol::Response()> handler) {
+    get_handlers_[std::move(path)] = std::move(handler);
+  }
   // Extra members for GET /_runnel/health's "services" object (e.g. storage counters).
   void set_health_extra(std::function<std::string()> extra) { health_extra_ = std::move(extra); }
 
@@ -60,6 +64,7 @@ class Router {
   std::vector<std::pair<std::string, const protocol::QueryService*>> query_services_;
   std::vector<std::string> service_names_;
   std::function<std::string()> health_extra_;
+  std::map<std::string, std::function<protocol::Response()>, std::less<>> get_handlers_;
 };
 
 // Request ids look like DynamoDB's: 52 upper-case letters and digits.

@@ -21,6 +21,8 @@
 #include "storage/writer.h"
 #include "streams/service.h"
 #include "sqs/service.h"
+#include "sns/service.h"
+#include "sns/signer.h"
 
 namespace {
 
@@ -100,6 +102,23 @@ int serve(const ServeFlags& flags) {
   // The Query protocol (boto3 <= 1.30, the AWS CLI v2.9) reaches the same handlers.
   runnel::protocol::QueryService sqs_query({"", "sqs", true, {}}, sqs_json, runnel::protocol::QueryModel::sqs());
 
+  auto signer = runnel::sns::Signer::load_or_create(**engine);
+  if (!signer.ok()) {
+    spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(signer.error().message));
+    return 1;
+  }
+  runnel::sns::Service sns(**engine, writer, sqs, *signer);
+  if (auto s = sns.start(); !s.ok()) {
+    spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(s.error().message));
+    return 1;
+  }
+  // SNS speaks only the Query protocol; its handlers sit on a JsonService that no router entry
+  // exposes. Confirmation and unsubscribe links arrive unsigned.
+  runnel::protocol::JsonService sns_handlers({"", "application/x-amz-json-1.0", false});
+  sns.register_operations(sns_handlers);
+  runnel::protocol::QueryService sns_query({"", "sns", false, {"ConfirmSubscription", "Unsubscribe"}}, sns_handlers,
+                                           runnel::protocol::QueryModel::sns());
+
   runnel::http::RouterOptions router_options;
   router_options.max_in_flight = flags.max_in_flight;
   if (!flags.auth_credentials.empty()) {
@@ -114,7 +133,14 @@ int serve(const ServeFlags& flags) {
   router.add_json_service(&dynamodb_json, "dynamodb");
   router.add_json_service(&streams_json, "dynamodbstreams");
   router.add_json_service(&sqs_json, "sqs");
+  router.add_query_service(&sns_query, "sns");  // first: unsigned links pick the first service with the Action
   router.add_query_service(&sqs_query, "sqs");
+  router.add_get("/_runnel/sns/SimpleNotificationService.pem", [&signer] {
+    runnel::protocol::Response r;
+    r.content_type = "application/x-pem-file";
+    r.body = signer->certificate_pem();
+    return r;
+  });
   router.set_health_extra([&writer, &flags] {
     return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{}}})",
                        flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
@@ -172,7 +198,7 @@ int serve(const ServeFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"runnel: AWS wire-compatible DynamoDB, DynamoDB Streams and SQS (Lambda and SNS to follow) on one port"};
+  CLI::App app{"runnel: AWS wire-compatible DynamoDB, DynamoDB Streams, SQS and SNS (Lambda to follow) on one port"};
   app.require_subcommand(1);
 
   ServeFlags flags;

@@ -1,0 +1,719 @@
+// SNS operations (JSON-shaped handlers; the Query codec converts forms and renders XML).
+// https://docs.aws.amazon.com/sns/latest/api/API_Operations.html
+#include <set>
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include "common/base64.h"
+#include "common/clock.h"
+#include "common/json_write.h"
+#include "sns/service.h"
+#include "sqs/message.h"
+
+namespace runnel::sns {
+
+namespace {
+
+using JsonValue = rapidjson::Value;
+using Reply = protocol::JsonReply;
+using Ctx = protocol::RequestContext;
+using StringMap = std::map<std::string, std::string>;
+
+constexpr size_t kPageSize = 100;
+constexpr size_t kMaxMessageBytes = 262144;
+
+Result<std::string> required(const JsonValue& body, const char* name) {
+  auto it = body.FindMember(name);
+  if (it == body.MemberEnd() || !it->value.IsString())
+    return invalid_parameter(fmt::format("{} is required", name));  // botocore validates first anyway
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+std::string optional(const JsonValue& body, const char* name) {
+  auto it = body.FindMember(name);
+  return it != body.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                        : std::string();
+}
+
+StringMap string_map(const JsonValue& body, const char* name) {
+  StringMap out;
+  auto it = body.FindMember(name);
+  if (it == body.MemberEnd() || !it->value.IsObject()) return out;
+  for (const auto& m : it->value.GetObject())
+    if (m.value.IsString()) out[m.name.GetString()] = m.value.GetString();
+  return out;
+}
+
+// Tags: [{"Key":..,"Value":..}]
+StringMap tag_list(const JsonValue& body, const char* name) {
+  StringMap out;
+  auto it = body.FindMember(name);
+  if (it == body.MemberEnd() || !it->value.IsArray()) return out;
+  for (const auto& t : it->value.GetArray())
+    if (t.IsObject() && t.HasMember("Key") && t["Key"].IsString())
+      out[t["Key"].GetString()] = t.HasMember("Value") && t["Value"].IsString() ? t["Value"].GetString() : "";
+  return out;
+}
+
+void write_tags(JsonWriter& w, const StringMap& tags) {
+  w.Key("Tags");
+  w.StartArray();
+  for (const auto& [k, v] : tags) {
+    w.StartObject();
+    key_string(w, "Key", k);
+    key_string(w, "Value", v);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string one_member(const char* key, std::string_view value) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string(w, key, value);
+  w.EndObject();
+  return finish_json(sb);
+}
+
+Result<std::shared_ptr<const Topic>> topic_param(Service& svc, const JsonValue& body, const char* name = "TopicArn") {
+  RUNNEL_TRY(std::string arn, required(body, name));
+  auto t = svc.find_topic(arn);
+  if (!t) return not_found("Topic does not exist");
+  return t;
+}
+
+// Runs a catalog change as a writer step and answers `ok_body` after its commit.
+void catalog_step(Service& svc, std::function<Status(storage::WriteTxn&)> change, Reply reply, std::string ok_body = "{}") {
+  auto status = std::make_shared<Status>(ok_status());
+  svc.writer().submit(
+      [change = std::move(change), status](storage::WriteTxn& txn) {
+        *status = change(txn);
+        return status->ok();
+      },
+      [status, reply = std::move(reply), ok_body = std::move(ok_body)](bool committed) {
+        if (!committed) return reply(ApiError::internal("Internal server error"));
+        if (!status->ok()) return reply(status->error());
+        reply(ok_body);
+      });
+}
+
+Status validate_topic_attribute(const std::string& name, const std::string& value, bool creating) {
+  static const std::set<std::string> kSettable = {"DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId",
+                                                  "SignatureVersion", "TracingConfig", "ContentBasedDeduplication",
+                                                  "ArchivePolicy", "DataProtectionPolicy", "FifoThroughputScope"};
+  if (name == "FifoTopic") {
+    if (!creating) return invalid_parameter("AttributeName");
+    if (value != "true" && value != "false") return invalid_parameter("FifoTopic");
+    return ok_status();
+  }
+  if (!kSettable.count(name)) return invalid_parameter(creating ? "Attributes Reason: Unknown attribute " + name : "AttributeName");
+  if (name == "SignatureVersion" && value != "1" && value != "2") return invalid_parameter("SignatureVersion");
+  if ((name == "Policy" || name == "DeliveryPolicy") && !value.empty()) {
+    rapidjson::Document d;
+    d.Parse(value.c_str());
+    if (d.HasParseError() || !d.IsObject()) return invalid_parameter(name + ": failed to parse JSON");
+  }
+  return ok_status();
+}
+
+std::string default_policy(const Topic& t) {
+  return fmt::format(
+      R"({{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],"Resource":"{}","Condition":{{"StringEquals":{{"AWS:SourceOwner":"{}"}}}}}}]}})",
+      t.arn(), t.account);
+}
+
+constexpr const char* kDefaultDeliveryPolicy =
+    R"({"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}})";
+
+Status validate_subscription_attribute(const std::string& name, const std::string& value) {
+  if (name == "RawMessageDelivery") {
+    if (value != "true" && value != "false") return invalid_parameter("RawMessageDelivery: Invalid value [" + value + "]. Must be true or false.");
+  } else if (name == "FilterPolicyScope") {
+    if (value != "MessageAttributes" && value != "MessageBody")
+      return invalid_parameter("FilterPolicyScope: Invalid value [" + value + "]. Please use either MessageBody or MessageAttributes");
+  } else if (name == "RedrivePolicy" || name == "DeliveryPolicy") {
+    rapidjson::Document d;
+    d.Parse(value.c_str());
+    if (!value.empty() && (d.HasParseError() || !d.IsObject())) return invalid_parameter(name + ": failed to parse JSON");
+  } else if (name != "FilterPolicy" && name != "SubscriptionRoleArn" && name != "ReplayPolicy") {
+    return invalid_parameter("AttributeName");
+  }
+  return ok_status();
+}
+
+// Decodes Publish's message attributes into the filter engine's form (Binary: raw bytes).
+Result<FilterAttributes> message_attributes(const JsonValue& body) {
+  FilterAttributes out;
+  auto it = body.FindMember("MessageAttributes");
+  if (it == body.MemberEnd() || !it->value.IsObject()) return out;
+  if (it->value.MemberCount() > 10) return invalid_parameter("MessageAttributes: too many attributes (at most 10)");
+  for (const auto& m : it->value.GetObject()) {
+    std::string name = m.name.GetString();
+    if (!m.value.IsObject() || !m.value.HasMember("DataType") || !m.value["DataType"].IsString())
+      return invalid_parameter(fmt::format("The message attribute '{}' must contain non-empty message attribute type.", name));
+    std::string type = m.value["DataType"].GetString();
+    std::string base = type.substr(0, type.find('.'));
+    if (type != "String.Array" && base != "String" && base != "Number" && base != "Binary")
+      return invalid_parameter(fmt::format("The message attribute '{}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name));
+    FilterAttribute a{type, ""};
+    if (base == "Binary") {
+      auto v = m.value.FindMember("BinaryValue");
+      auto raw = v != m.value.MemberEnd() && v->value.IsString() ? base64_decode(v->value.GetString()) : std::nullopt;
+      if (!raw || raw->empty()) return invalid_parameter(fmt::format("The message attribute '{}' must contain non-empty message attribute value for message attribute type 'Binary'.", name));
+      a.string_value = *raw;
+    } else {
+      auto v = m.value.FindMember("StringValue");
+      if (v == m.value.MemberEnd() || !v->value.IsString() || v->value.GetStringLength() == 0)
+        return invalid_parameter(fmt::format("The message attribute '{}' must contain non-empty message attribute value for message attribute type '{}'.", name, base));
+      a.string_value = v->value.GetString();
+      if (type == "String.Array") {
+        rapidjson::Document d;
+        d.Parse(a.string_value.c_str());
+        if (d.HasParseError() || !d.IsArray())
+          return invalid_parameter(fmt::format("The message attribute '{}' with type 'String.Array' has to be a valid JSON array.", name));
+      }
+    }
+    out.emplace(std::move(name), std::move(a));
+  }
+  return out;
+}
+
+// Everything one Publish (or one PublishBatch entry) says, validated against its topic.
+Result<Service::Message> decode_publish(const Topic& topic, const JsonValue& e) {
+  Service::Message m;
+  auto msg = e.FindMember("Message");
+  if (msg == e.MemberEnd() || !msg->value.IsString() || msg->value.GetStringLength() == 0)
+    return invalid_parameter("Empty message");
+  m.message = msg->value.GetString();
+  m.subject = optional(e, "Subject");
+  if (!m.subject.empty()) {
+    bool ok = m.subject.size() <= 100;
+    for (char c : m.subject) ok = ok && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    if (!ok) return invalid_parameter("Subject");
+  }
+  std::string structure = optional(e, "MessageStructure");
+  if (!structure.empty()) {
+    if (structure != "json") return invalid_parameter("MessageStructure");
+    rapidjson::Document d;
+    d.Parse(m.message.c_str());
+    if (d.HasParseError() || !d.IsObject()) return invalid_parameter("Message Structure - JSON message body failed to parse");
+    if (!d.HasMember("default") || !d["default"].IsString())
+      return invalid_parameter("Message Structure - No default entry in JSON message body");
+    m.structure_json = true;
+  }
+  RUNNEL_TRY(m.attributes, message_attributes(e));
+  size_t size = m.message.size();
+  for (const auto& [name, a] : m.attributes) size += name.size() + a.data_type.size() + a.string_value.size();
+  if (size > kMaxMessageBytes) return invalid_parameter("Message too long");
+  m.group_id = optional(e, "MessageGroupId");
+  m.dedup_id = optional(e, "MessageDeduplicationId");
+  if (topic.fifo) {
+    if (m.group_id.empty()) return invalid_parameter("The MessageGroupId parameter is required for FIFO topics");
+    if (m.dedup_id.empty()) {
+      if (!topic.content_based_dedup)
+        return invalid_parameter("The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly");
+      m.dedup_id = sqs::sha256_hex(m.message);
+    }
+  } else if (!m.dedup_id.empty()) {
+    return invalid_parameter("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type");
+  }
+  m.message_id = sqs::new_message_id();
+  return m;
+}
+
+}  // namespace
+
+// --- topics -----------------------------------------------------------------------------------
+
+static void create_topic(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
+  auto name = required(body, "Name");
+  if (!name.ok()) return reply(name.error());
+  auto t = std::make_shared<Topic>();
+  t->account = ctx.account;
+  t->region = ctx.region;
+  t->name = *name;
+  t->attributes = string_map(body, "Attributes");
+  t->tags = tag_list(body, "Tags");
+  for (const auto& [k, v] : t->attributes)
+    if (auto s = validate_topic_attribute(k, v, true); !s.ok()) return reply(s.error());
+  t->fifo = t->attributes.count("FifoTopic") && t->attributes["FifoTopic"] == "true";
+  t->content_based_dedup = t->attributes.count("ContentBasedDeduplication") && t->attributes["ContentBasedDeduplication"] == "true";
+  std::string_view base = *name;
+  if (t->fifo && base.ends_with(".fifo")) base.remove_suffix(5);
+  bool valid = !base.empty() && name->size() <= 256;
+  for (char c : base) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+  if (!valid || (!t->fifo && name->ends_with(".fifo")) || (t->fifo && !name->ends_with(".fifo")))
+    return reply(invalid_parameter(t->fifo ? "Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long."
+                                           : "Topic Name"));
+  if (t->content_based_dedup && !t->fifo)
+    return reply(invalid_parameter("ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics"));
+  std::string arn = t->arn();
+  catalog_step(svc, [&svc, t](storage::WriteTxn& txn) -> Status {
+    if (auto existing = svc.find_topic(t->arn())) {
+      // Idempotent when the attributes given match; tags must not differ either.
+      for (const auto& [k, v] : t->attributes) {
+        auto it = existing->attributes.find(k);
+        if (it == existing->attributes.end() || it->second != v)
+          return invalid_parameter("Attributes Reason: Topic already exists with different attributes");
+      }
+      return ok_status();
+    }
+    svc.put_topic(txn, t);
+    return ok_status();
+  }, std::move(reply), one_member("TopicArn", arn));
+}
+
+static void delete_topic(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto arn = required(body, "TopicArn");
+  if (!arn.ok()) return reply(arn.error());
+  catalog_step(svc, [&svc, arn = *arn](storage::WriteTxn& txn) -> Status {
+    // Deleting a topic that does not exist succeeds (AWS: idempotent).
+    if (auto t = svc.find_topic(arn)) svc.remove_topic(txn, *t);
+    return ok_status();
+  }, std::move(reply));
+}
+
+// Pages of 100 with NextToken = the last ARN returned, base64.
+template <typename Items, typename WriteItem>
+Result<std::string> paged(const JsonValue& body, const char* list_key, const Items& items, WriteItem write_item) {
+  std::string after;
+  if (auto token = optional(body, "NextToken"); !token.empty()) {
+    auto decoded = base64_decode(token);
+    if (!decoded) return invalid_parameter("NextToken");
+    after = *decoded;
+  }
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key(list_key);
+  w.StartArray();
+  size_t count = 0;
+  std::string last;
+  bool more = false;
+  for (const auto& item : items) {
+    std::string arn = item->arn();
+    if (!after.empty() && arn <= after) continue;
+    if (count == kPageSize) {
+      more = true;
+      break;
+    }
+    write_item(w, *item);
+    last = arn;
+    ++count;
+  }
+  w.EndArray();
+  if (more) key_string(w, "NextToken", base64_encode(last));
+  w.EndObject();
+  return finish_json(sb);
+}
+
+static void list_topics(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
+  reply(paged(body, "Topics", svc.topics(ctx.account, ctx.region), [](JsonWriter& w, const Topic& t) {
+    w.StartObject();
+    key_string(w, "TopicArn", t.arn());
+    w.EndObject();
+  }));
+}
+
+static void get_topic_attributes(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto t = topic_param(svc, body);
+  if (!t.ok()) return reply(t.error());
+  const Topic& topic = **t;
+  StringMap a = topic.attributes;
+  a["TopicArn"] = topic.arn();
+  a["Owner"] = topic.account;
+  if (!a.count("Policy")) a["Policy"] = default_policy(topic);
+  if (!a.count("DisplayName")) a["DisplayName"] = "";
+  a["EffectiveDeliveryPolicy"] = a.count("DeliveryPolicy") ? a["DeliveryPolicy"] : kDefaultDeliveryPolicy;
+  int confirmed = 0, pending = 0;
+  for (const auto& s : svc.subscriptions(topic.arn())) (s->confirmed ? confirmed : pending)++;
+  a["SubscriptionsConfirmed"] = std::to_string(confirmed);
+  a["SubscriptionsPending"] = std::to_string(pending);
+  a["SubscriptionsDeleted"] = "0";
+  if (topic.fifo && !a.count("ContentBasedDeduplication")) a["ContentBasedDeduplication"] = "false";
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string_map(w, "Attributes", a);
+  w.EndObject();
+  reply(finish_json(sb));
+}
+
+static void set_topic_attributes(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto t = topic_param(svc, body);
+  if (!t.ok()) return reply(t.error());
+  auto name = required(body, "AttributeName");
+  if (!name.ok()) return reply(name.error());
+  std::string value = optional(body, "AttributeValue");
+  if (auto s = validate_topic_attribute(*name, value, false); !s.ok()) return reply(s.error());
+  if (*name == "ContentBasedDeduplication" && !(*t)->fifo)
+    return reply(invalid_parameter("ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics"));
+  catalog_step(svc, [&svc, arn = (*t)->arn(), name = *name, value](storage::WriteTxn& txn) -> Status {
+    auto current = svc.find_topic(arn);
+    if (!current) return not_found("Topic does not exist");
+    auto next = std::make_shared<Topic>(*current);
+    if (value.empty() && (name == "Policy" || name == "DeliveryPolicy")) next->attributes.erase(name);
+    else next->attributes[name] = value;
+    next->content_based_dedup = next->attributes.count("ContentBasedDeduplication") && next->attributes["ContentBasedDeduplication"] == "true";
+    svc.put_topic(txn, next);
+    return ok_status();
+  }, std::move(reply));
+}
+
+// --- subscriptions ----------------------------------------------------------------------------
+
+static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
+  auto t = topic_param(svc, body);
+  if (!t.ok()) return reply(t.error());
+  auto protocol = required(body, "Protocol");
+  if (!protocol.ok()) return reply(protocol.error());
+  std::string endpoint = optional(body, "Endpoint");
+  static const std::set<std::string> kProtocols = {"sqs", "http", "https", "email", "email-json", "lambda", "application", "sms", "firehose"};
+  if (!kProtocols.count(*protocol)) return reply(invalid_parameter("Invalid protocol type: " + *protocol));
+  auto sub = std::make_shared<Subscription>();
+  sub->id = sqs::new_message_id();
+  sub->topic_arn = (*t)->arn();
+  sub->owner = ctx.account;
+  sub->protocol = *protocol;
+  sub->endpoint = endpoint;
+  sub->attributes = string_map(body, "Attributes");
+  for (const auto& [k, v] : sub->attributes)
+    if (auto s = validate_subscription_attribute(k, v); !s.ok()) return reply(s.error());
+  if (auto s = compile_policy(*sub); !s.ok()) return reply(s.error());
+  if (*protocol == "sqs") {
+    if (!endpoint.starts_with("arn:aws:sqs:")) return reply(invalid_parameter("SQS endpoint ARN"));
+    if ((*t)->fifo != endpoint.ends_with(".fifo"))
+      return reply(invalid_parameter((*t)->fifo ? "Invalid parameter: Endpoint Reason: FIFO SNS topics can only have FIFO SQS queue subscriptions"
+                                                : "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"));
+  } else if (*protocol == "http" || *protocol == "https") {
+    if (!endpoint.starts_with(*protocol + "://")) return reply(invalid_parameter("Endpoint must match the specified protocol"));
+  } else if (*protocol == "email" || *protocol == "email-json") {
+    if (endpoint.find('@') == std::string::npos) return reply(invalid_parameter("Email address"));
+  } else if (*protocol == "lambda") {
+    if (!endpoint.starts_with("arn:aws:lambda:")) return reply(invalid_parameter("Lambda endpoint ARN"));
+  }
+  // SQS and Lambda endpoints of the same account are confirmed at once; the others wait for the
+  // endpoint to confirm. https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html
+  sub->confirmed = *protocol == "sqs" || *protocol == "lambda";
+  if (!sub->confirmed) sub->token = sqs::sha256_hex(sub->id + sqs::new_message_id());
+  auto return_arn = body.FindMember("ReturnSubscriptionArn");
+  bool show_arn = sub->confirmed || (return_arn != body.MemberEnd() && return_arn->value.IsBool() && return_arn->value.GetBool());
+  auto arn_out = std::make_shared<std::string>(show_arn ? sub->arn() : "pending confirmation");
+  auto status = std::make_shared<Status>(ok_status());
+  svc.writer().submit(
+      [&svc, sub, arn_out, show_arn, status](storage::WriteTxn& txn) {
+        if (!svc.find_topic(sub->topic_arn)) {
+          *status = not_found("Topic does not exist");
+          return false;
+        }
+        // Subscribing the same endpoint again returns the existing subscription.
+        for (const auto& s : svc.subscriptions(sub->topic_arn))
+          if (s->protocol == sub->protocol && s->endpoint == sub->endpoint) {
+            if (s->confirmed || show_arn) *arn_out = s->arn();
+            return false;
+          }
+        svc.put_subscription(txn, sub);
+        return true;
+      },
+      [status, arn_out, reply = std::move(reply)](bool committed) {
+        if (!committed) return reply(ApiError::internal("Internal server error"));
+        if (!status->ok()) return reply(status->error());
+        reply(one_member("SubscriptionArn", *arn_out));
+      });
+}
+
+static void confirm_subscription(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto t = topic_param(svc, body);
+  if (!t.ok()) return reply(t.error());
+  auto token = required(body, "Token");
+  if (!token.ok()) return reply(token.error());
+  auto arn = std::make_shared<std::string>();
+  auto status = std::make_shared<Status>(ok_status());
+  svc.writer().submit(
+      [&svc, topic = (*t)->arn(), token = *token, arn, status](storage::WriteTxn& txn) {
+        for (const auto& s : svc.subscriptions(topic)) {
+          if (s->token != token) continue;
+          *arn = s->arn();
+          if (s->confirmed) return false;
+          auto next = std::make_shared<Subscription>(*s);
+          next->confirmed = true;
+          svc.put_subscription(txn, next);
+          return true;
+        }
+        *status = invalid_parameter("Token");
+        return false;
+      },
+      [status, arn, reply = std::move(reply)](bool committed) {
+        if (!committed) return reply(ApiError::internal("Internal server error"));
+        if (!status->ok()) return reply(status->error());
+        reply(one_member("SubscriptionArn", *arn));
+      });
+}
+
+static void unsubscribe(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto arn = required(body, "SubscriptionArn");
+  if (!arn.ok()) return reply(arn.error());
+  catalog_step(svc, [&svc, arn = *arn](storage::WriteTxn& txn) -> Status {
+    auto s = svc.find_subscription(arn);
+    if (!s) return not_found("Subscription does not exist");
+    svc.remove_subscription(txn, *s);
+    return ok_status();
+  }, std::move(reply));
+}
+
+static void write_subscription(JsonWriter& w, const Subscription& s) {
+  w.StartObject();
+  key_string(w, "SubscriptionArn", s.confirmed ? s.arn() : "PendingConfirmation");
+  key_string(w, "Owner", s.owner);
+  key_string(w, "Protocol", s.protocol);
+  key_string(w, "Endpoint", s.endpoint);
+  key_string(w, "TopicArn", s.topic_arn);
+  w.EndObject();
+}
+
+static void list_subscriptions(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
+  std::vector<std::shared_ptr<const Subscription>> mine;
+  std::string prefix = fmt::format("arn:aws:sns:{}:{}:", ctx.region, ctx.account);
+  for (auto& s : svc.subscriptions())
+    if (s->topic_arn.starts_with(prefix)) mine.push_back(std::move(s));
+  reply(paged(body, "Subscriptions", mine, write_subscription));
+}
+
+static void list_subscriptions_by_topic(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto t = topic_param(svc, body);
+  if (!t.ok()) return reply(t.error());
+  reply(paged(body, "Subscriptions", svc.subscriptions((*t)->arn()), write_subscription));
+}
+
+static void get_subscription_attributes(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto arn = required(body, "SubscriptionArn");
+  if (!arn.ok()) return reply(arn.error());
+  auto s = svc.find_subscription(*arn);
+  if (!s) return reply(not_found("Subscription does not exist"));
+  StringMap a = s->attributes;
+  a["SubscriptionArn"] = s->arn();
+  a["TopicArn"] = s->topic_arn;
+  a["Owner"] = s->owner;
+  a["Protocol"] = s->protocol;
+  a["Endpoint"] = s->endpoint;
+  a["ConfirmationWasAuthenticated"] = s->confirmed ? "true" : "false";
+  a["PendingConfirmation"] = s->confirmed ? "false" : "true";
+  if (!a.count("RawMessageDelivery")) a["RawMessageDelivery"] = "false";
+  if (a.count("FilterPolicy") && !a.count("FilterPolicyScope")) a["FilterPolicyScope"] = "MessageAttributes";
+  a["EffectiveDeliveryPolicy"] = a.count("DeliveryPolicy") ? a["DeliveryPolicy"] : kDefaultDeliveryPolicy;
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string_map(w, "Attributes", a);
+  w.EndObject();
+  reply(finish_json(sb));
+}
+
+static void set_subscription_attributes(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto arn = required(body, "SubscriptionArn");
+  if (!arn.ok()) return reply(arn.error());
+  auto name = required(body, "AttributeName");
+  if (!name.ok()) return reply(name.error());
+  std::string value = optional(body, "AttributeValue");
+  if (auto s = validate_subscription_attribute(*name, value); !s.ok()) return reply(s.error());
+  auto current = svc.find_subscription(*arn);
+  if (!current) return reply(not_found("Subscription does not exist"));
+  auto next = std::make_shared<Subscription>(*current);
+  if (value.empty() && *name != "RawMessageDelivery") next->attributes.erase(*name);
+  else next->attributes[*name] = value;
+  if (auto s = compile_policy(*next); !s.ok()) return reply(s.error());
+  catalog_step(svc, [&svc, next](storage::WriteTxn& txn) -> Status {
+    if (!svc.find_subscription(next->arn())) return not_found("Subscription does not exist");
+    svc.put_subscription(txn, next);
+    return ok_status();
+  }, std::move(reply));
+}
+
+// --- publish ----------------------------------------------------------------------------------
+
+static void publish(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
+  std::string arn = optional(body, "TopicArn");
+  if (arn.empty()) arn = optional(body, "TargetArn");
+  if (arn.empty()) {
+    if (!optional(body, "PhoneNumber").empty()) return reply(invalid_parameter("PhoneNumber Reason: SMS is not supported"));
+    return reply(invalid_parameter("TopicArn or TargetArn Reason: no value for required parameter"));
+  }
+  auto topic = svc.find_topic(arn);
+  if (!topic) return reply(not_found("Topic does not exist"));
+  auto decoded = decode_publish(*topic, body);
+  if (!decoded.ok()) return reply(decoded.error());
+  auto m = std::make_shared<Service::Message>(std::move(decoded).value());
+  if (topic->fifo) {
+    // A duplicate within 5 minutes is acknowledged as the original and not delivered again.
+    if (auto dup = svc.duplicate(*topic, m->dedup_id, wall_ms()))
+      return reply(fmt::format(R"({{"MessageId":"{}","SequenceNumber":"{:020d}"}})", dup->first, dup->second));
+  }
+  svc.stamp(*topic, *m);  // the signature: on this I/O thread, once for every subscriber
+  svc.writer().submit(
+      [&svc, topic, m, host = ctx.host](storage::WriteTxn& txn) {
+        if (topic->fifo) m->sequence = svc.next_sequence(*topic);
+        svc.fan_out(txn, *topic, *m, host);
+        return true;
+      },
+      [&svc, topic, m, reply = std::move(reply)](bool committed) {
+        if (!committed) return reply(ApiError::internal("Internal server error"));
+        if (!topic->fifo) return reply(one_member("MessageId", m->message_id));
+        svc.remember(*topic, m->dedup_id, m->message_id, m->sequence, wall_ms());
+        reply(fmt::format(R"({{"MessageId":"{}","SequenceNumber":"{:020d}"}})", m->message_id, m->sequence));
+      });
+}
+
+static void publish_batch(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
+  auto t = topic_param(svc, body);
+  if (!t.ok()) return reply(t.error());
+  auto topic = *t;
+  auto it = body.FindMember("PublishBatchRequestEntries");
+  if (it == body.MemberEnd() || !it->value.IsArray() || it->value.Empty())
+    return reply(ApiError{"EmptyBatchRequest", "The batch request doesn't contain any entries", 400, true, "", {}});
+  if (it->value.Size() > 10)
+    return reply(ApiError{"TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible", 400, true, "", {}});
+  struct Entry {
+    std::string id;
+    Result<Service::Message> message = ApiError::internal("");
+  };
+  auto entries = std::make_shared<std::vector<Entry>>();
+  std::set<std::string> ids;
+  size_t total = 0;
+  for (const auto& e : it->value.GetArray()) {
+    Entry entry;
+    entry.id = optional(e, "Id");
+    bool id_ok = !entry.id.empty() && entry.id.size() <= 80;
+    for (char c : entry.id) id_ok = id_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    if (!id_ok)
+      return reply(ApiError{"InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by the specification.", 400, true, "", {}});
+    if (!ids.insert(entry.id).second)
+      return reply(ApiError{"BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.", 400, true, "", {}});
+    entry.message = decode_publish(*topic, e);
+    if (entry.message.ok()) {
+      total += entry.message->message.size();
+      svc.stamp(*topic, *entry.message);
+    }
+    entries->push_back(std::move(entry));
+  }
+  if (total > kMaxMessageBytes)
+    return reply(ApiError{"BatchRequestTooLong", "The length of all the messages put together is more than the limit.", 400, true, "", {}});
+  svc.writer().submit(
+      [&svc, topic, entries, host = ctx.host](storage::WriteTxn& txn) {
+        for (auto& e : *entries) {
+          if (!e.message.ok()) continue;
+          if (topic->fifo) {
+            if (auto dup = svc.duplicate(*topic, e.message->dedup_id, wall_ms())) {
+              e.message->message_id = dup->first;
+              e.message->sequence = dup->second;
+              continue;
+            }
+            e.message->sequence = svc.next_sequence(*topic);
+          }
+          svc.fan_out(txn, *topic, *e.message, host);
+        }
+        return true;
+      },
+      [&svc, topic, entries, reply = std::move(reply)](bool committed) {
+        if (!committed) return reply(ApiError::internal("Internal server error"));
+        rapidjson::StringBuffer sb;
+        JsonWriter w(sb);
+        w.StartObject();
+        w.Key("Successful");
+        w.StartArray();
+        for (const auto& e : *entries) {
+          if (!e.message.ok()) continue;
+          if (topic->fifo) svc.remember(*topic, e.message->dedup_id, e.message->message_id, e.message->sequence, wall_ms());
+          w.StartObject();
+          key_string(w, "Id", e.id);
+          key_string(w, "MessageId", e.message->message_id);
+          if (topic->fifo) key_string(w, "SequenceNumber", fmt::format("{:020d}", e.message->sequence));
+          w.EndObject();
+        }
+        w.EndArray();
+        w.Key("Failed");
+        w.StartArray();
+        for (const auto& e : *entries) {
+          if (e.message.ok()) continue;
+          w.StartObject();
+          key_string(w, "Id", e.id);
+          key_string(w, "Code", e.message.error().code);
+          key_string(w, "Message", e.message.error().message);
+          w.Key("SenderFault");
+          w.Bool(true);
+          w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+        reply(finish_json(sb));
+      });
+}
+
+// --- tags -------------------------------------------------------------------------------------
+
+static void tag_change(Service& svc, const JsonValue& body, Reply reply, bool add) {
+  auto arn = required(body, "ResourceArn");
+  if (!arn.ok()) return reply(arn.error());
+  if (!svc.find_topic(*arn)) return reply(ApiError{"ResourceNotFound", "Resource does not exist", 404, true, "", {}});
+  StringMap tags = add ? tag_list(body, "Tags") : StringMap{};
+  std::vector<std::string> keys;
+  if (!add)
+    if (auto k = body.FindMember("TagKeys"); k != body.MemberEnd() && k->value.IsArray())
+      for (const auto& v : k->value.GetArray())
+        if (v.IsString()) keys.emplace_back(v.GetString());
+  catalog_step(svc, [&svc, arn = *arn, tags, keys, add](storage::WriteTxn& txn) -> Status {
+    auto current = svc.find_topic(arn);
+    if (!current) return ApiError{"ResourceNotFound", "Resource does not exist", 404, true, "", {}};
+    auto next = std::make_shared<Topic>(*current);
+    if (add) {
+      for (const auto& [k, v] : tags) next->tags[k] = v;
+      if (next->tags.size() > 50) return ApiError{"TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400, true, "", {}};
+    }
+    for (const auto& k : keys) next->tags.erase(k);
+    svc.put_topic(txn, next);
+    return ok_status();
+  }, std::move(reply));
+}
+
+static void tag_resource(Service& svc, const Ctx&, const JsonValue& body, Reply reply) { tag_change(svc, body, std::move(reply), true); }
+static void untag_resource(Service& svc, const Ctx&, const JsonValue& body, Reply reply) { tag_change(svc, body, std::move(reply), false); }
+
+static void list_tags_for_resource(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+  auto arn = required(body, "ResourceArn");
+  if (!arn.ok()) return reply(arn.error());
+  auto t = svc.find_topic(*arn);
+  if (!t) return reply(ApiError{"ResourceNotFound", "Resource does not exist", 404, true, "", {}});
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  write_tags(w, t->tags);
+  w.EndObject();
+  reply(finish_json(sb));
+}
+
+void Service::register_operations(protocol::JsonService& json) {
+  using Fn = void (*)(Service&, const Ctx&, const JsonValue&, Reply);
+  auto add = [&](const char* name, Fn fn) {
+    json.add(name, [this, fn](const Ctx& ctx, const rapidjson::Document& body, Reply reply) { fn(*this, ctx, body, std::move(reply)); });
+  };
+  add("CreateTopic", create_topic);
+  add("DeleteTopic", delete_topic);
+  add("ListTopics", list_topics);
+  add("GetTopicAttributes", get_topic_attributes);
+  add("SetTopicAttributes", set_topic_attributes);
+  add("Subscribe", subscribe);
+  add("ConfirmSubscription", confirm_subscription);
+  add("Unsubscribe", unsubscribe);
+  add("ListSubscriptions", list_subscriptions);
+  add("ListSubscriptionsByTopic", list_subscriptions_by_topic);
+  add("GetSubscriptionAttributes", get_subscription_attributes);
+  add("SetSubscriptionAttributes", set_subscription_attributes);
+  add("Publish", publish);
+  add("PublishBatch", publish_batch);
+  add("TagResource", tag_resource);
+  add("UntagResource", untag_resource);
+  add("ListTagsForResource", list_tags_for_resource);
+}
+
+}  // namespace runnel::sns

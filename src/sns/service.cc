@@ -1,0 +1,283 @@
+#include "sns/service.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include "common/base64.h"
+#include "common/clock.h"
+#include "common/json_write.h"
+
+namespace runnel::sns {
+
+namespace {
+
+constexpr std::string_view kTopicPrefix = "sns/t/";
+constexpr std::string_view kSubscriptionPrefix = "sns/s/";
+constexpr int64_t kDedupWindowMs = 5 * 60 * 1000;
+
+std::string topic_key(const Topic& t) { return fmt::format("{}{}/{}/{}", kTopicPrefix, t.account, t.region, t.name); }
+std::string subscription_key(const Subscription& s) { return std::string(kSubscriptionPrefix) + s.id; }
+
+std::map<std::string, std::string> read_map(const rapidjson::Value& o, const char* key) {
+  std::map<std::string, std::string> out;
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsObject()) return out;
+  for (const auto& m : it->value.GetObject()) out[m.name.GetString()] = m.value.GetString();
+  return out;
+}
+
+std::string iso8601(int64_t ms) {
+  auto seconds = std::chrono::system_clock::time_point(std::chrono::seconds(ms / 1000));
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(seconds)), ms % 1000);
+}
+
+}  // namespace
+
+Status compile_policy(Subscription& sub) {
+  auto text = sub.attributes.find("FilterPolicy");
+  auto scope = sub.attributes.find("FilterPolicyScope");
+  sub.body_scope = scope != sub.attributes.end() && scope->second == "MessageBody";
+  sub.policy.reset();
+  if (text == sub.attributes.end() || text->second.empty()) return ok_status();
+  auto parsed = FilterPolicy::parse(text->second, sub.body_scope ? FilterScope::kMessageBody : FilterScope::kMessageAttributes);
+  if (!parsed.ok()) return parsed.error();
+  sub.policy = std::make_shared<const FilterPolicy>(std::move(parsed).value());
+  return ok_status();
+}
+
+ApiError not_found(std::string message) { return {"NotFound", std::move(message), 404, true, "", {}}; }
+ApiError invalid_parameter(std::string message) {
+  return {"InvalidParameter", "Invalid parameter: " + message, 400, true, "", {}};
+}
+
+Service::Service(storage::Engine& engine, storage::Writer& writer, sqs::Service& sqs, const Signer& signer)
+    : engine_(engine), writer_(writer), sqs_(sqs), signer_(signer) {}
+
+Status Service::start() {
+  auto it = engine_.iterator(storage::Family::kMeta);
+  rocksdb::Slice tp(kTopicPrefix.data(), kTopicPrefix.size());
+  for (it->Seek(tp); it->Valid() && it->key().starts_with(tp); it->Next()) {
+    rapidjson::Document d;
+    auto v = it->value().ToStringView();
+    d.Parse(v.data(), v.size());
+    if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt SNS topic in the store");
+    auto t = std::make_shared<Topic>();
+    t->account = d["account"].GetString();
+    t->region = d["region"].GetString();
+    t->name = d["name"].GetString();
+    t->attributes = read_map(d, "attributes");
+    t->tags = read_map(d, "tags");
+    t->fifo = t->attributes.count("FifoTopic") && t->attributes["FifoTopic"] == "true";
+    t->content_based_dedup = t->attributes.count("ContentBasedDeduplication") && t->attributes["ContentBasedDeduplication"] == "true";
+    topics_[t->arn()] = t;
+  }
+  rocksdb::Slice sp(kSubscriptionPrefix.data(), kSubscriptionPrefix.size());
+  for (it->Seek(sp); it->Valid() && it->key().starts_with(sp); it->Next()) {
+    rapidjson::Document d;
+    auto v = it->value().ToStringView();
+    d.Parse(v.data(), v.size());
+    if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt SNS subscription in the store");
+    auto s = std::make_shared<Subscription>();
+    s->id = d["id"].GetString();
+    s->topic_arn = d["topic"].GetString();
+    s->owner = d["owner"].GetString();
+    s->protocol = d["protocol"].GetString();
+    s->endpoint = d["endpoint"].GetString();
+    s->confirmed = d["confirmed"].GetBool();
+    s->token = d["token"].GetString();
+    s->attributes = read_map(d, "attributes");
+    (void)compile_policy(*s);
+    subscriptions_[s->arn()] = s;
+  }
+  spdlog::info(R"("event":"sns.loaded","topics":{},"subscriptions":{})", topics_.size(), subscriptions_.size());
+  return ok_status();
+}
+
+std::shared_ptr<const Topic> Service::find_topic(std::string_view arn) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(arn);
+  return it == topics_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const Topic>> Service::topics(std::string_view account, std::string_view region) const {
+  std::string prefix = fmt::format("arn:aws:sns:{}:{}:", region, account);
+  std::vector<std::shared_ptr<const Topic>> out;
+  std::shared_lock lock(mu_);
+  for (auto it = topics_.lower_bound(prefix); it != topics_.end() && it->first.starts_with(prefix); ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+std::shared_ptr<const Subscription> Service::find_subscription(std::string_view arn) const {
+  std::shared_lock lock(mu_);
+  auto it = subscriptions_.find(arn);
+  return it == subscriptions_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const Subscription>> Service::subscriptions(std::string_view topic_arn) const {
+  std::vector<std::shared_ptr<const Subscription>> out;
+  std::shared_lock lock(mu_);
+  if (topic_arn.empty()) {
+    for (const auto& [arn, s] : subscriptions_) out.push_back(s);
+    return out;
+  }
+  std::string prefix = std::string(topic_arn) + ":";
+  for (auto it = subscriptions_.lower_bound(prefix); it != subscriptions_.end() && it->first.starts_with(prefix); ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+void Service::put_topic(storage::WriteTxn& txn, std::shared_ptr<const Topic> t) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string(w, "account", t->account);
+  key_string(w, "region", t->region);
+  key_string(w, "name", t->name);
+  key_string_map(w, "attributes", t->attributes);
+  key_string_map(w, "tags", t->tags);
+  w.EndObject();
+  txn.put(storage::Family::kMeta, topic_key(*t), finish_json(sb));
+  std::unique_lock lock(mu_);
+  topics_[t->arn()] = std::move(t);
+}
+
+void Service::remove_topic(storage::WriteTxn& txn, const Topic& t) {
+  txn.del(storage::Family::kMeta, topic_key(t));
+  std::string arn = t.arn();
+  for (const auto& s : subscriptions(arn)) remove_subscription(txn, *s);
+  std::unique_lock lock(mu_);
+  topics_.erase(arn);
+}
+
+void Service::put_subscription(storage::WriteTxn& txn, std::shared_ptr<const Subscription> s) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string(w, "id", s->id);
+  key_string(w, "topic", s->topic_arn);
+  key_string(w, "owner", s->owner);
+  key_string(w, "protocol", s->protocol);
+  key_string(w, "endpoint", s->endpoint);
+  w.Key("confirmed");
+  w.Bool(s->confirmed);
+  key_string(w, "token", s->token);
+  key_string_map(w, "attributes", s->attributes);
+  w.EndObject();
+  txn.put(storage::Family::kMeta, subscription_key(*s), finish_json(sb));
+  std::unique_lock lock(mu_);
+  subscriptions_[s->arn()] = std::move(s);
+}
+
+void Service::remove_subscription(storage::WriteTxn& txn, const Subscription& s) {
+  txn.del(storage::Family::kMeta, subscription_key(s));
+  std::unique_lock lock(mu_);
+  subscriptions_.erase(s.arn());
+}
+
+void Service::stamp(const Topic& topic, Message& m) const {
+  m.timestamp_ms = wall_ms();
+  m.timestamp = iso8601(m.timestamp_ms);
+  auto version = topic.attributes.find("SignatureVersion");
+  m.signature_version = version != topic.attributes.end() && version->second == "2" ? 2 : 1;
+  std::vector<std::pair<std::string, std::string>> fields{{"Message", m.message}, {"MessageId", m.message_id}};
+  if (!m.subject.empty()) fields.emplace_back("Subject", m.subject);
+  fields.emplace_back("Timestamp", m.timestamp);
+  fields.emplace_back("TopicArn", topic.arn());
+  fields.emplace_back("Type", "Notification");
+  m.signature = signer_.sign(string_to_sign(fields), m.signature_version);
+}
+
+std::string notification_envelope(const Topic& topic, const Subscription& sub, const Service::Message& m,
+                                   std::string_view message, std::string_view host) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  std::string base = fmt::format("http://{}", host.empty() ? "localhost:4566" : host);
+  w.StartObject();
+  key_string(w, "Type", "Notification");
+  key_string(w, "MessageId", m.message_id);
+  if (topic.fifo) key_string(w, "SequenceNumber", fmt::format("{:020d}", m.sequence));
+  key_string(w, "TopicArn", topic.arn());
+  if (!m.subject.empty()) key_string(w, "Subject", m.subject);
+  key_string(w, "Message", message);
+  key_string(w, "Timestamp", m.timestamp);
+  key_string(w, "SignatureVersion", std::to_string(m.signature_version));
+  key_string(w, "Signature", m.signature);
+  key_string(w, "SigningCertURL", base + "/_runnel/sns/SimpleNotificationService.pem");
+  key_string(w, "UnsubscribeURL", base + "/?Action=Unsubscribe&SubscriptionArn=" + sub.arn());
+  if (!m.attributes.empty()) {
+    w.Key("MessageAttributes");
+    w.StartObject();
+    for (const auto& [name, a] : m.attributes) {
+      w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+      w.StartObject();
+      key_string(w, "Type", a.data_type);
+      key_string(w, "Value", a.data_type.starts_with("Binary") ? base64_encode(a.string_value) : a.string_value);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return finish_json(sb);
+}
+
+void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message& m, std::string_view host) {
+  // MessageStructure=json: each protocol takes its own entry, or "default".
+  rapidjson::Document structure;
+  if (m.structure_json) structure.Parse(m.message.c_str());
+  auto text_for = [&](const std::string& protocol) -> std::string {
+    if (!m.structure_json) return m.message;
+    auto it = structure.FindMember(protocol.c_str());
+    if (it == structure.MemberEnd()) it = structure.FindMember("default");
+    return it != structure.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
+  };
+  for (const auto& sub : subscriptions(topic.arn())) {
+    if (!sub->confirmed) continue;
+    if (sub->policy && !(sub->body_scope ? sub->policy->matches_body(text_for(sub->protocol)) : sub->policy->matches(m.attributes)))
+      continue;
+    if (sub->protocol != "sqs") continue;  // other protocols: delivery tasks (not yet built)
+    std::string text = text_for("sqs");
+    auto raw = sub->attributes.find("RawMessageDelivery");
+    bool raw_delivery = raw != sub->attributes.end() && raw->second == "true";
+    sqs::MessageInput in;
+    if (raw_delivery) {
+      in.body = text;
+      for (const auto& [name, a] : m.attributes)
+        in.attributes[name] = {a.data_type, a.string_value, a.data_type.starts_with("Binary")};
+    } else {
+      in.body = notification_envelope(topic, *sub, m, text, host);
+    }
+    in.sender_id = topic.account;
+    if (topic.fifo) {
+      in.group_id = m.group_id;
+      in.dedup_id = m.dedup_id;
+    }
+    auto sent = sqs_.enqueue(txn, sub->endpoint, std::move(in));
+    if (!sent.ok())
+      spdlog::warn(R"("event":"sns.delivery_failed","subscription":"{}","error":"{}")", sub->arn(), sent.error().code);
+  }
+}
+
+std::optional<std::pair<std::string, uint64_t>> Service::duplicate(const Topic& topic, const std::string& dedup_id, int64_t now_ms) {
+  std::lock_guard lock(fifo_mu_);
+  auto& ids = dedup_[topic.arn()];
+  auto it = ids.find(dedup_id);
+  if (it == ids.end() || std::get<2>(it->second) <= now_ms) return std::nullopt;
+  return std::make_pair(std::get<0>(it->second), std::get<1>(it->second));
+}
+
+void Service::remember(const Topic& topic, const std::string& dedup_id, const std::string& message_id, uint64_t seq, int64_t now_ms) {
+  std::lock_guard lock(fifo_mu_);
+  auto& ids = dedup_[topic.arn()];
+  std::erase_if(ids, [&](const auto& e) { return std::get<2>(e.second) <= now_ms; });
+  ids[dedup_id] = {message_id, seq, now_ms + kDedupWindowMs};
+}
+
+uint64_t Service::next_sequence(const Topic& topic) {
+  std::lock_guard lock(fifo_mu_);
+  return ++sequences_[topic.arn()];
+}
+
+}  // namespace runnel::sns

@@ -1,0 +1,122 @@
+// The SNS service (Query protocol, API 2010-03-31): topics, subscriptions, and Publish with its
+// fan-out. A Publish stores its deliveries in the writer step that accepts it: SQS subscriptions
+// are an in-process enqueue into the same batch, so an acknowledged publish is never lost.
+//
+// Storage (meta family):
+//   "sns/t/<account>/<region>/<name>" -> topic (attributes, tags)
+//   "sns/s/<subscription id>"         -> subscription (topic, protocol, endpoint, attributes, state)
+// https://docs.aws.amazon.com/sns/latest/api/API_Operations.html
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/aws_json.h"
+#include "sns/filter_policy.h"
+#include "sns/signer.h"
+#include "sqs/service.h"
+#include "storage/engine.h"
+#include "storage/writer.h"
+
+namespace runnel::sns {
+
+ApiError not_found(std::string message);
+ApiError invalid_parameter(std::string message);  // "Invalid parameter: <message>"
+
+struct Topic {
+  std::string account;
+  std::string region;
+  std::string name;
+  std::map<std::string, std::string> attributes;  // settable ones, as set
+  std::map<std::string, std::string> tags;
+  bool fifo = false;
+  bool content_based_dedup = false;
+  std::string arn() const { return "arn:aws:sns:" + region + ":" + account + ":" + name; }
+};
+
+struct Subscription {
+  std::string id;  // the ARN's last part
+  std::string topic_arn;
+  std::string owner;
+  std::string protocol;  // sqs, http, https, email, email-json, lambda
+  std::string endpoint;
+  std::map<std::string, std::string> attributes;  // RawMessageDelivery, FilterPolicy, ...
+  bool confirmed = false;
+  std::string token;  // confirmation token while pending
+  std::shared_ptr<const FilterPolicy> policy;  // parsed FilterPolicy (null: none)
+  bool body_scope = false;                     // FilterPolicyScope MessageBody
+  std::string arn() const { return topic_arn + ":" + id; }
+};
+
+// Validates and parses a subscription's FilterPolicy / FilterPolicyScope into `policy`.
+Status compile_policy(Subscription& sub);
+
+class Service {
+ public:
+  Service(storage::Engine& engine, storage::Writer& writer, sqs::Service& sqs, const Signer& signer);
+
+  Status start();
+  void register_operations(protocol::JsonService& json);
+
+  // --- for the operation handlers ---
+  std::shared_ptr<const Topic> find_topic(std::string_view arn) const;
+  std::vector<std::shared_ptr<const Topic>> topics(std::string_view account, std::string_view region) const;
+  std::shared_ptr<const Subscription> find_subscription(std::string_view arn) const;
+  std::vector<std::shared_ptr<const Subscription>> subscriptions(std::string_view topic_arn = {}) const;
+  storage::Writer& writer() { return writer_; }
+
+  // Writer thread only (inside steps): catalog changes staged in the step's batch.
+  void put_topic(storage::WriteTxn& txn, std::shared_ptr<const Topic> topic);
+  void remove_topic(storage::WriteTxn& txn, const Topic& topic);
+  void put_subscription(storage::WriteTxn& txn, std::shared_ptr<const Subscription> sub);
+  void remove_subscription(storage::WriteTxn& txn, const Subscription& sub);
+
+  struct Message {
+    std::string message_id;
+    std::string message;            // or the MessageStructure=json document
+    bool structure_json = false;
+    std::string subject;
+    FilterAttributes attributes;    // name -> {DataType, value (Binary: raw bytes)}
+    std::string group_id;           // FIFO
+    std::string dedup_id;           // FIFO
+    uint64_t sequence = 0;          // FIFO
+    int64_t timestamp_ms = 0;
+    std::string timestamp;          // ISO 8601 with milliseconds
+    int signature_version = 1;
+    std::string signature;          // over the notification's string-to-sign (same for every subscriber)
+  };
+  // Fills id, timestamp and signature of a message about to be published to `topic`.
+  void stamp(const Topic& topic, Message& m) const;
+  // Writer thread: delivers `m` to every confirmed subscription of `topic` whose filter policy
+  // matches, in the caller's batch. `host` names this server in UnsubscribeURL.
+  void fan_out(storage::WriteTxn& txn, const Topic& topic, const Message& m, std::string_view host);
+  // FIFO topics: the publish a deduplication id already names (5-minute window), if any.
+  std::optional<std::pair<std::string, uint64_t>> duplicate(const Topic& topic, const std::string& dedup_id, int64_t now_ms);
+  void remember(const Topic& topic, const std::string& dedup_id, const std::string& message_id, uint64_t seq, int64_t now_ms);
+  uint64_t next_sequence(const Topic& topic);
+
+ private:
+  storage::Engine& engine_;
+  storage::Writer& writer_;
+  sqs::Service& sqs_;
+  const Signer& signer_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<const Topic>, std::less<>> topics_;  // by ARN
+  std::map<std::string, std::shared_ptr<const Subscription>, std::less<>> subscriptions_;  // by ARN
+  // FIFO topics: dedup id -> (message id, sequence, expiry) and sequence counters; in memory.
+  std::mutex fifo_mu_;
+  std::map<std::string, std::map<std::string, std::tuple<std::string, uint64_t, int64_t>>> dedup_;
+  std::map<std::string, uint64_t> sequences_;
+};
+
+// The JSON envelope SQS (non-raw) and HTTP subscribers receive.
+// https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html
+std::string notification_envelope(const Topic& topic, const Subscription& sub, const Service::Message& m,
+                                   std::string_view message, std::string_view host);
+
+}  // namespace runnel::sns
