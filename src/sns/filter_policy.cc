@@ -174,7 +174,7 @@ std::optional<int64_t> to_micros(std::string_view s) {
     fraction = digits.find_first_not_of('0', whole_digits) != std::string::npos;
   }
   if (whole > kNumberLimit || (whole == kNumberLimit && fraction)) return std::nullopt;
-  return negative ? -whole : whole;
+  return negative ? -whole - (fraction ? 1 : 0) : whole;
 }
 
 // An IP address literal as [ruler] CIDR.java reads one: text shaped like its IPv4 regex
