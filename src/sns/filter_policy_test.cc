@@ -418,6 +418,24 @@ TEST(FilterPolicyMatch, EmptyPolicyMatchesEverything) {
   EXPECT_TRUE(p->matches({}));
 }
 
+TEST(FilterPolicyMatch, LaterDefinitionsOfAKeyWin) {
+  // event-ruler's compiler puts each key into the rule in order, so a repeated key replaces the first.
+  expect_attribute_cases({
+      {R"({"a": ["x"], "a": ["y"]})", string_attr("a", "y"), true},
+      {R"({"a": ["x"], "a": ["y"]})", string_attr("a", "x"), false},
+  });
+  expect_body_cases({{R"({"a.b": ["x"], "a": {"b": ["y"]}})", R"({"a": {"b": "y"}})", true}});
+}
+
+TEST(FilterPolicyMatch, StringArrayElementsKeepTheirJsonTypes) {
+  expect_attribute_cases({
+      {R"({"k": [5]})", array_attr("k", R"(["5", 5])"), true},
+      {R"({"k": ["5"]})", array_attr("k", "[5]"), false},
+      {R"({"k": [{"numeric": [">", 1]}]})", array_attr("k", R"(["x", 2])"), true},
+      {R"({"k": [{"exists": true}]})", array_attr("k", "[]"), false},
+  });
+}
+
 TEST(FilterPolicyMatch, BinaryAttributesAreIgnored) {
   expect_attribute_cases({
       {R"({"k": ["abc"]})", {{"k", {"Binary", "abc"}}}, false},

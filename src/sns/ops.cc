@@ -381,7 +381,12 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   sub->attributes = string_map(body, "Attributes");
   for (const auto& [k, v] : sub->attributes)
     if (auto s = validate_subscription_attribute(k, v); !s.ok()) return reply(s.error());
-  if (auto s = compile_policy(*sub); !s.ok()) return reply(s.error());
+  if (auto s = compile_policy(*sub); !s.ok()) {
+    // Subscribe words it "Invalid parameter: Attributes Reason: FilterPolicy: ...".
+    ApiError e = s.error();
+    if (e.message.starts_with("Invalid parameter: ")) e.message.insert(19, "Attributes Reason: ");
+    return reply(e);
+  }
   if (*protocol == "sqs") {
     if (!endpoint.starts_with("arn:aws:sqs:")) return reply(invalid_parameter("SQS endpoint ARN"));
     if ((*t)->fifo != endpoint.ends_with(".fifo"))
