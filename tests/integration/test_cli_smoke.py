@@ -1,5 +1,6 @@
 """The AWS CLI v2 (/usr/bin/aws) against the server: create-table, put-item, query, delete-table,
-reading a table's stream with `aws dynamodbstreams`, and a queue's life with `aws sqs`."""
+reading a table's stream with `aws dynamodbstreams`, a queue's life with `aws sqs`, and a topic
+fanning out to a queue with `aws sns`."""
 
 import hashlib
 import json
@@ -127,4 +128,36 @@ def test_cli_sqs_queue_and_messages(aws):
                      'ApproximateNumberOfMessagesNotVisible', service='sqs')['Attributes']
         assert counts == {'ApproximateNumberOfMessages': '0', 'ApproximateNumberOfMessagesNotVisible': '0'}
     finally:
+        aws('delete-queue', '--queue-url', url, service='sqs')
+
+
+# The everyday SNS flow through `aws sns`: create a topic, subscribe a queue, publish, receive.
+def test_cli_sns_topic_to_queue(aws):
+    name = unique_table_name('clisns')
+    topic = aws('create-topic', '--name', name, service='sns')['TopicArn']
+    url = aws('create-queue', '--queue-name', name, service='sqs')['QueueUrl']
+    try:
+        assert topic.startswith('arn:aws:sns:us-east-1:') and topic.endswith(':' + name)
+        qarn = aws('get-queue-attributes', '--queue-url', url, '--attribute-names', 'QueueArn',
+                   service='sqs')['Attributes']['QueueArn']
+        sub = aws('subscribe', '--topic-arn', topic, '--protocol', 'sqs', '--notification-endpoint', qarn,
+                  service='sns')['SubscriptionArn']
+        assert sub.startswith(topic + ':')
+        subs = aws('list-subscriptions-by-topic', '--topic-arn', topic, service='sns')['Subscriptions']
+        assert [(s['SubscriptionArn'], s['Protocol'], s['Endpoint']) for s in subs] == [(sub, 'sqs', qarn)]
+        assert topic in [t['TopicArn'] for t in aws('list-topics', service='sns')['Topics']]
+        pub = aws('publish', '--topic-arn', topic, '--message', 'hello from the cli', '--subject', 'cli',
+                  '--message-attributes', json.dumps({'kind': {'DataType': 'String', 'StringValue': 'greeting'}}),
+                  service='sns')
+        got = aws('receive-message', '--queue-url', url, '--wait-time-seconds', '2', service='sqs')['Messages']
+        assert len(got) == 1
+        env = json.loads(got[0]['Body'])
+        assert env['Type'] == 'Notification'
+        assert (env['MessageId'], env['TopicArn'], env['Subject'], env['Message']) == \
+            (pub['MessageId'], topic, 'cli', 'hello from the cli')
+        assert env['MessageAttributes'] == {'kind': {'Type': 'String', 'Value': 'greeting'}}
+        aws('unsubscribe', '--subscription-arn', sub, service='sns')
+        assert aws('list-subscriptions-by-topic', '--topic-arn', topic, service='sns')['Subscriptions'] == []
+    finally:
+        aws('delete-topic', '--topic-arn', topic, service='sns')
         aws('delete-queue', '--queue-url', url, service='sqs')

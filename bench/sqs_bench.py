@@ -1,0 +1,1168 @@
+#!/usr/bin/env python3
+"""SQS wire-protocol benchmark: runnel (strict durability) against sqslite (npm) and moto.
+
+Every target gets the same load in one run, each in the protocol it speaks: runnel and moto the JSON
+protocol (X-Amz-Target: AmazonSQS.<Op>), sqslite the Query protocol (Action=<Op> form POST, XML
+answers; it speaks nothing else, and its queue URLs only resolve as http://localhost:<port>/...).
+Workloads:
+
+  send            SendMessage of a 100-byte body (bench/wrk/sqs_send.lua), a fresh queue per run
+  recvdelete      ReceiveMessage (MaxNumberOfMessages 1) then DeleteMessage of the handle it returned
+                  (bench/wrk/sqs_recv_delete.lua) on a queue topped up to --depth messages (100,000;
+                  moto 500) with SendMessageBatch (bench/wrk/sqs_send_batch.lua) before each run; the
+                  rate is completed receive+delete pairs per second
+  latency         one consumer process blocked in ReceiveMessage (WaitTimeSeconds 20, up to 10
+                  messages; a deleter process deletes what it got) and 4 producer processes sending on
+                  one schedule at a fixed rate (200/s and 1,000/s), plain http.client; per message: the
+                  consumer's receive returned - the producer's SendMessage acknowledged (and -
+                  SendMessage started)
+  depth           SendMessage at 64 connections on an empty queue, then the same queue filled to
+                  --deep-messages (1,000,000) with SendMessageBatch, then SendMessage again, on a fresh
+                  server (runnel and sqslite; moto's every send walks the whole queue)
+
+1, 16 and 64 connections for send and recvdelete (moto: 3 s runs instead of 10 s).
+
+A run fails (exit status 1) on wrk socket errors, timeouts or non-2xx answers, on a wrong body
+(one SendMessage/ReceiveMessage/DeleteMessage per target is checked by hand, MD5OfMessageBody
+against hashlib; --smoke and a 1 s warm-up per workload check every answer in the Lua scripts), and
+when a queue afterwards disagrees with what was acknowledged (ApproximateNumberOfMessages +
+NotVisible + Delayed grew by the acknowledged sends, or shrank by the acknowledged deletes, up to the
+requests in flight when wrk stopped; the latency consumer must get every message exactly once and
+leave the queue empty). Speed never fails a run.
+
+  python3 bench/sqs_bench.py --runnel build/runnel --sqslite tests/js/node_modules/.bin/sqslite \\
+      --markdown /tmp/sqs-bench.md
+  python3 bench/sqs_bench.py --smoke ...      # seconds-long runs, 1 and 16 connections, small fills
+
+stdlib only; imports bench/ddb_bench.py for the server, wrk and report plumbing.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import http.client
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ddb_bench as ddb  # noqa: E402
+
+PAYLOAD = ddb.PAYLOAD  # the same 100 bytes as bench/wrk/common.lua
+PAYLOAD_MD5 = hashlib.md5(PAYLOAD.encode()).hexdigest()
+SIG = "Signature=" + "0" * 64
+AUTH_JSON = ("AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/sqs/aws4_request, "
+             "SignedHeaders=content-type;host;x-amz-date;x-amz-target, " + SIG)
+AUTH_QUERY = ("AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/sqs/aws4_request, "
+              "SignedHeaders=content-type;host;x-amz-date, " + SIG)
+TARGET_ORDER = ["runnel-strict", "runnel-relaxed", "sqslite", "moto"]
+DEFAULT_TARGETS = ["runnel-strict", "sqslite", "moto"]  # runnel-relaxed: on request (--targets)
+SEND, RECV_DELETE = "SendMessage", "Receive+Delete"
+WORKLOADS = ["send", "recvdelete", "latency", "depth"]
+
+
+class BenchError(ddb.BenchError):
+    pass
+
+
+log = ddb.log
+
+
+# ----------------------------------------------------------------------------------------------
+# A client for both protocols (setup, checks, the latency workload)
+
+
+def query_form(op: str, params: dict) -> str:
+    form = [("Action", op), ("Version", "2012-11-05")]
+    for k, v in params.items():
+        if k == "AttributeNames":
+            form += [(f"AttributeName.{i}", a) for i, a in enumerate(v, 1)]
+        elif k == "Entries":
+            prefix = {"SendMessageBatch": "SendMessageBatchRequestEntry",
+                      "DeleteMessageBatch": "DeleteMessageBatchRequestEntry"}[op]
+            for i, e in enumerate(v, 1):
+                form += [(f"{prefix}.{i}.{ek}", str(ev)) for ek, ev in e.items()]
+        elif k == "Attributes":
+            for i, (n, val) in enumerate(v.items(), 1):
+                form += [(f"Attribute.{i}.Name", n), (f"Attribute.{i}.Value", str(val))]
+        else:
+            form.append((k, str(v)))
+    return urllib.parse.urlencode(form)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def parse_query(op: str, text: str) -> dict:
+    """The members the benchmark reads, from a Query-protocol XML answer, shaped like the JSON one."""
+    root = ET.fromstring(text)
+    result = next((c for c in root if _local(c.tag).endswith("Result")), None)
+    out: dict = {}
+    if result is None:
+        return out
+    for child in result:
+        tag = _local(child.tag)
+        if tag == "Message":
+            out.setdefault("Messages", []).append({_local(c.tag): c.text or "" for c in child if len(c) == 0})
+        elif tag == "Attribute":
+            kv = {_local(c.tag): c.text or "" for c in child}
+            out.setdefault("Attributes", {})[kv.get("Name", "")] = kv.get("Value", "")
+        elif tag in ("SendMessageBatchResultEntry", "DeleteMessageBatchResultEntry"):
+            out.setdefault("Successful", []).append({_local(c.tag): c.text or "" for c in child})
+        elif tag == "BatchResultErrorEntry":
+            out.setdefault("Failed", []).append({_local(c.tag): c.text or "" for c in child})
+        elif tag == "QueueUrl" and op == "ListQueues":
+            out.setdefault("QueueUrls", []).append(child.text or "")
+        else:
+            out[tag] = child.text or ""
+    return out
+
+
+class Client:
+    """One keep-alive connection to a target, speaking its protocol."""
+
+    def __init__(self, host: str, port: int, protocol: str, timeout: float = 60.0):
+        self.host, self.port, self.protocol, self.timeout = host, port, protocol, timeout
+        self.conn: http.client.HTTPConnection | None = None
+        self.done_ns = 0  # perf_counter_ns() when the last answer had been read
+
+    @classmethod
+    def of(cls, target: "SqsTarget", timeout: float = 60.0) -> "Client":
+        return cls(target.host, target.port, target.protocol, timeout)
+
+    def close(self) -> None:
+        if self.conn:
+            self.conn.close()
+            self.conn = None
+
+    def raw(self, op: str, params: dict, timeout: float | None = None) -> tuple[int, dict, str]:
+        if self.protocol == "json":
+            body = json.dumps(params, separators=(",", ":")).encode()
+            headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AmazonSQS.{op}",
+                       "X-Amz-Date": "20261125T000000Z", "Authorization": AUTH_JSON}
+        else:
+            body = query_form(op, params).encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                       "X-Amz-Date": "20261125T000000Z", "Authorization": AUTH_QUERY}
+        headers["Host"] = f"{self.host}:{self.port}"
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout or self.timeout)
+            elif timeout is not None and self.conn.sock is not None:
+                self.conn.sock.settimeout(timeout)
+            try:
+                self.conn.request("POST", "/", body=body, headers=headers)
+                resp = self.conn.getresponse()
+                data = resp.read()
+                self.done_ns = time.perf_counter_ns()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # an idle keep-alive connection the server had closed: the request never ran
+                self.close()
+                if attempt:
+                    raise
+        if resp.will_close:
+            self.close()
+        elif timeout is not None and self.conn is not None and self.conn.sock is not None:
+            self.conn.sock.settimeout(self.timeout)
+        text = data.decode("utf-8", "replace")
+        parsed: dict = {}
+        if resp.status == 200 and text:
+            try:
+                parsed = json.loads(text) if self.protocol == "json" else parse_query(op, text)
+            except (ValueError, ET.ParseError):
+                parsed = {"__unparsed": text}
+        return resp.status, parsed, text
+
+    def call(self, op: str, params: dict, timeout: float | None = None) -> dict:
+        status, parsed, text = self.raw(op, params, timeout)
+        if status != 200 or "__unparsed" in parsed:
+            raise BenchError(f"{op} answered {status}: {text[:400]}")
+        return parsed
+
+
+def create_queue(client: Client, name: str, attributes: dict | None = None) -> str:
+    params: dict = {"QueueName": name}
+    if attributes:
+        params["Attributes"] = attributes
+    url = client.call("CreateQueue", params).get("QueueUrl", "")
+    if not url:
+        raise BenchError(f"CreateQueue {name} returned no QueueUrl")
+    return url
+
+
+def settled_counts(client: Client, url: str, max_seconds: float = 15.0) -> dict:
+    """queue_counts once requests still in flight when wrk stopped have landed: the total must
+    stay the same over 0.3 s (a slow peer works through its backlog of queued requests first)."""
+    time.sleep(0.3)
+    last = queue_counts(client, url)
+    deadline = time.monotonic() + max_seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = queue_counts(client, url)
+        if now["total"] == last["total"] and now["visible"] == last["visible"]:
+            return now
+        last = now
+    return last
+
+
+def queue_counts(client: Client, url: str) -> dict:
+    """visible / not_visible / delayed / total, from GetQueueAttributes (sqslite's
+    ApproximateNumberOfMessages counts every message it holds, in flight or not)."""
+    attrs = client.call("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]}).get("Attributes", {})
+    if "ApproximateNumberOfMessages" not in attrs:
+        raise BenchError(f"GetQueueAttributes has no ApproximateNumberOfMessages: {attrs}")
+    c = {"visible": int(attrs["ApproximateNumberOfMessages"]),
+         "not_visible": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+         "delayed": int(attrs.get("ApproximateNumberOfMessagesDelayed", 0))}
+    c["total"] = c["visible"] + c["not_visible"] + c["delayed"]
+    return c
+
+
+# ----------------------------------------------------------------------------------------------
+# Targets
+
+
+@dataclass
+class SqsTarget(ddb.Target):
+    protocol: str = "json"
+    host: str = "127.0.0.1"  # what clients connect to and name in Host (sqslite: localhost)
+    depth: int = 0           # receive+delete queue depth
+    fill_conns: int = 16     # connections of the SendMessageBatch fills
+    lat_seconds: float = 0.0
+
+    def start(self, tmp_root: str) -> None:
+        """ddb.Target.start with an SQS readiness probe (ListQueues in the target's protocol)."""
+        self.workdir = tempfile.mkdtemp(prefix=f"{self.name}-", dir=tmp_root)
+        data_dir = os.path.join(self.workdir, "data")
+        os.makedirs(data_dir)
+        self.log_path = os.path.join(self.workdir, "server.log")
+        last_error = ""
+        for _attempt in range(3):  # a free port can be taken between probe and bind
+            self.port = ddb.free_port()
+            argv = self.argv_fn(self.port, data_dir)
+            log(f"{self.name}: starting: {' '.join(argv)}")
+            with open(self.log_path, "ab") as logf:
+                env = dict(os.environ)
+                env.update(self.env or {})
+                self.proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             env=env, cwd=self.workdir)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    last_error = f"exited with status {self.proc.returncode}"
+                    break
+                try:
+                    status, _, text = Client.of(self, timeout=2).raw("ListQueues", {})
+                    if status == 200:
+                        log(f"{self.name}: ready on port {self.port}")
+                        return
+                    last_error = f"ListQueues answered {status}: {text[:200]}"
+                except OSError as e:
+                    last_error = str(e)
+                time.sleep(0.1)
+            self.stop()
+        raise BenchError(f"{self.name} did not start ({last_error}); log tail:\n{self.log_tail()}")
+
+    def rss_mib(self) -> float | None:
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, AttributeError):
+            pass
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# wrk
+
+
+@dataclass
+class Result(ddb.Result):
+    extra: dict = field(default_factory=dict)
+
+
+def run_wrk(args, target: SqsTarget, script: str, conns: int, duration: str, url: str, check: bool,
+            stop_when=None, timeout: str = "5s") -> tuple[dict, str, float, float | None, float | None]:
+    """ddb.run_wrk for the SQS scripts; stop_when() (polled every 0.25 s) ends wrk early with SIGINT,
+    after which it still prints its summary."""
+    threads = 1 if conns < 2 else 2
+    argv = [args.wrk, "-t", str(threads), "-c", str(conns), "-d", duration, "--latency", "--timeout", timeout,
+            "-s", str(ddb.WRK_DIR / script), f"http://{target.host}:{target.port}/", "--",
+            target.protocol, url, "1" if check else "0", PAYLOAD_MD5]
+    secs = ddb.duration_seconds(duration)
+    cpu0 = ddb.proc_cpu_seconds(target.proc.pid)
+    r0 = os.times()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if stop_when is not None:
+            while proc.poll() is None:
+                time.sleep(0.25)
+                if proc.poll() is None and stop_when():
+                    proc.send_signal(signal.SIGINT)
+                    break
+        out, err = proc.communicate(timeout=secs + 60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise BenchError(f"wrk did not finish within {secs + 60} s: {' '.join(argv)}")
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    wall = time.monotonic() - t0
+    r1 = os.times()
+    cpu1 = ddb.proc_cpu_seconds(target.proc.pid)
+    if proc.returncode != 0:
+        raise BenchError(f"wrk failed ({proc.returncode}): {' '.join(argv)}\n{out}\n{err}")
+    stats: dict = {"threads": threads}
+    for line in out.splitlines():
+        if line.startswith("BENCH "):
+            parts = line.split(" ", 2)
+            if len(parts) == 3:
+                stats[parts[1]] = parts[2]
+    if "requests" not in stats:
+        raise BenchError(f"no BENCH lines in wrk output: {' '.join(argv)}\n{out}\n{err}")
+    server_cpu = (cpu1 - cpu0) / wall if cpu0 is not None and cpu1 is not None else None
+    wrk_cpu = ((r1.children_user + r1.children_system) - (r0.children_user + r0.children_system)) / wall
+    return stats, " ".join(argv), wall, server_cpu, wrk_cpu
+
+
+def to_result(target: SqsTarget, op: str, conns: int, duration: str, check: bool, stats: dict, server_cpu,
+              wrk_cpu) -> Result:
+    res = Result(target.name, op, conns, duration=duration, checked=check)
+    res.threads = stats["threads"]
+    res.requests = int(stats["requests"])
+    res.extra["seconds"] = (int(stats.get("duration_us", "0")) or 1) / 1e6
+    res.rps = res.requests / res.extra["seconds"]
+    res.p50_us, res.p90_us, res.p99_us = (int(stats.get(k, 0)) for k in ("p50_us", "p90_us", "p99_us"))
+    res.server_cpu, res.wrk_cpu = server_cpu, wrk_cpu
+    err_kinds = {k: int(stats.get(f"errors_{k}", 0)) for k in ("connect", "read", "write", "timeout", "status")}
+    bad = int(stats.get("bad_responses", 0))
+    res.errors = sum(err_kinds.values()) + bad
+    for k, v in err_kinds.items():
+        if v:
+            res.problems.append(f"{v} {'non-2xx responses' if k == 'status' else k + ' errors'}")
+    if bad:
+        res.problems.append(f"{bad} wrong response bodies (first: {stats.get('first_bad', '')[:200]})")
+    if res.requests == 0:
+        res.problems.append("no request completed")
+    if not target.alive():
+        res.problems.append("server exited during the run")
+    return res
+
+
+def writes_per_group(h0: dict | None, h1: dict | None) -> float | None:
+    try:
+        s0, s1 = h0["storage"], h1["storage"]
+        groups = s1["groups_committed"] - s0["groups_committed"]
+        return (s1["writes_committed"] - s0["writes_committed"]) / groups if groups > 0 else None
+    except (KeyError, TypeError):
+        return None
+
+
+def report(res: Result, label: str = "") -> Result:
+    flag = "  ** FLAGGED: " + "; ".join(res.problems) if res.problems else ""
+    log(f"{res.target} {label or res.op} c={res.conns}: {res.rps:,.0f}/s p50 {res.p50_us / 1000:.2f} ms "
+        f"p99 {res.p99_us / 1000:.2f} ms errors {res.errors}"
+        f"{'' if res.server_cpu is None else f' server cpu {res.server_cpu:.2f}'}{flag}")
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# Workloads
+
+
+def measure_send(args, target: SqsTarget, client: Client, conns: int, duration: str, check: bool,
+                 url: str | None = None) -> Result:
+    """SendMessage load; the queue must hold one more message per acknowledged send."""
+    if url is None:
+        url = create_queue(client, f"send-{conns}-{uuid.uuid4().hex[:8]}")
+    before = settled_counts(client, url)["total"]
+    h0 = target.health()
+    stats, cmd, _wall, scpu, wcpu = run_wrk(args, target, "sqs_send.lua", conns, duration, url, check)
+    h1 = target.health()
+    res = to_result(target, SEND, conns, duration, check, stats, scpu, wcpu)
+    res.writes_per_group = writes_per_group(h0, h1)
+    res.extra.update(command=cmd, before=before)
+    if target.alive():
+        after = settled_counts(client, url)["total"]  # requests in flight when wrk stopped land first
+        res.extra["after"] = after
+        if not res.requests <= after - before <= res.requests + conns:
+            res.problems.append(f"queue grew by {after - before} messages after {res.requests} acknowledged sends")
+        if res.server_cpu is not None and res.rps:
+            res.extra["cpu_us_per_send"] = res.server_cpu * 1e6 / res.rps
+    return report(res)
+
+
+def fill(args, target: SqsTarget, client: Client, url: str, goal: int, conns: int, max_seconds: int) -> dict:
+    """SendMessageBatch load until the queue holds at least `goal` visible messages (or max_seconds)."""
+    start = queue_counts(client, url)
+    if start["visible"] >= goal:
+        return {"added": 0, "seconds": 0.0, "visible": start["visible"], "problems": []}
+    poll = Client.of(target)
+    stats, cmd, wall, scpu, _ = run_wrk(args, target, "sqs_send_batch.lua", conns, f"{max_seconds}s", url, True,
+                                        stop_when=lambda: queue_counts(poll, url)["visible"] >= goal)
+    poll.close()
+    res = to_result(target, "SendMessageBatch", conns, f"{max_seconds}s", True, stats, scpu, None)
+    acked = int(stats.get("entries_acked", 0))
+    end = settled_counts(client, url)
+    out = {"added": acked, "seconds": res.extra["seconds"], "visible": end["visible"], "problems": list(res.problems),
+           "msgs_per_s": acked / res.extra["seconds"], "server_cpu": scpu, "command": cmd}
+    if acked == 0 and end["visible"] >= goal:
+        # the goal was met before any batch came back (in-flight messages of an earlier run turned
+        # visible again): nothing to fill, nothing wrong
+        out["problems"] = [p for p in out["problems"] if p != "no request completed"]
+    grew = end["total"] - start["total"]
+    if not acked <= grew <= acked + 10 * conns:
+        out["problems"].append(f"fill: queue grew by {grew} after {acked} acknowledged batch entries")
+    log(f"{target.name}: filled {url.rsplit('/', 1)[-1]} to {end['visible']:,} visible (+{acked:,} in "
+        f"{out['seconds']:.1f} s, {out['msgs_per_s']:,.0f} messages/s)"
+        + (f"  ** {'; '.join(out['problems'])}" if out["problems"] else ""))
+    return out
+
+
+def measure_recv_delete(args, target: SqsTarget, client: Client, url: str, conns: int, duration: str,
+                        check: bool) -> Result:
+    """Receive+delete pairs on a queue topped up to target.depth; the queue must shrink by exactly
+    the acknowledged deletes."""
+    topped = fill(args, target, client, url, target.depth, target.fill_conns, args.fill_timeout)
+    before = settled_counts(client, url)
+    # --timeout 30s: sqslite's receive and delete walk the whole queue (~60 ms each at 100,000
+    # messages), so 64 connections wait seconds for an answer — slow, not wrong.
+    stats, cmd, _wall, scpu, wcpu = run_wrk(args, target, "sqs_recv_delete.lua", conns, duration, url, check,
+                                            timeout="30s")
+    res = to_result(target, RECV_DELETE, conns, duration, check, stats, scpu, wcpu)
+    res.problems[:0] = topped["problems"]
+    received, others = int(stats.get("received", 0)), int(stats.get("others", 0))
+    recv_sent = int(stats.get("recv_sent", 0))
+    deletes = others  # the queue never ran dry (checked below), so every non-message answer is a delete's
+    res.extra.update(command=cmd, received=received, deletes=deletes, before=before["total"], depth=before["visible"],
+                     requests_per_s=res.rps, fill_rate=topped.get("msgs_per_s"))
+    res.rps = deletes / res.extra["seconds"]  # completed pairs per second
+    if target.alive():
+        after = settled_counts(client, url)
+        res.extra["after"] = after["total"]
+        # wrk calls request() once more in its first thread to inspect the request: + threads
+        if after["visible"] == 0 or recv_sent - received > conns + res.threads + int(stats.get("errors_status", 0)):
+            res.problems.append(f"the queue ran dry ({recv_sent - received} receives without a message): "
+                                f"raise --depth")
+        shrank = before["total"] - after["total"]
+        if not deletes <= shrank <= deletes + conns:
+            res.problems.append(f"queue shrank by {shrank} messages after {deletes} acknowledged deletes")
+        if res.server_cpu is not None and res.rps:
+            res.extra["cpu_us_per_pair"] = res.server_cpu * 1e6 / res.rps
+    return report(res)
+
+
+END_ID = 99_999_999  # the producer's last message: after it the consumer only waits for stragglers
+
+
+def _consumer(host: str, port: int, protocol: str, url: str, expected, max_seconds: float, fds: tuple[int, int],
+              pipe, ready) -> None:
+    """Long-polls (WaitTimeSeconds 20, up to 10 messages) until it has every message; stamps each
+    with the moment its receive returned; hands the receipt handles to the deleter process through
+    a non-blocking pipe (a deleter that falls behind must not hold up the receives)."""
+    gc.disable()
+    os.close(fds[0])
+    wfd = fds[1]
+    os.set_blocking(wfd, False)
+    backlog = bytearray()
+    client = Client(host, port, protocol, timeout=40)
+    seen: dict[int, int] = {}
+    dups = bad = polls = empty = 0
+    full_calls: list[int] = []  # ns spent in receives that returned messages
+    error = ""
+    ready.set()
+    end = time.monotonic() + max_seconds
+    try:
+        while time.monotonic() < end and not (expected.value and len(seen) >= expected.value):
+            wait = int(min(20, max(1, end - time.monotonic())))
+            t_call = time.perf_counter_ns()
+            resp = client.call("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": wait,
+                                                  "VisibilityTimeout": 600})
+            t = client.done_ns
+            polls += 1
+            msgs = resp.get("Messages", [])
+            if not msgs:
+                empty += 1
+                continue
+            full_calls.append(t - t_call)
+            handles: list[str] = []
+            for m in msgs:
+                body = m.get("Body", "")
+                if m.get("ReceiptHandle") not in handles:
+                    handles.append(m.get("ReceiptHandle", ""))
+                if m.get("MD5OfBody") != hashlib.md5(body.encode()).hexdigest() or not body.startswith("lat-"):
+                    bad += 1
+                    continue
+                i = int(body[4:12])
+                if i in seen:
+                    dups += 1
+                else:
+                    seen[i] = t
+            backlog += "".join(h + "\n" for h in handles).encode()
+            try:
+                del backlog[:os.write(wfd, backlog)]
+            except BlockingIOError:
+                pass
+    except Exception as e:  # reported to the parent, which flags the run
+        error = f"{type(e).__name__}: {e}"
+    os.set_blocking(wfd, True)
+    while backlog:
+        del backlog[:os.write(wfd, backlog)]
+    os.close(wfd)
+    pipe.send({"seen": seen, "dups": dups, "bad": bad, "polls": polls, "empty": empty, "error": error,
+               "full_calls_us": [x / 1000 for x in full_calls]})
+    pipe.close()
+
+
+def _deleter(host: str, port: int, protocol: str, url: str, fds: tuple[int, int], pipe) -> None:
+    """Deletes what the consumer received, so the queue stays as small as a real consumer keeps it
+    (moto's and sqslite's operations walk every message they hold): DeleteMessageBatch of up to 10,
+    except for sqslite (Query), whose DeleteMessageBatch deletes every message but the listed ones —
+    there one DeleteMessage per handle (its handles are per receive call anyway)."""
+    os.close(fds[1])
+    rfd = fds[0]
+    client = Client(host, port, protocol, timeout=40)
+    deleted, error, rest = 0, "", b""
+    try:
+        while True:
+            chunk = os.read(rfd, 1 << 16)
+            if not chunk:
+                break
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            handles = [h.decode() for h in lines if h]
+            if protocol == "query":
+                for h in handles:
+                    client.call("DeleteMessage", {"QueueUrl": url, "ReceiptHandle": h})
+                    deleted += 1
+                continue
+            for j in range(0, len(handles), 10):
+                part = handles[j:j + 10]
+                resp = client.call("DeleteMessageBatch", {"QueueUrl": url, "Entries": [
+                    {"Id": f"d{k}", "ReceiptHandle": h} for k, h in enumerate(part)]})
+                if resp.get("Failed"):
+                    raise BenchError(f"DeleteMessageBatch failed entries: {resp['Failed'][:2]}")
+                deleted += len(part)
+    except Exception as e:
+        error = f"{type(e).__name__}: {e}"
+    os.close(rfd)
+    pipe.send({"deleted": deleted, "error": error})
+    pipe.close()
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))]
+
+
+def _producer(k: int, n: int, host: str, port: int, protocol: str, url: str, rate: int, total: int, t0: float,
+              limit: float, pipe) -> None:
+    """Sends messages k, k+n, k+2n, ... of the schedule t0 + i / rate on its own connection."""
+    gc.disable()
+    client = Client(host, port, protocol, timeout=40)
+    times: dict[int, tuple[int, int]] = {}
+    error = ""
+    try:
+        for i in range(k, total, n):
+            due = t0 + i / rate
+            now = time.perf_counter()
+            if now - t0 > limit:
+                break
+            if due > now:
+                time.sleep(due - now)
+            body = f"lat-{i:08d}-".ljust(100, "x")
+            start = time.perf_counter_ns()
+            resp = client.call("SendMessage", {"QueueUrl": url, "MessageBody": body})
+            times[i] = (start, client.done_ns)
+            if resp.get("MD5OfMessageBody") != hashlib.md5(body.encode()).hexdigest():
+                error = f"SendMessage {i}: MD5OfMessageBody {resp.get('MD5OfMessageBody')}"
+                break
+    except Exception as e:
+        error = f"{type(e).__name__}: {e}"
+    pipe.send({"times": times, "error": error})
+    pipe.close()
+
+
+def measure_latency(args, target: SqsTarget, rate: int, seconds: float) -> dict:
+    """One long-polling consumer process (plus a deleter process for what it received) and
+    args.producers producer processes that together send on the schedule t0 + i / rate for
+    `seconds` (each on its own connection, so a send's latency does not hold up the next one; they
+    stop after 2 x seconds when the target cannot keep up, and the achieved rate is reported)."""
+    client = Client.of(target)
+    url = create_queue(client, f"lat-{rate}-{uuid.uuid4().hex[:8]}")
+    warm = 20
+    total = warm + max(1, int(rate * seconds))
+    ctx = multiprocessing.get_context("fork")
+    res_c, res_c_child = ctx.Pipe(duplex=False)
+    res_d, res_d_child = ctx.Pipe(duplex=False)
+    fds = os.pipe()  # consumer -> deleter: receipt handles, one per line
+    expected = ctx.Value("q", 0)
+    ready = ctx.Event()
+    limit = 2 * seconds + 5
+    consumer = ctx.Process(target=_consumer, args=(target.host, target.port, target.protocol, url, expected,
+                                                   limit + 60, fds, res_c_child, ready), daemon=True)
+    deleter = ctx.Process(target=_deleter, args=(target.host, target.port, target.protocol, url, fds, res_d_child),
+                          daemon=True)
+    consumer.start()
+    deleter.start()
+    for c in (res_c_child, res_d_child):
+        c.close()
+    for fd in fds:  # before the producers fork: the deleter must see EOF when the consumer is done
+        os.close(fd)
+    problems: list[str] = []
+    if not ready.wait(20):
+        problems.append("consumer did not start")
+    t0 = time.perf_counter() + 0.3  # the consumer's first long poll reaches the server meanwhile
+    producers = []
+    for k in range(args.producers):
+        r, w = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_producer, args=(k, args.producers, target.host, target.port, target.protocol, url,
+                                                rate, total, t0, limit, w), daemon=True)
+        p.start()
+        w.close()
+        producers.append((p, r))
+    starts: dict[int, int] = {}
+    acks: dict[int, int] = {}
+    for p, r in producers:
+        got_p = r.recv() if r.poll(limit + 60) else {"times": {}, "error": "producer sent no result"}
+        p.join(10)
+        if got_p["error"]:
+            problems.append(f"producer: {got_p['error']}")
+        for i, (st, ak) in got_p["times"].items():
+            starts[i], acks[i] = st, ak
+    sent = sorted(acks)
+    try:
+        if not problems:
+            expected.value = len(sent) + 1
+            client.call("SendMessage", {"QueueUrl": url, "MessageBody": f"lat-{END_ID:08d}-".ljust(100, "x")})
+    except (BenchError, OSError) as e:
+        problems.append(f"producer: {e}")
+    if problems:  # a producer stopped early: the consumer would wait for messages never sent
+        consumer.kill()
+        deleter.kill()
+    got = res_c.recv() if not problems and res_c.poll(limit + 90) else {"seen": {}, "error": "" if problems else
+                                                                         "consumer sent no result"}
+    dres = res_d.recv() if not problems and res_d.poll(120) else {"deleted": 0, "error": ""}
+    for p in (consumer, deleter):
+        p.join(10)
+        if p.is_alive():
+            p.kill()
+    seen = got["seen"]
+    for who, r in (("consumer", got), ("deleter", dres)):
+        if r.get("error"):
+            problems.append(f"{who}: {r['error']}")
+    missing = [i for i in sent if i not in seen]
+    if missing and not problems:
+        problems.append(f"{len(missing)} acknowledged messages never received (first id {missing[0]})")
+    if got.get("dups"):
+        problems.append(f"{got['dups']} messages received twice")
+    if got.get("bad"):
+        problems.append(f"{got['bad']} received messages with a wrong body or MD5OfBody")
+    left = None
+    if not problems:
+        left = queue_counts(client, url)["total"]
+        if left:
+            problems.append(f"{left} messages left after every message was received and deleted")
+    ids = [i for i in sent if i >= warm and i in seen]
+    ack_us = [(seen[i] - acks[i]) / 1000 for i in ids]
+    start_us = [(seen[i] - starts[i]) / 1000 for i in ids]
+    send_us = [(acks[i] - starts[i]) / 1000 for i in ids]
+    timed = [starts[i] for i in sent if i >= warm]
+    span = (max(timed) - min(timed)) / 1e9 if len(timed) > 1 else 0
+    out = {"target": target.name, "rate": rate, "seconds": seconds, "messages": len(ids), "producers": args.producers,
+           "achieved_rate": (len(timed) - 1) / span if span > 0 else 0.0, "polls": got.get("polls", 0),
+           "empty_polls": got.get("empty", 0), "consumer_first": sum(1 for a in ack_us if a < 0),
+           "deleted": dres.get("deleted", 0), "problems": problems}
+    full = got.get("full_calls_us", [])
+    # receives that returned messages: how many each, and how long the call took (send to answer read)
+    out["msgs_per_receive"] = len(seen) / len(full) if full else 0.0
+    out["receive_call_us"] = {"p50": pct(full, 50), "p99": pct(full, 99)}
+    for name, vals in (("ack_to_recv_us", ack_us), ("start_to_recv_us", start_us), ("send_us", send_us)):
+        out[name] = {"p50": pct(vals, 50), "p90": pct(vals, 90), "p99": pct(vals, 99),
+                     "max": max(vals) if vals else 0.0, "mean": statistics.fmean(vals) if vals else 0.0}
+    a, s = out["ack_to_recv_us"], out["start_to_recv_us"]
+    log(f"{target.name} latency @{rate}/s (achieved {out['achieved_rate']:,.0f}/s, {len(ids)} msgs, "
+        f"{out['polls']} polls, {out['msgs_per_receive']:.1f} msgs/receive, receive call p50 "
+        f"{out['receive_call_us']['p50']:.0f} us, {out['deleted']} deleted): ack->recv p50 {a['p50']:.0f} p99 {a['p99']:.0f} "
+        f"max {a['max']:.0f} us; send->recv p50 {s['p50']:.0f} p99 {s['p99']:.0f} us"
+        + (f"  ** {'; '.join(problems)}" if problems else ""))
+    client.close()
+    return out
+
+
+def settle(target: SqsTarget, max_seconds: float = 120.0) -> float:
+    """Waits until the server is idle (< 5 % of a core over 1 s: the fill's memtable flushes and
+    compactions are done), so the next run measures SendMessage, not the fill's leftovers."""
+    t0 = time.monotonic()
+    time.sleep(1)
+    while time.monotonic() - t0 < max_seconds:
+        c0 = ddb.proc_cpu_seconds(target.proc.pid)
+        time.sleep(1)
+        c1 = ddb.proc_cpu_seconds(target.proc.pid)
+        if c0 is None or c1 is None or c1 - c0 < 0.05:
+            break
+    return time.monotonic() - t0
+
+
+def measure_depth(args, target: SqsTarget, duration: str, conns: int) -> dict:
+    """SendMessage on an empty queue, fill it to args.deep_messages, SendMessage again."""
+    client = Client.of(target)
+    url = create_queue(client, f"deep-{uuid.uuid4().hex[:8]}")
+    out: dict = {"target": target.name, "conns": conns, "goal": args.deep_messages, "problems": []}
+    out["rss_start_mib"] = target.rss_mib()
+    settle(target)
+    empty = measure_send(args, target, client, conns, duration, False, url)
+    out["empty"] = empty
+    filled = fill(args, target, client, url, args.deep_messages, 64, args.fill_timeout)
+    out["fill"] = filled
+    out["rss_filled_mib"] = target.rss_mib()
+    out["settle_s"] = settle(target)
+    deep = measure_send(args, target, client, conns, duration, False, url)
+    out["deep"] = deep
+    out["rss_end_mib"] = target.rss_mib()
+    out["problems"] = empty.problems + filled["problems"] + deep.problems
+    if not target.alive() and not target.name.startswith("runnel"):
+        # a peer that cannot hold the messages (it died filling) is a result, not a failure
+        out["note"] = f"the server exited while filling; log tail: {target.log_tail(3)!r}"
+        out["problems"] = []
+    if filled["visible"] < args.deep_messages:
+        out["note"] = (f"reached {filled['visible']:,} of {args.deep_messages:,} messages in "
+                       f"{args.fill_timeout} s")
+    log(f"{target.name} depth: empty {empty.rps:,.0f}/s (queue {empty.extra.get('before', 0):,} -> "
+        f"{empty.extra.get('after', 0):,}), deep {deep.rps:,.0f}/s (queue {deep.extra.get('before', 0):,} -> "
+        f"{deep.extra.get('after', 0):,}), ratio {deep.rps / empty.rps if empty.rps else 0:.2f}")
+    client.close()
+    return out
+
+
+def check_sample(target: SqsTarget) -> None:
+    """One SendMessage, ReceiveMessage and DeleteMessage with the scripts' shapes, checked in full."""
+    client = Client.of(target)
+    problems: list[str] = []
+    url = create_queue(client, f"sample-{uuid.uuid4().hex[:8]}")
+    resp = client.call("SendMessage", {"QueueUrl": url, "MessageBody": PAYLOAD})
+    if resp.get("MD5OfMessageBody") != PAYLOAD_MD5:
+        problems.append(f"SendMessage MD5OfMessageBody {resp.get('MD5OfMessageBody')!r}, expected {PAYLOAD_MD5}")
+    if not resp.get("MessageId"):
+        problems.append(f"SendMessage without MessageId: {resp}")
+    got = client.call("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 1}).get("Messages", [])
+    if len(got) != 1:
+        problems.append(f"ReceiveMessage returned {len(got)} messages, expected 1")
+    else:
+        m = got[0]
+        if m.get("Body") != PAYLOAD or m.get("MD5OfBody") != PAYLOAD_MD5 or m.get("MessageId") != resp.get("MessageId"):
+            problems.append(f"ReceiveMessage returned {m}")
+        client.call("DeleteMessage", {"QueueUrl": url, "ReceiptHandle": m.get("ReceiptHandle", "")})
+        left = queue_counts(client, url)["total"]
+        if left != 0:
+            problems.append(f"{left} messages left after DeleteMessage")
+    client.close()
+    if problems:
+        raise BenchError(f"{target.name}: sample requests are wrong:\n  " + "\n  ".join(problems))
+    log(f"{target.name}: sample SendMessage/ReceiveMessage/DeleteMessage answered correctly "
+        f"(MD5OfMessageBody {PAYLOAD_MD5})")
+
+
+# ----------------------------------------------------------------------------------------------
+# Report
+
+
+def fmt_ms(us: float) -> str:
+    return ddb.fmt_ms(int(us))
+
+
+def fmt_us(us: float) -> str:
+    return f"{us / 1000:.2f} ms" if abs(us) >= 1000 else f"{us:.0f} µs"
+
+
+def ratio_text(a: float, b: float) -> str:
+    return f"{a / b:.1f}×" if b else "—"
+
+
+def evaluate(results: list[Result], latency: list[dict], depth: list[dict]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) rows for the issue's targets."""
+    rows = []
+    by = {(r.target, r.op, r.conns): r for r in results}
+    runnel_sends = [r for r in results if r.target == "runnel-strict" and r.op == SEND]
+    if runnel_sends:
+        best = max(runnel_sends, key=lambda r: r.rps)
+        rows.append(("≥ 20,000 sends/s, strict durability", f"{best.rps:,.0f}/s at {best.conns} connections",
+                     "met" if best.rps >= 20000 else f"missed ({100 * best.rps / 20000:.0f} % of it)"))
+    for label, peers, need in (("≥ 2× the best peer", ["sqslite", "moto"], 2.0), ("≥ 50× moto", ["moto"], 50.0)):
+        cells, short = [], []
+        for op in (SEND, RECV_DELETE):
+            for c in sorted({r.conns for r in results if r.op == op}):
+                mine = by.get(("runnel-strict", op, c))
+                theirs = [by[(p, op, c)] for p in peers if (p, op, c) in by]
+                if not mine or not theirs:
+                    continue
+                peer = max(theirs, key=lambda r: r.rps)
+                what = f"{'send' if op == SEND else 'recv+del'} c={c}"
+                if not peer.rps:
+                    cells.append(f"{what}: {peer.target} completed none")
+                    continue
+                x = mine.rps / peer.rps
+                if x < need:
+                    short.append(what)
+                cells.append(f"{what}: {x:.1f}× {peer.target}")
+        if cells:
+            rows.append((label, "; ".join(cells), "met everywhere" if not short else
+                         f"met except at {', '.join(short)}"))
+    lat = [x for x in latency if x["target"] == "runnel-strict"]
+    if lat:
+        worst = max(x["ack_to_recv_us"]["p99"] for x in lat)
+        rows.append(("long-poll wake p99 < 1 ms (send acknowledged → consumer's receive returned)",
+                     "; ".join(f"{x['rate']}/s: p99 {fmt_us(x['ack_to_recv_us']['p99'])}" for x in lat),
+                     "met" if worst < 1000 else "met at " + ", ".join(
+                         f"{x['rate']}/s" for x in lat if x["ack_to_recv_us"]["p99"] < 1000) + " only"
+                     if any(x["ack_to_recv_us"]["p99"] < 1000 for x in lat) else "missed"))
+    for d in depth:
+        if d["target"] != "runnel-strict":
+            continue
+        e, f = d["empty"], d["deep"]
+        x = f.rps / e.rps if e.rps else 0
+        ce, cf = e.extra.get("cpu_us_per_send"), f.extra.get("cpu_us_per_send")
+        cpu = f"; server CPU per send {ce:.0f} → {cf:.0f} µs" if ce and cf else ""
+        # flat: throughput and server CPU per send each within 15 % (this VM's run-to-run noise)
+        cpu_x = cf / ce if ce and cf else 1.0
+        flat = x >= 0.85 and cpu_x <= 1.15
+        rows.append((f"SendMessage cost flat from an empty queue to {d['goal']:,} messages",
+                     f"{e.rps:,.0f}/s → {f.rps:,.0f}/s at {f.extra.get('before', 0):,} messages ({x:.2f}×){cpu}; "
+                     f"p99 {fmt_ms(e.p99_us)} → {fmt_ms(f.p99_us)} ms",
+                     "met (rate and CPU per send within 15 %)" if flat else
+                     f"missed (rate {x:.2f}×, CPU per send {cpu_x:.2f}×; flat = both within 15 %)"))
+    return rows
+
+
+def render(args, results: list[Result], latency: list[dict], depth: list[dict], targets: list[str],
+           versions: dict, command: str, notes: list[str]) -> str:
+    out = [f"Machine: {ddb.machine_facts()[0]}. Client and servers share the machine (wrk uses 1-2 threads).", "",
+           f"Command: `{command}`", "",
+           "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
+    by = {(r.target, r.op, r.conns): r for r in results}
+    measured = [r for r in results if not r.duration.endswith("(warm-up)")]
+    if measured:
+        out += ["Throughput: sends/s and completed receive+delete pairs/s (p50 / p99 latency of one request, ms):", "",
+                "| workload | conns | " + " | ".join(targets) + " |", "|---|---:|" + "---:|" * len(targets)]
+        for op in (SEND, RECV_DELETE):
+            for c in sorted({r.conns for r in measured if r.op == op}):
+                cells = []
+                for t in targets:
+                    r = by.get((t, op, c))
+                    if r is None:
+                        cells.append("—")
+                        continue
+                    cell = f"{r.rps:,.0f} ({fmt_ms(r.p50_us)} / {fmt_ms(r.p99_us)})"
+                    cells.append(f"**{cell} ERRORS**" if r.flagged else cell)
+                out.append(f"| {op} | {c} | " + " | ".join(cells) + " |")
+        out.append("")
+    if latency:
+        out += [f"Send → receive latency: {latency[0].get('producers', 1)} producer processes (one connection each) "
+                "sending together on one schedule at the rate, one consumer process in ReceiveMessage "
+                "(WaitTimeSeconds 20, up to 10 messages; a deleter process deletes what it received). Per message: "
+                "consumer's receive returned − producer's SendMessage acknowledged (negative: the consumer had the "
+                "message first), and − SendMessage started:", "",
+                "| target | rate (achieved) | messages | ack→recv p50 | p90 | p99 | max | consumer first "
+                "| send start→recv p50 | p99 | SendMessage p50 / p99 | receives (empty) | messages per receive "
+                "| receive call p50 / p99 (incl. the wait) |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for x in latency:
+            a, s, w = x["ack_to_recv_us"], x["start_to_recv_us"], x["send_us"]
+            flag = f" **{'; '.join(x['problems'])}**" if x["problems"] else ""
+            out.append(f"| {x['target']} | {x['rate']:,}/s ({x['achieved_rate']:,.0f}) | {x['messages']:,} "
+                       f"| {fmt_us(a['p50'])} | {fmt_us(a['p90'])} | {fmt_us(a['p99'])} | {fmt_us(a['max'])} "
+                       f"| {x['consumer_first']:,} | {fmt_us(s['p50'])} | {fmt_us(s['p99'])} "
+                       f"| {fmt_us(w['p50'])} / {fmt_us(w['p99'])} | {x['polls']:,} ({x['empty_polls']:,}) "
+                       f"| {x['msgs_per_receive']:.1f} | {fmt_us(x['receive_call_us']['p50'])} / "
+                       f"{fmt_us(x['receive_call_us']['p99'])}{flag} |")
+        out.append("")
+    if depth:
+        out += ["SendMessage on an empty queue vs the same queue filled with SendMessageBatch "
+                f"(fresh server, {depth[0]['conns']} connections):", "",
+                "| target | empty queue: sends/s (p99) | queue during | fill, then server idle | filled queue: sends/s (p99) "
+                "| queue during | ratio | server CPU µs/send | server RSS start / filled / end |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for d in depth:
+            e, f, fl = d["empty"], d["deep"], d["fill"]
+            rss = " / ".join("—" if v is None else f"{v:,.0f}" for v in (d["rss_start_mib"], d["rss_filled_mib"],
+                                                                       d["rss_end_mib"]))
+            ce, cf = e.extra.get("cpu_us_per_send"), f.extra.get("cpu_us_per_send")
+            flag = f" **{'; '.join(d['problems'])}**" if d["problems"] else ""
+            note = f" ({d['note']})" if d.get("note") else ""
+            out.append(f"| {d['target']} | {e.rps:,.0f} ({fmt_ms(e.p99_us)} ms) "
+                       f"| {e.extra.get('before', 0):,} → {e.extra.get('after', 0):,} "
+                       f"| +{fl['added']:,} in {fl['seconds']:.1f} s ({fl.get('msgs_per_s', 0):,.0f}/s){note}, "
+                       f"idle {d.get('settle_s', 0):.0f} s later "
+                       f"| {f.rps:,.0f} ({fmt_ms(f.p99_us)} ms) "
+                       f"| {f.extra.get('before', 0):,} → {f.extra.get('after', 0):,} | {ratio_text(f.rps, e.rps)} "
+                       f"| {'—' if ce is None else f'{ce:.0f}'} → {'—' if cf is None else f'{cf:.0f}'} "
+                       f"| {rss} MiB{flag} |")
+        out.append("")
+    rows = evaluate(results, latency, depth)
+    if rows:
+        out += ["Against the targets:", "", "| target | measured | |", "|---|---|---|"]
+        out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+        out.append("")
+    if results:
+        out += ["Every wrk run, with the CPU the server and wrk kept busy (in cores, of "
+                f"{os.cpu_count()}) and, for runnel sends, acknowledged writes per group commit:", "",
+                "| target | workload | conns | wrk -t | duration | requests | rate | p50 ms | p90 ms | p99 ms | errors "
+                "| server CPU | wrk CPU | server µs per op | writes/group | queue before → after | bodies checked |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        order = {t: i for i, t in enumerate(targets)}
+        for r in sorted(results, key=lambda r: (order.get(r.target, 99), r.op != SEND, r.conns)):
+            err = str(r.errors) if not r.flagged else f"**{r.errors}: {'; '.join(r.problems)}**"
+            per = r.extra.get("cpu_us_per_send", r.extra.get("cpu_us_per_pair"))
+            out.append(f"| {r.target} | {r.op} | {r.conns} | {r.threads} | {r.duration} | {r.requests:,} "
+                       f"| {r.rps:,.0f} | {fmt_ms(r.p50_us)} | {fmt_ms(r.p90_us)} | {fmt_ms(r.p99_us)} | {err} "
+                       f"| {'' if r.server_cpu is None else f'{r.server_cpu:.2f}'} "
+                       f"| {'' if r.wrk_cpu is None else f'{r.wrk_cpu:.2f}'} | {'' if per is None else f'{per:.0f}'} "
+                       f"| {'' if r.writes_per_group is None else f'{r.writes_per_group:.1f}'} "
+                       f"| {r.extra.get('before', 0):,} → {r.extra.get('after', 0):,} "
+                       f"| {'yes' if r.checked else 'no'} |")
+        out.append("")
+    out += [f"- {n}" for n in notes]
+    return "\n".join(out) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runnel", help="path to build/runnel")
+    ap.add_argument("--sqslite", help="tests/js/node_modules/.bin/sqslite (or the sqslite package directory)")
+    ap.add_argument("--moto-python", help="a python3 that has moto (default: the first python3 that imports it)")
+    ap.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
+                    help=f"subset of {','.join(TARGET_ORDER)} (default {','.join(DEFAULT_TARGETS)})")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help=f"subset of {','.join(WORKLOADS)}")
+    ap.add_argument("--connections", default="1,16,64", help="connection counts (default 1,16,64)")
+    ap.add_argument("--duration", default="10s", help="wrk -d per run (default 10s)")
+    ap.add_argument("--moto-duration", default="3s", help="wrk -d per moto run (default 3s)")
+    ap.add_argument("--depth", type=int, default=100_000,
+                    help="receive+delete: messages in the queue at the start of each run (default 100,000)")
+    ap.add_argument("--moto-depth", type=int, default=500,
+                    help="receive+delete queue depth for moto (default 500: its every send walks the queue)")
+    ap.add_argument("--rates", default="200,1000", help="latency: producer rates in sends/s (default 200,1000)")
+    ap.add_argument("--latency-seconds", type=float, default=10.0, help="latency: seconds per rate (default 10)")
+    ap.add_argument("--moto-latency-seconds", type=float, default=5.0)
+    ap.add_argument("--producers", type=int, default=4,
+                    help="latency: producer processes sharing the send schedule (default 4)")
+    ap.add_argument("--deep-messages", type=int, default=1_000_000, help="depth: messages to fill (1,000,000)")
+    ap.add_argument("--depth-targets", default="runnel-strict,runnel-relaxed,sqslite",
+                    help="targets of the depth workload (default: all but moto, which fills too slowly)")
+    ap.add_argument("--fill-timeout", type=int, default=240, help="seconds a fill may take (default 240)")
+    ap.add_argument("--no-warmup", action="store_true", help="skip the checked 1 s warm-up per target and workload")
+    ap.add_argument("--smoke", action="store_true", help="CI mode: seconds-long runs, 1 and 16 connections, "
+                                                         "small fills, every answer checked")
+    ap.add_argument("--markdown", help="also write the report (markdown) to this file")
+    ap.add_argument("--json", help="also write every measurement (JSON) to this file")
+    ap.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
+    ap.add_argument("--tmp", help="parent of the servers' data directories (default: a new temp dir on disk)")
+    ap.add_argument("--runnel-arg", action="append", default=[], help="extra argument for runnel serve (repeatable)")
+    args = ap.parse_args(argv)
+
+    check = args.smoke
+    if args.smoke:
+        args.duration = args.moto_duration = "1s"
+        args.connections = "1,16"
+        args.depth = min(args.depth, 20_000)
+        args.moto_depth = min(args.moto_depth, 200)
+        args.deep_messages = min(args.deep_messages, 20_000)
+        args.latency_seconds = args.moto_latency_seconds = 1.0
+        args.fill_timeout = min(args.fill_timeout, 120)
+        args.no_warmup = True
+    conns = [int(c) for c in args.connections.split(",") if c]
+    rates = [int(r) for r in args.rates.split(",") if r]
+    workloads = [w for w in args.workloads.split(",") if w]
+    for w in workloads:
+        if w not in WORKLOADS:
+            ap.error(f"unknown workload {w}")
+    names = [t for t in args.targets.split(",") if t]
+    for t in names:
+        if t not in TARGET_ORDER:
+            ap.error(f"unknown target {t}")
+    depth_targets = [t for t in args.depth_targets.split(",") if t]
+    if not os.access(args.wrk, os.X_OK):
+        ap.error(f"wrk not found at {args.wrk}")
+    ddb.duration_seconds(args.duration)
+    ddb.duration_seconds(args.moto_duration)
+
+    versions = {"wrk": subprocess.run([args.wrk, "-v"], capture_output=True, text=True).stdout.split(" [")[0]
+                .replace("wrk ", "", 1)}
+    targets: list[SqsTarget] = []
+    for name in names:
+        if name.startswith("runnel"):
+            if not args.runnel or not os.access(args.runnel, os.X_OK):
+                ap.error(f"target {name} needs --runnel PATH (an executable build/runnel)")
+            runnel = os.path.abspath(args.runnel)
+            durability = name.split("-", 1)[1]
+            targets.append(SqsTarget(name, lambda p, d, durability=durability: [
+                runnel, "serve", "--host", "127.0.0.1", "--port", str(p), "--data-dir", d, "--durability", durability,
+                "--log-level", "warn", *args.runnel_arg], args.duration, conns, 0, 0,
+                depth=args.depth, lat_seconds=args.latency_seconds))
+            v = subprocess.run([runnel, "version"], capture_output=True, text=True).stdout.strip()
+            versions["runnel"] = v.replace("runnel ", "")
+        elif name == "sqslite":
+            if not args.sqslite or not os.path.exists(args.sqslite):
+                ap.error("target sqslite needs --sqslite PATH (tests/js/node_modules/.bin/sqslite)")
+            pkg = Path(os.path.realpath(args.sqslite))
+            if pkg.is_file():  # .bin/sqslite -> sqslite/bin/cli.js
+                pkg = pkg.parent.parent
+            node = shutil.which("node")
+            if not node:
+                ap.error("target sqslite needs node on PATH")
+            # The package's documented programmatic start (README) with fastify's per-request logger
+            # off; its CLI (bin/cli.js) is the same server with logging on. sqslite's queue URLs only
+            # resolve as http://localhost:<port>/queues/<name>, so it listens on and is called as localhost.
+            js = ("require(process.argv[1])({logger:false}).listen({host:'localhost',port:+process.argv[2]},"
+                  "(e,a)=>{if(e){console.error(e);process.exit(1)}console.log('listening',a)})")
+            targets.append(SqsTarget(name, lambda p, d, node=node, pkg=str(pkg): [node, "-e", js, pkg, str(p)],
+                                     args.duration, conns, 0, 0, protocol="query", host="localhost",
+                                     depth=args.depth, lat_seconds=args.latency_seconds))
+            try:
+                versions["sqslite"] = json.loads((pkg / "package.json").read_text())["version"]
+            except (OSError, ValueError, KeyError):
+                pass
+            versions["node"] = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+        elif name == "moto":
+            py = ddb.find_python_with("moto.server", args.moto_python)
+            if not py:
+                ap.error("target moto: no python3 with moto found (pass --moto-python, or leave moto out of --targets)")
+            targets.append(SqsTarget(name, lambda p, d, py=py: [py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(p)],
+                                     args.moto_duration, conns, 0, 0, depth=args.moto_depth, fill_conns=4,
+                                     lat_seconds=args.moto_latency_seconds))
+            versions["moto"] = subprocess.run([py, "-c", "import moto; print(moto.__version__)"],
+                                              capture_output=True, text=True).stdout.strip()
+
+    command = "python3 bench/sqs_bench.py " + " ".join(argv)
+    tmp_root = args.tmp or tempfile.mkdtemp(prefix="runnel-sqs-bench-",
+                                            dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
+    os.makedirs(tmp_root, exist_ok=True)
+    results: list[Result] = []
+    latency: list[dict] = []
+    depth: list[dict] = []
+    fatal: list[str] = []
+    notes: list[str] = []
+    started = time.monotonic()
+    try:
+        for target in targets:
+            try:
+                target.start(tmp_root)
+                check_sample(target)
+                client = Client.of(target)
+                if "send" in workloads:
+                    if not args.no_warmup:
+                        w = measure_send(args, target, client, min(16, max(conns)), "1s", True)
+                        if w.flagged:
+                            w.duration += " (warm-up)"
+                            results.append(w)
+                    for c in target.conns:
+                        results.append(measure_send(args, target, client, c, target.duration, check))
+                if "recvdelete" in workloads:
+                    url = create_queue(client, f"recvdel-{uuid.uuid4().hex[:8]}")
+                    if not args.no_warmup:
+                        w = measure_recv_delete(args, target, client, url, min(16, max(conns)), "1s", True)
+                        if w.flagged:
+                            w.duration += " (warm-up)"
+                            results.append(w)
+                    for c in target.conns:
+                        # full length for moto too: at 64 connections its first deletes take seconds to come back
+                        results.append(measure_recv_delete(args, target, client, url, c, args.duration, check))
+                if "latency" in workloads:
+                    for rate in rates:
+                        latency.append(measure_latency(args, target, rate, target.lat_seconds))
+                client.close()
+                if not target.alive():
+                    raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
+                if "depth" in workloads and target.name in depth_targets:
+                    target.stop()
+                    target.start(tmp_root)  # a fresh server: the other workloads' queues do not weigh in
+                    try:
+                        depth.append(measure_depth(args, target, target.duration, 64 if not args.smoke else 16))
+                    except (BenchError, OSError) as e:
+                        if target.name.startswith("runnel") or target.alive():
+                            raise
+                        # a peer that cannot hold the messages (it died filling) is a result, not a failure
+                        notes.append(f"{target.name} could not take the depth workload: it exited "
+                                     f"({e}); log tail: {target.log_tail(5)!r}")
+                        log(f"{target.name}: depth workload: server exited: {e}")
+                    if not target.alive() and not target.name.startswith("runnel"):
+                        continue  # noted above
+                if not target.alive():
+                    raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
+            except (BenchError, OSError) as e:
+                log(f"ERROR: {e}")
+                fatal.append(str(e))
+            finally:
+                target.stop()
+    finally:
+        for target in targets:
+            target.stop()
+        if not args.tmp:
+            shutil.rmtree(tmp_root, ignore_errors=True)
+
+    if "depth" in workloads and "moto" in names and "moto" not in depth_targets:
+        rates_seen = [r.extra["fill_rate"] for r in results if r.target == "moto" and r.extra.get("fill_rate")]
+        seen = f" (here {max(rates_seen):,.0f} messages/s into a queue of a few hundred)" if rates_seen else ""
+        notes.append("moto is left out of the depth workload: its SendMessage and SendMessageBatch compute every "
+                     f"queue attribute, walking every message, so it fills ever more slowly{seen}; "
+                     "at that growth 1,000,000 messages would take months")
+    if "sqslite" in names and "latency" in workloads:
+        notes.append("sqslite ignores WaitTimeSeconds (no long polling): its consumer re-polls at once, "
+                     "so its latency rows measure a busy-polling consumer")
+    report_md = render(args, results, latency, depth, [t.name for t in targets], versions, command, notes)
+    if args.json:
+        def plain(o):
+            return {k: plain(v) for k, v in o.items()} if isinstance(o, dict) else (
+                [plain(v) for v in o] if isinstance(o, list) else (plain(o.__dict__) if hasattr(o, "__dict__") else o))
+        Path(args.json).write_text(json.dumps({"command": command, "versions": versions, "results": plain(results),
+                                               "latency": plain(latency), "depth": plain(depth), "notes": notes},
+                                              indent=1, default=str))
+    print(report_md)
+    if args.markdown:
+        Path(args.markdown).write_text(report_md)
+    flagged = [r for r in results if r.flagged]
+    flagged_lat = [x for x in latency if x["problems"]]
+    flagged_depth = [d for d in depth if d["problems"]]
+    log(f"done in {time.monotonic() - started:.0f} s: {len(results)} wrk runs ({len(flagged)} flagged), "
+        f"{len(latency)} latency runs ({len(flagged_lat)} flagged), {len(depth)} depth runs "
+        f"({len(flagged_depth)} flagged), {len(fatal)} target failures")
+    if fatal or flagged or flagged_lat or flagged_depth:
+        for f in fatal:
+            print(f"FAILED: {f}", file=sys.stderr)
+        for r in flagged:
+            print(f"FLAGGED: {r.target} {r.op} c={r.conns}: {'; '.join(r.problems)}", file=sys.stderr)
+        for x in flagged_lat:
+            print(f"FLAGGED: {x['target']} latency {x['rate']}/s: {'; '.join(x['problems'])}", file=sys.stderr)
+        for d in flagged_depth:
+            print(f"FLAGGED: {d['target']} depth: {'; '.join(d['problems'])}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
