@@ -1,5 +1,7 @@
 // SNS operations (JSON-shaped handlers; the Query codec converts forms and renders XML).
 // https://docs.aws.amazon.com/sns/latest/api/API_Operations.html
+#include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include <fmt/format.h>
@@ -77,8 +79,16 @@ std::string one_member(const char* key, std::string_view value) {
   return finish_json(sb);
 }
 
+// arn:aws:sns:<region>:<account>:<name>[:<subscription id>]
+bool sns_arn(std::string_view arn, bool subscription) {
+  if (!arn.starts_with("arn:aws:sns:")) return false;
+  size_t colons = static_cast<size_t>(std::count(arn.begin(), arn.end(), ':'));
+  return colons == (subscription ? 6u : 5u) && !arn.ends_with(":");
+}
+
 Result<std::shared_ptr<const Topic>> topic_param(Service& svc, const JsonValue& body, const char* name = "TopicArn") {
   RUNNEL_TRY(std::string arn, required(body, name));
+  if (!sns_arn(arn, false)) return invalid_parameter(name);
   auto t = svc.find_topic(arn);
   if (!t) return not_found("Topic does not exist");
   return t;
@@ -127,9 +137,12 @@ std::string default_policy(const Topic& t) {
 constexpr const char* kDefaultDeliveryPolicy =
     R"({"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}})";
 
-Status validate_subscription_attribute(const std::string& name, const std::string& value) {
+Status validate_subscription_attribute(const std::string& name, const std::string& value, const std::string& protocol) {
   if (name == "RawMessageDelivery") {
     if (value != "true" && value != "false") return invalid_parameter("RawMessageDelivery: Invalid value [" + value + "]. Must be true or false.");
+    // Raw delivery exists for SQS, HTTP(S) and Firehose endpoints only.
+    if (value == "true" && protocol != "sqs" && protocol != "http" && protocol != "https" && protocol != "firehose")
+      return invalid_parameter("Attributes Reason: RawMessageDelivery: Invalid value [true]. Raw message delivery is not supported for the " + protocol + " protocol");
   } else if (name == "FilterPolicyScope") {
     if (value != "MessageAttributes" && value != "MessageBody")
       return invalid_parameter("FilterPolicyScope: Invalid value [" + value + "]. Please use either MessageBody or MessageAttributes");
@@ -137,6 +150,11 @@ Status validate_subscription_attribute(const std::string& name, const std::strin
     rapidjson::Document d;
     d.Parse(value.c_str());
     if (!value.empty() && (d.HasParseError() || !d.IsObject())) return invalid_parameter(name + ": failed to parse JSON");
+    if (name == "RedrivePolicy" && !value.empty()) {
+      auto target = d.FindMember("deadLetterTargetArn");
+      if (target == d.MemberEnd() || !target->value.IsString() || !std::string_view(target->value.GetString()).starts_with("arn:aws:sqs:"))
+        return invalid_parameter("RedrivePolicy: deadLetterTargetArn is an invalid arn");
+    }
   } else if (name != "FilterPolicy" && name != "SubscriptionRoleArn" && name != "ReplayPolicy") {
     return invalid_parameter("AttributeName");
   }
@@ -156,7 +174,9 @@ Result<FilterAttributes> message_attributes(const JsonValue& body) {
     std::string type = m.value["DataType"].GetString();
     std::string base = type.substr(0, type.find('.'));
     if (type != "String.Array" && base != "String" && base != "Number" && base != "Binary")
-      return invalid_parameter(fmt::format("The message attribute '{}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name));
+      return ApiError{"ParameterValueInvalid",
+                      fmt::format("The message attribute '{}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name),
+                      400, true, "", {}};
     FilterAttribute a{type, ""};
     if (base == "Binary") {
       auto v = m.value.FindMember("BinaryValue");
@@ -168,6 +188,12 @@ Result<FilterAttributes> message_attributes(const JsonValue& body) {
       if (v == m.value.MemberEnd() || !v->value.IsString() || v->value.GetStringLength() == 0)
         return invalid_parameter(fmt::format("The message attribute '{}' must contain non-empty message attribute value for message attribute type '{}'.", name, base));
       a.string_value = v->value.GetString();
+      if (base == "Number") {
+        char* end = nullptr;
+        std::strtod(a.string_value.c_str(), &end);
+        if (end == a.string_value.c_str() || *end != '\0')
+          return ApiError{"ParameterValueInvalid", fmt::format("Could not cast message attribute '{}' value to number.", name), 400, true, "", {}};
+      }
       if (type == "String.Array") {
         rapidjson::Document d;
         d.Parse(a.string_value.c_str());
@@ -188,8 +214,8 @@ Result<Service::Message> decode_publish(const Topic& topic, const JsonValue& e) 
     return invalid_parameter("Empty message");
   m.message = msg->value.GetString();
   m.subject = optional(e, "Subject");
-  if (!m.subject.empty()) {
-    bool ok = m.subject.size() <= 100;
+  if (e.HasMember("Subject") && e["Subject"].IsString()) {
+    bool ok = !m.subject.empty() && m.subject.size() <= 100;
     for (char c : m.subject) ok = ok && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
     if (!ok) return invalid_parameter("Subject");
   }
@@ -380,7 +406,7 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   sub->endpoint = endpoint;
   sub->attributes = string_map(body, "Attributes");
   for (const auto& [k, v] : sub->attributes)
-    if (auto s = validate_subscription_attribute(k, v); !s.ok()) return reply(s.error());
+    if (auto s = validate_subscription_attribute(k, v, *protocol); !s.ok()) return reply(s.error());
   if (auto s = compile_policy(*sub); !s.ok()) {
     // Subscribe words it "Invalid parameter: Attributes Reason: FilterPolicy: ...".
     ApiError e = s.error();
@@ -416,6 +442,14 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
         // Subscribing the same endpoint again returns the existing subscription.
         for (const auto& s : svc.subscriptions(sub->topic_arn))
           if (s->protocol == sub->protocol && s->endpoint == sub->endpoint) {
+            for (const auto& [k, v] : sub->attributes) {
+              auto it = s->attributes.find(k);
+              bool same = it != s->attributes.end() ? it->second == v : (k == "RawMessageDelivery" && v == "false");
+              if (!same) {
+                *status = invalid_parameter("Attributes Reason: Subscription already exists with different attributes");
+                return false;
+              }
+            }
             if (s->confirmed || show_arn) *arn_out = s->arn();
             return false;
           }
@@ -460,10 +494,10 @@ static void confirm_subscription(Service& svc, const Ctx&, const JsonValue& body
 static void unsubscribe(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
   auto arn = required(body, "SubscriptionArn");
   if (!arn.ok()) return reply(arn.error());
+  if (!sns_arn(*arn, true)) return reply(invalid_parameter("SubscriptionArn"));
   catalog_step(svc, [&svc, arn = *arn](storage::WriteTxn& txn) -> Status {
-    auto s = svc.find_subscription(arn);
-    if (!s) return not_found("Subscription does not exist");
-    svc.remove_subscription(txn, *s);
+    // Unsubscribing twice succeeds (idempotent, as AWS).
+    if (auto s = svc.find_subscription(arn)) svc.remove_subscription(txn, *s);
     return ok_status();
   }, std::move(reply));
 }
@@ -522,9 +556,9 @@ static void set_subscription_attributes(Service& svc, const Ctx&, const JsonValu
   auto name = required(body, "AttributeName");
   if (!name.ok()) return reply(name.error());
   std::string value = optional(body, "AttributeValue");
-  if (auto s = validate_subscription_attribute(*name, value); !s.ok()) return reply(s.error());
   auto current = svc.find_subscription(*arn);
   if (!current) return reply(not_found("Subscription does not exist"));
+  if (auto s = validate_subscription_attribute(*name, value, current->protocol); !s.ok()) return reply(s.error());
   auto next = std::make_shared<Subscription>(*current);
   if (value.empty() && *name != "RawMessageDelivery") next->attributes.erase(*name);
   else next->attributes[*name] = value;
@@ -602,6 +636,11 @@ static void publish_batch(Service& svc, const Ctx& ctx, const JsonValue& body, R
     }
     entries->push_back(std::move(entry));
   }
+  // On a FIFO topic an entry without MessageGroupId fails the whole request.
+  if (topic->fifo)
+    for (const auto& e : it->value.GetArray())
+      if (!e.HasMember("MessageGroupId") || !e["MessageGroupId"].IsString())
+        return reply(invalid_parameter("The MessageGroupId parameter is required for FIFO topics"));
   if (total > kMaxMessageBytes)
     return reply(ApiError{"BatchRequestTooLong", "The length of all the messages put together is more than the limit.", 400, true, "", {}});
   svc.writer().submit(
