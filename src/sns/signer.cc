@@ -35,6 +35,7 @@ Key read_key(const std::string& pem) {
 
 Result<Signer> Signer::load_or_create(storage::Engine& engine) {
   Signer s;
+  s.engine_ = &engine;
   auto key = engine.get(storage::Family::kMeta, kKeyKey);
   auto cert = engine.get(storage::Family::kMeta, kCertKey);
   if (key && cert) {
@@ -42,39 +43,51 @@ Result<Signer> Signer::load_or_create(storage::Engine& engine) {
       s.key_pem_ = std::move(*key);
       s.cert_pem_ = std::move(*cert);
       s.key_ = std::shared_ptr<EVP_PKEY>(parsed.release(), EVP_PKEY_free);
-      return s;
+      std::call_once(*s.once_, [] {});  // nothing left to make
     }
   }
-  Key pkey(EVP_RSA_gen(2048), EVP_PKEY_free);
-  Cert x509(X509_new(), X509_free);
-  if (!pkey || !x509) return ApiError::internal("cannot create the SNS signing key");
-  X509_set_version(x509.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x509.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x509.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x509.get()), 20L * 365 * 24 * 3600);
-  X509_set_pubkey(x509.get(), pkey.get());
-  X509_NAME* name = X509_get_subject_name(x509.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("runnel"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("sns.runnel.local"), -1, -1, 0);
-  X509_set_issuer_name(x509.get(), name);
-  if (!X509_sign(x509.get(), pkey.get(), EVP_sha256())) return ApiError::internal("cannot sign the SNS certificate");
-  Bio key_bio(BIO_new(BIO_s_mem()), BIO_free), cert_bio(BIO_new(BIO_s_mem()), BIO_free);
-  PEM_write_bio_PrivateKey(key_bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  PEM_write_bio_X509(cert_bio.get(), x509.get());
-  s.key_pem_ = bio_text(key_bio.get());
-  s.cert_pem_ = bio_text(cert_bio.get());
-  // Written before the server serves anything: one synced batch.
-  rocksdb::WriteBatch batch;
-  batch.Put(engine.family(storage::Family::kMeta), kKeyKey, s.key_pem_);
-  batch.Put(engine.family(storage::Family::kMeta), kCertKey, s.cert_pem_);
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  if (!engine.db()->Write(options, &batch).ok()) return ApiError::internal("cannot store the SNS signing key");
-  s.key_ = std::shared_ptr<EVP_PKEY>(pkey.release(), EVP_PKEY_free);
   return s;
 }
 
+const std::string& Signer::certificate_pem() const {
+  ensure();
+  return cert_pem_;
+}
+
+void Signer::ensure() const {
+  std::call_once(*once_, [this] {
+    Key pkey(EVP_RSA_gen(2048), EVP_PKEY_free);
+    Cert x509(X509_new(), X509_free);
+    if (!pkey || !x509) return;
+    X509_set_version(x509.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x509.get()), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x509.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x509.get()), 20L * 365 * 24 * 3600);
+    X509_set_pubkey(x509.get(), pkey.get());
+    X509_NAME* name = X509_get_subject_name(x509.get());
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("runnel"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("sns.runnel.local"), -1, -1, 0);
+    X509_set_issuer_name(x509.get(), name);
+    if (!X509_sign(x509.get(), pkey.get(), EVP_sha256())) return;
+    Bio key_bio(BIO_new(BIO_s_mem()), BIO_free), cert_bio(BIO_new(BIO_s_mem()), BIO_free);
+    PEM_write_bio_PrivateKey(key_bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    PEM_write_bio_X509(cert_bio.get(), x509.get());
+    // Stored (synced) before the first signature leaves the server, so every signature ever sent
+    // verifies against the certificate served after a restart.
+    rocksdb::WriteBatch batch;
+    batch.Put(engine_->family(storage::Family::kMeta), kKeyKey, bio_text(key_bio.get()));
+    batch.Put(engine_->family(storage::Family::kMeta), kCertKey, bio_text(cert_bio.get()));
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    if (!engine_->db()->Write(options, &batch).ok()) return;
+    key_pem_ = bio_text(key_bio.get());
+    cert_pem_ = bio_text(cert_bio.get());
+    key_ = std::shared_ptr<EVP_PKEY>(pkey.release(), EVP_PKEY_free);
+  });
+}
+
 std::string Signer::sign(std::string_view text, int version) const {
+  ensure();
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!key_ || !ctx) return {};
   if (EVP_DigestSignInit(ctx.get(), nullptr, version == 2 ? EVP_sha256() : EVP_sha1(), nullptr, key_.get()) != 1) return {};
