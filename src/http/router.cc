@@ -178,7 +178,7 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   }
   if (request.method == "GET") {
     if (auto it = get_handlers_.find(path); it != get_handlers_.end()) {
-      reply_with_id(it->second());
+      reply_with_id(it->second(query_string));
       return;
     }
   }

@@ -46,8 +46,10 @@ class Router {
   // A Query-protocol service, chosen by its SigV4 signing name ("sqs", "sns") or its Action; see
   // above. Listed in health under its signing name unless that name is already there.
   void add_query_service(const protocol::QueryService* service, std::string signing_name);
-  // A fixed GET path answered by `handler` (e.g. the SNS signing certificate), without auth.
-  void add_get(std::string path, std::function<protocol::Response()> handler) {
+  // A fixed GET path answered by `handler` (e.g. the SNS signing certificate, the mailbox), without
+  // auth. The handler gets the query string (without '?').
+  using GetHandler = std::function<protocol::Response(std::string_view query_string)>;
+  void add_get(std::string path, GetHandler handler) {
     get_handlers_[std::move(path)] = std::move(handler);
   }
   // Extra members for GET /_runnel/health's "services" object (e.g. storage counters).
@@ -64,7 +66,7 @@ class Router {
   std::vector<std::pair<std::string, const protocol::QueryService*>> query_services_;
   std::vector<std::string> service_names_;
   std::function<std::string()> health_extra_;
-  std::map<std::string, std::function<protocol::Response()>, std::less<>> get_handlers_;
+  std::map<std::string, GetHandler, std::less<>> get_handlers_;
 };
 
 // Request ids look like DynamoDB's: 52 upper-case letters and digits.

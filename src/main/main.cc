@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <curl/curl.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -21,6 +22,9 @@
 #include "storage/writer.h"
 #include "streams/service.h"
 #include "sqs/service.h"
+#include "main/mailbox_cli.h"
+#include "sns/mailbox.h"
+#include "sns/push.h"
 #include "sns/service.h"
 #include "sns/signer.h"
 
@@ -40,6 +44,7 @@ struct ServeFlags {
   double stream_shard_max_age_s = 14400;
   uint64_t stream_shard_max_records = 0;
   double stream_iterator_ttl_s = 900;
+  runnel::sns::PushOptions push;
 };
 
 void setup_logging(const std::string& level) {
@@ -112,6 +117,16 @@ int serve(const ServeFlags& flags) {
     spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(s.error().message));
     return 1;
   }
+  // HTTP/S and email deliveries: durable tasks worked by a few threads; mails without --smtp-url
+  // land in the built-in mailbox.
+  runnel::sns::Mailbox mailbox(**engine);
+  (void)mailbox.start();
+  runnel::sns::Pusher pusher(**engine, writer, scheduler, sns, mailbox, flags.push);
+  if (auto s = pusher.start(); !s.ok()) {
+    spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(s.error().message));
+    return 1;
+  }
+  sns.set_pusher(&pusher);
   // SNS speaks only the Query protocol; its handlers sit on a JsonService that no router entry
   // exposes. Confirmation and unsubscribe links arrive unsigned.
   runnel::protocol::JsonService sns_handlers({"", "application/x-amz-json-1.0", false});
@@ -135,16 +150,26 @@ int serve(const ServeFlags& flags) {
   router.add_json_service(&sqs_json, "sqs");
   router.add_query_service(&sns_query, "sns");  // first: unsigned links pick the first service with the Action
   router.add_query_service(&sqs_query, "sqs");
-  router.add_get("/_runnel/sns/SimpleNotificationService.pem", [&signer] {
+  router.add_get("/_runnel/mailbox", [&mailbox](std::string_view query) {
+    auto answer = mailbox.http_get(query);
+    runnel::protocol::Response r;
+    r.status = answer.status;
+    r.content_type = answer.content_type;
+    r.body = std::move(answer.body);
+    return r;
+  });
+  router.add_get("/_runnel/sns/SimpleNotificationService.pem", [&signer](std::string_view) {
     runnel::protocol::Response r;
     r.content_type = "application/x-pem-file";
     r.body = signer->certificate_pem();
     return r;
   });
-  router.set_health_extra([&writer, &flags] {
-    return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{}}})",
+  router.set_health_extra([&writer, &flags, &pusher] {
+    return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{}}},)"
+                       R"("sns_push":{{"pending":{},"delivered":{},"failed":{},"smtp":{}}})",
                        flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
-                       writer.requests_committed());
+                       writer.requests_committed(), pusher.pending(), pusher.delivered(), pusher.failed(),
+                       pusher.smtp_configured() ? "true" : "false");
   });
 
   runnel::http::ServerOptions server_options;
@@ -187,6 +212,7 @@ int serve(const ServeFlags& flags) {
   ttl_sweep.stop();
   stream_sweep.stop();  // before the writer: a sweep waits for its own commit
   sqs_sweep.stop();
+  pusher.stop();        // unfinished deliveries stay stored for the next run
   sqs.stop();           // waiting long polls answer (empty) while the writer still runs
   writer.stop();
   scheduler.stop();
@@ -232,6 +258,19 @@ int main(int argc, char** argv) {
                         "Seconds a shard iterator stays valid (AWS: 900)")
       ->capture_default_str();
 
+  serve_cmd->add_option("--smtp-url", flags.push.smtp_url,
+                        "Send SNS email through this server (smtp://[user:pass@]host:port, smtps://...); "
+                        "without it mails land in the built-in mailbox (GET /_runnel/mailbox, `runnel mailbox`)");
+  serve_cmd->add_option("--smtp-from", flags.push.smtp_from, "Sender address of SNS email")->capture_default_str();
+  serve_cmd->add_flag("--smtp-starttls", flags.push.smtp_starttls, "Require STARTTLS on an smtp:// server");
+  serve_cmd->add_flag("!--no-tls-verify", flags.push.tls_verify,
+                      "Accept any certificate from https:// subscribers and the SMTP server (self-signed test servers)");
+  serve_cmd->add_option("--sns-delivery-threads", flags.push.workers, "Threads delivering SNS HTTP/S and email")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+
+  MailboxFlags mailbox_flags;
+  auto* mailbox_cmd = add_mailbox_command(app, mailbox_flags);
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -239,6 +278,8 @@ int main(int argc, char** argv) {
     std::cout << "runnel 0.1.0\n";
     return 0;
   }
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // before any thread: libcurl's global set-up is not thread-safe
+  if (*mailbox_cmd) return run_mailbox_command(mailbox_flags);
   if (*serve_cmd) return serve(flags);
   return 0;
 }

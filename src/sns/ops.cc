@@ -10,6 +10,8 @@
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_write.h"
+#include "sns/delivery_policy.h"
+#include "sns/push.h"
 #include "sns/service.h"
 #include "sqs/message.h"
 
@@ -120,7 +122,8 @@ Status validate_topic_attribute(const std::string& name, const std::string& valu
   }
   if (!kSettable.count(name)) return invalid_parameter(creating ? "Attributes Reason: Unknown attribute " + name : "AttributeName");
   if (name == "SignatureVersion" && value != "1" && value != "2") return invalid_parameter("SignatureVersion");
-  if ((name == "Policy" || name == "DeliveryPolicy") && !value.empty()) {
+  if (name == "DeliveryPolicy" && !value.empty()) return validate_topic_delivery_policy(value);
+  if (name == "Policy" && !value.empty()) {
     rapidjson::Document d;
     d.Parse(value.c_str());
     if (d.HasParseError() || !d.IsObject()) return invalid_parameter(name + ": failed to parse JSON");
@@ -150,6 +153,7 @@ Status validate_subscription_attribute(const std::string& name, const std::strin
     rapidjson::Document d;
     d.Parse(value.c_str());
     if (!value.empty() && (d.HasParseError() || !d.IsObject())) return invalid_parameter(name + ": failed to parse JSON");
+    if (name == "DeliveryPolicy" && !value.empty()) return validate_subscription_delivery_policy(value);
     if (name == "RedrivePolicy" && !value.empty()) {
       auto target = d.FindMember("deadLetterTargetArn");
       if (target == d.MemberEnd() || !target->value.IsString() || !std::string_view(target->value.GetString()).starts_with("arn:aws:sqs:"))
@@ -406,7 +410,11 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   sub->endpoint = endpoint;
   sub->attributes = string_map(body, "Attributes");
   for (const auto& [k, v] : sub->attributes)
-    if (auto s = validate_subscription_attribute(k, v, *protocol); !s.ok()) return reply(s.error());
+    if (auto s = validate_subscription_attribute(k, v, *protocol); !s.ok()) {
+      ApiError e = s.error();  // Subscribe words it "Invalid parameter: Attributes Reason: DeliveryPolicy: ..."
+      if (k == "DeliveryPolicy" && e.message.starts_with("Invalid parameter: ")) e.message.insert(19, "Attributes Reason: ");
+      return reply(e);
+    }
   if (auto s = compile_policy(*sub); !s.ok()) {
     // Subscribe words it "Invalid parameter: Attributes Reason: FilterPolicy: ...".
     ApiError e = s.error();
@@ -433,8 +441,11 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   bool show_arn = sub->confirmed || (return_arn != body.MemberEnd() && return_arn->value.IsBool() && return_arn->value.GetBool());
   auto arn_out = std::make_shared<std::string>(show_arn ? sub->arn() : "pending confirmation");
   auto status = std::make_shared<Status>(ok_status());
+  // HTTP/S and email endpoints are sent a signed confirmation (signed here, on the I/O thread).
+  std::shared_ptr<PushTask> confirmation;
+  if (!sub->confirmed && svc.pusher()) confirmation = std::make_shared<PushTask>(svc.confirmation(**t, *sub, ctx.host));
   svc.writer().submit(
-      [&svc, sub, arn_out, show_arn, status](storage::WriteTxn& txn) {
+      [&svc, sub, arn_out, show_arn, status, confirmation](storage::WriteTxn& txn) {
         if (!svc.find_topic(sub->topic_arn)) {
           *status = not_found("Topic does not exist");
           return false;
@@ -454,6 +465,7 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
             return false;
           }
         svc.put_subscription(txn, sub);
+        if (confirmation) svc.pusher()->add(txn, *confirmation);
         return true;
       },
       [status, arn_out, reply = std::move(reply)](bool committed) {

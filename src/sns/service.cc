@@ -28,11 +28,6 @@ std::map<std::string, std::string> read_map(const rapidjson::Value& o, const cha
   return out;
 }
 
-std::string iso8601(int64_t ms) {
-  auto seconds = std::chrono::system_clock::time_point(std::chrono::seconds(ms / 1000));
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(seconds)), ms % 1000);
-}
-
 }  // namespace
 
 Status compile_policy(Subscription& sub) {
@@ -45,6 +40,11 @@ Status compile_policy(Subscription& sub) {
   if (!parsed.ok()) return parsed.error();
   sub.policy = std::make_shared<const FilterPolicy>(std::move(parsed).value());
   return ok_status();
+}
+
+std::string iso8601_ms(int64_t ms) {
+  auto seconds = std::chrono::system_clock::time_point(std::chrono::seconds(ms / 1000));
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(seconds)), ms % 1000);
 }
 
 ApiError not_found(std::string message) { return {"NotFound", std::move(message), 404, true, "", {}}; }
@@ -179,85 +179,30 @@ void Service::remove_subscription(storage::WriteTxn& txn, const Subscription& s)
 
 void Service::stamp(const Topic& topic, Message& m) const {
   m.timestamp_ms = wall_ms();
-  m.timestamp = iso8601(m.timestamp_ms);
+  m.timestamp = iso8601_ms(m.timestamp_ms);
   auto version = topic.attributes.find("SignatureVersion");
   m.signature_version = version != topic.attributes.end() && version->second == "2" ? 2 : 1;
-  std::vector<std::pair<std::string, std::string>> fields{{"Message", m.message}, {"MessageId", m.message_id}};
-  if (!m.subject.empty()) fields.emplace_back("Subject", m.subject);
-  fields.emplace_back("Timestamp", m.timestamp);
-  fields.emplace_back("TopicArn", topic.arn());
-  fields.emplace_back("Type", "Notification");
-  m.signature = signer_.sign(string_to_sign(fields), m.signature_version);
-}
-
-std::string notification_envelope(const Topic& topic, const Subscription& sub, const Service::Message& m,
-                                   std::string_view message, std::string_view host) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  std::string base = fmt::format("http://{}", host.empty() ? "localhost:4566" : host);
-  w.StartObject();
-  key_string(w, "Type", "Notification");
-  key_string(w, "MessageId", m.message_id);
-  if (topic.fifo) key_string(w, "SequenceNumber", fmt::format("{:020d}", m.sequence));
-  key_string(w, "TopicArn", topic.arn());
-  if (!m.subject.empty()) key_string(w, "Subject", m.subject);
-  key_string(w, "Message", message);
-  key_string(w, "Timestamp", m.timestamp);
-  key_string(w, "SignatureVersion", std::to_string(m.signature_version));
-  key_string(w, "Signature", m.signature);
-  key_string(w, "SigningCertURL", base + "/_runnel/sns/SimpleNotificationService.pem");
-  key_string(w, "UnsubscribeURL", base + "/?Action=Unsubscribe&SubscriptionArn=" + sub.arn());
-  if (!m.attributes.empty()) {
-    w.Key("MessageAttributes");
-    w.StartObject();
-    for (const auto& [name, a] : m.attributes) {
-      w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
-      w.StartObject();
-      key_string(w, "Type", a.data_type);
-      key_string(w, "Value", a.data_type.starts_with("Binary") ? base64_encode(a.string_value) : a.string_value);
-      w.EndObject();
-    }
-    w.EndObject();
-  }
-  w.EndObject();
-  return finish_json(sb);
-}
-
-void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message& m, std::string_view host) {
-  // MessageStructure=json: each protocol takes its own entry, or "default".
-  rapidjson::Document structure;
-  if (m.structure_json) structure.Parse(m.message.c_str());
-  auto text_for = [&](const std::string& protocol) -> std::string {
-    if (!m.structure_json) return m.message;
-    auto it = structure.FindMember(protocol.c_str());
-    if (it == structure.MemberEnd()) it = structure.FindMember("default");
-    return it != structure.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
+  auto sign = [&](const std::string& text) {
+    std::vector<std::pair<std::string, std::string>> fields{{"Message", text}, {"MessageId", m.message_id}};
+    if (!m.subject.empty()) fields.emplace_back("Subject", m.subject);
+    fields.emplace_back("Timestamp", m.timestamp);
+    fields.emplace_back("TopicArn", topic.arn());
+    fields.emplace_back("Type", "Notification");
+    return signer_.sign(string_to_sign(fields), m.signature_version);
   };
-  for (const auto& sub : subscriptions(topic.arn())) {
-    if (!sub->confirmed) continue;
-    if (sub->policy && !(sub->body_scope ? sub->policy->matches_body(text_for(sub->protocol)) : sub->policy->matches(m.attributes)))
-      continue;
-    if (sub->protocol != "sqs") continue;  // other protocols: delivery tasks (not yet built)
-    std::string text = text_for("sqs");
-    auto raw = sub->attributes.find("RawMessageDelivery");
-    bool raw_delivery = raw != sub->attributes.end() && raw->second == "true";
-    sqs::MessageInput in;
-    if (raw_delivery) {
-      in.body = text;
-      for (const auto& [name, a] : m.attributes)
-        in.attributes[name] = {a.data_type, a.string_value, a.data_type.starts_with("Binary")};
-    } else {
-      in.body = notification_envelope(topic, *sub, m, text, host);
-    }
-    in.sender_id = topic.account;
-    if (topic.fifo) {
-      in.group_id = m.group_id;
-      in.dedup_id = m.dedup_id;
-    }
-    auto sent = sqs_.enqueue(txn, sub->endpoint, std::move(in));
-    if (!sent.ok())
-      spdlog::warn(R"("event":"sns.delivery_failed","subscription":"{}","error":"{}")", sub->arn(), sent.error().code);
+  if (!m.structure_json) {
+    m.signature = sign(m.message);
+    return;
   }
+  // MessageStructure=json: every subscriber gets its protocol's text (or "default"), signed as such.
+  rapidjson::Document structure;
+  structure.Parse(m.message.c_str());
+  if (structure.IsObject())
+    for (const auto& member : structure.GetObject())
+      if (member.value.IsString()) {
+        std::string text(member.value.GetString(), member.value.GetStringLength());
+        if (!m.signatures.count(text)) m.signatures[text] = sign(text);
+      }
 }
 
 std::optional<std::pair<std::string, uint64_t>> Service::duplicate(const Topic& topic, const std::string& dedup_id, int64_t now_ms) {

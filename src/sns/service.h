@@ -26,6 +26,8 @@
 namespace runnel::sns {
 
 ApiError not_found(std::string message);
+// 2012-05-02T00:54:06.655Z, as SNS envelopes print timestamps.
+std::string iso8601_ms(int64_t ms);
 ApiError invalid_parameter(std::string message);  // "Invalid parameter: <message>"
 
 struct Topic {
@@ -55,6 +57,9 @@ struct Subscription {
 
 // Validates and parses a subscription's FilterPolicy / FilterPolicyScope into `policy`.
 Status compile_policy(Subscription& sub);
+
+class Pusher;
+struct PushTask;
 
 class Service {
  public:
@@ -89,6 +94,12 @@ class Service {
     std::string timestamp;          // ISO 8601 with milliseconds
     int signature_version = 1;
     std::string signature;          // over the notification's string-to-sign (same for every subscriber)
+    // MessageStructure=json: each protocol's text has its own signature (text -> signature).
+    std::map<std::string, std::string> signatures;
+    const std::string& signature_for(const std::string& text) const {
+      auto it = signatures.find(text);
+      return it == signatures.end() ? signature : it->second;
+    }
   };
   // Fills id, timestamp and signature of a message about to be published to `topic`.
   void stamp(const Topic& topic, Message& m) const;
@@ -100,11 +111,26 @@ class Service {
   void remember(const Topic& topic, const std::string& dedup_id, const std::string& message_id, uint64_t seq, int64_t now_ms);
   uint64_t next_sequence(const Topic& topic);
 
+  // Push deliveries (HTTP/S, email) go through `pusher`; set once before serving.
+  void set_pusher(Pusher* pusher) { pusher_ = pusher; }
+  Pusher* pusher() const { return pusher_; }
+  // I/O thread: the SubscriptionConfirmation (HTTP/S, email-json) or confirmation mail (email) a
+  // new pending subscription is sent, signed. `host` names this server in the SubscribeURL.
+  PushTask confirmation(const Topic& topic, const Subscription& sub, std::string_view host) const;
+  // Writer thread: puts a message that could not be delivered on `subscription_arn`'s RedrivePolicy
+  // dead-letter queue, in the caller's batch, with AWS's ErrorCode / ErrorMessage / RequestID
+  // attributes. False when the subscription has no (existing) dead-letter queue: the message is
+  // dropped, as AWS drops it.
+  bool dead_letter(storage::WriteTxn& txn, std::string_view subscription_arn, const std::string& body,
+                   const std::string& message_id, const std::string& error_code, const std::string& error_message,
+                   const std::string& group_id = {});
+
  private:
   storage::Engine& engine_;
   storage::Writer& writer_;
   sqs::Service& sqs_;
   const Signer& signer_;
+  Pusher* pusher_ = nullptr;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<const Topic>, std::less<>> topics_;  // by ARN
   std::map<std::string, std::shared_ptr<const Subscription>, std::less<>> subscriptions_;  // by ARN

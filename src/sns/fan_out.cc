@@ -1,0 +1,210 @@
+// Publish fan-out: which subscriptions get a message and in what form — SQS by an in-process
+// enqueue into the publishing batch, HTTP/S and email as durable push tasks (sns/push.h), Lambda
+// (not yet built) to the dead-letter queue — plus the confirmation messages and the dead-letter path.
+// https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include "common/base64.h"
+#include "common/clock.h"
+#include "common/json_write.h"
+#include "sns/email.h"
+#include "sns/push.h"
+#include "sns/service.h"
+
+namespace runnel::sns {
+
+namespace {
+
+std::string base_url(std::string_view host) { return fmt::format("http://{}", host.empty() ? "localhost:4566" : host); }
+
+std::string unsubscribe_url(const Subscription& sub, std::string_view host) {
+  return base_url(host) + "/?Action=Unsubscribe&SubscriptionArn=" + url_encode(sub.arn());
+}
+
+bool attribute_is(const std::map<std::string, std::string>& attributes, const char* name, std::string_view value) {
+  auto it = attributes.find(name);
+  return it != attributes.end() && it->second == value;
+}
+
+}  // namespace
+
+std::string notification_envelope(const Topic& topic, const Subscription& sub, const Service::Message& m,
+                                   std::string_view message, std::string_view host) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  std::string base = base_url(host);
+  w.StartObject();
+  key_string(w, "Type", "Notification");
+  key_string(w, "MessageId", m.message_id);
+  if (topic.fifo) key_string(w, "SequenceNumber", fmt::format("{:020d}", m.sequence));
+  key_string(w, "TopicArn", topic.arn());
+  if (!m.subject.empty()) key_string(w, "Subject", m.subject);
+  key_string(w, "Message", message);
+  key_string(w, "Timestamp", m.timestamp);
+  key_string(w, "SignatureVersion", std::to_string(m.signature_version));
+  key_string(w, "Signature", m.signature_for(std::string(message)));
+  key_string(w, "SigningCertURL", base + "/_runnel/sns/SimpleNotificationService.pem");
+  key_string(w, "UnsubscribeURL", unsubscribe_url(sub, host));
+  if (!m.attributes.empty()) {
+    w.Key("MessageAttributes");
+    w.StartObject();
+    for (const auto& [name, a] : m.attributes) {
+      w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+      w.StartObject();
+      key_string(w, "Type", a.data_type);
+      key_string(w, "Value", a.data_type.starts_with("Binary") ? base64_encode(a.string_value) : a.string_value);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return finish_json(sb);
+}
+
+void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message& m, std::string_view host) {
+  // MessageStructure=json: each protocol takes its own entry, or "default".
+  rapidjson::Document structure;
+  if (m.structure_json) structure.Parse(m.message.c_str());
+  auto text_for = [&](const std::string& protocol) -> std::string {
+    if (!m.structure_json) return m.message;
+    auto it = structure.FindMember(protocol.c_str());
+    if (it == structure.MemberEnd()) it = structure.FindMember("default");
+    return it != structure.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
+  };
+  for (const auto& sub : subscriptions(topic.arn())) {
+    if (!sub->confirmed) continue;  // pending subscriptions receive nothing
+    std::string text = text_for(sub->protocol);
+    if (sub->policy && !(sub->body_scope ? sub->policy->matches_body(text) : sub->policy->matches(m.attributes)))
+      continue;
+    bool raw = attribute_is(sub->attributes, "RawMessageDelivery", "true");
+    if (sub->protocol == "sqs") {
+      sqs::MessageInput in;
+      if (raw) {
+        in.body = text;
+        for (const auto& [name, a] : m.attributes)
+          in.attributes[name] = {a.data_type, a.string_value, a.data_type.starts_with("Binary")};
+      } else {
+        in.body = notification_envelope(topic, *sub, m, text, host);
+      }
+      in.sender_id = topic.account;
+      if (topic.fifo) {
+        in.group_id = m.group_id;
+        in.dedup_id = m.dedup_id;
+      }
+      std::string body = in.body;
+      auto sent = sqs_.enqueue(txn, sub->endpoint, std::move(in));
+      if (!sent.ok()) {
+        // The queue is gone (a client-side error): AWS moves the message to the DLQ, or drops it.
+        bool dlq = dead_letter(txn, sub->arn(), body, m.message_id, sent.error().code, sent.error().message, m.group_id);
+        spdlog::warn(R"("event":"sns.delivery_failed","subscription":"{}","error":"{}","dead_lettered":{})", sub->arn(),
+                     sent.error().code, dlq);
+      }
+      continue;
+    }
+    if (sub->protocol == "lambda") {
+      // Lambda is not built yet: the function cannot be found, a client-side error.
+      std::string body = notification_envelope(topic, *sub, m, text, host);
+      bool dlq = dead_letter(txn, sub->arn(), body, m.message_id, "ResourceNotFoundException",
+                             "Function not found: " + sub->endpoint + " (runnel has no Lambda service yet)");
+      spdlog::warn(R"("event":"sns.delivery_failed","subscription":"{}","error":"lambda not available","dead_lettered":{})",
+                   sub->arn(), dlq);
+      continue;
+    }
+    if (!pusher_) continue;
+    PushTask task;
+    task.type = "Notification";
+    task.subscription_arn = sub->arn();
+    task.protocol = sub->protocol;
+    task.endpoint = sub->endpoint;
+    task.topic_arn = topic.arn();
+    task.message_id = m.message_id;
+    task.subject = m.subject.empty() ? "AWS Notification Message" : m.subject;
+    if (sub->protocol == "email") task.body = notification_email_body(text, unsubscribe_url(*sub, host));
+    else if (raw) task.body = text;
+    else task.body = notification_envelope(topic, *sub, m, text, host);
+    task.raw = raw;
+    pusher_->add(txn, std::move(task));
+  }
+}
+
+PushTask Service::confirmation(const Topic& topic, const Subscription& sub, std::string_view host) const {
+  PushTask task;
+  task.type = "SubscriptionConfirmation";
+  task.subscription_arn = sub.arn();
+  task.protocol = sub.protocol;
+  task.endpoint = sub.endpoint;
+  task.topic_arn = topic.arn();
+  task.message_id = sqs::new_message_id();
+  task.subject = "AWS Notification - Subscription Confirmation";
+  std::string subscribe_url =
+      base_url(host) + "/?Action=ConfirmSubscription&TopicArn=" + url_encode(topic.arn()) + "&Token=" + sub.token;
+  if (sub.protocol == "email") {
+    task.body = confirmation_email_body(topic.arn(), subscribe_url);
+    return task;
+  }
+  // The SubscriptionConfirmation document (HTTP/S POST body, email-json mail body), signed over
+  // Message, MessageId, SubscribeURL, Timestamp, Token, TopicArn, Type.
+  std::string message = fmt::format(
+      "You have chosen to subscribe to the topic {}.\nTo confirm the subscription, visit the SubscribeURL included in this message.",
+      topic.arn());
+  std::string timestamp = iso8601_ms(wall_ms());
+  auto version = topic.attributes.find("SignatureVersion");
+  int signature_version = version != topic.attributes.end() && version->second == "2" ? 2 : 1;
+  std::string signature = signer_.sign(string_to_sign({{"Message", message},
+                                                        {"MessageId", task.message_id},
+                                                        {"SubscribeURL", subscribe_url},
+                                                        {"Timestamp", timestamp},
+                                                        {"Token", sub.token},
+                                                        {"TopicArn", topic.arn()},
+                                                        {"Type", "SubscriptionConfirmation"}}),
+                                       signature_version);
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string(w, "Type", "SubscriptionConfirmation");
+  key_string(w, "MessageId", task.message_id);
+  key_string(w, "Token", sub.token);
+  key_string(w, "TopicArn", topic.arn());
+  key_string(w, "Message", message);
+  key_string(w, "SubscribeURL", subscribe_url);
+  key_string(w, "Timestamp", timestamp);
+  key_string(w, "SignatureVersion", std::to_string(signature_version));
+  key_string(w, "Signature", signature);
+  key_string(w, "SigningCertURL", base_url(host) + "/_runnel/sns/SimpleNotificationService.pem");
+  w.EndObject();
+  task.body = finish_json(sb);
+  return task;
+}
+
+bool Service::dead_letter(storage::WriteTxn& txn, std::string_view subscription_arn, const std::string& body,
+                          const std::string& message_id, const std::string& error_code, const std::string& error_message,
+                          const std::string& group_id) {
+  auto sub = find_subscription(subscription_arn);
+  if (!sub) return false;
+  auto policy = sub->attributes.find("RedrivePolicy");
+  if (policy == sub->attributes.end() || policy->second.empty()) return false;
+  rapidjson::Document d;
+  d.Parse(policy->second.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("deadLetterTargetArn") || !d["deadLetterTargetArn"].IsString())
+    return false;
+  std::string target = d["deadLetterTargetArn"].GetString();
+  sqs::MessageInput in;
+  in.body = body;
+  in.attributes["ErrorCode"] = {"String", error_code, false};
+  in.attributes["ErrorMessage"] = {"String", error_message.empty() ? error_code : error_message, false};
+  in.attributes["RequestID"] = {"String", sqs::new_message_id(), false};
+  in.sender_id = sub->owner;
+  if (target.ends_with(".fifo")) {
+    in.group_id = group_id.empty() ? message_id : group_id;
+    in.dedup_id = message_id + ":" + sub->id;
+  }
+  auto sent = sqs_.enqueue(txn, target, std::move(in));
+  if (!sent.ok())
+    spdlog::warn(R"("event":"sns.dead_letter_failed","subscription":"{}","queue":"{}","error":"{}")", sub->arn(), target,
+                 sent.error().code);
+  return sent.ok();
+}
+
+}  // namespace runnel::sns

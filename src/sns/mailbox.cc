@@ -1,0 +1,147 @@
+#include "sns/mailbox.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <rapidjson/document.h>
+
+#include "common/json_write.h"
+#include "protocol/query_codec.h"
+
+namespace runnel::sns {
+
+namespace {
+
+std::string mail_key(uint64_t id) {
+  std::string k(9, '\0');
+  k[0] = 'b';
+  for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>(id >> (56 - 8 * i));
+  return k;
+}
+
+uint64_t key_id(std::string_view key) {
+  uint64_t id = 0;
+  for (int i = 0; i < 8; ++i) id = (id << 8) | static_cast<unsigned char>(key[1 + i]);
+  return id;
+}
+
+bool same_address(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
+}
+
+// The stored form, and (with the id) what GET /_runnel/mailbox lists.
+void write_mail(JsonWriter& w, const StoredMail& m, bool with_id) {
+  w.StartObject();
+  if (with_id) {
+    w.Key("id");
+    w.Uint64(m.id);
+  }
+  key_string(w, "to", m.mail.to);
+  key_string(w, "from", m.mail.from);
+  key_string(w, "subject", m.mail.subject);
+  key_string(w, "body", m.mail.body);
+  key_string(w, "message_id", m.mail.message_id);
+  w.Key("date_ms");
+  w.Int64(m.mail.date_ms);
+  key_string(w, "topic_arn", m.topic_arn);
+  key_string(w, "subscription_arn", m.subscription_arn);
+  w.EndObject();
+}
+
+std::optional<StoredMail> decode(uint64_t id, std::string_view value) {
+  rapidjson::Document d;
+  d.Parse(value.data(), value.size());
+  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  auto str = [&](const char* k) { return d.HasMember(k) && d[k].IsString() ? std::string(d[k].GetString(), d[k].GetStringLength()) : std::string(); };
+  StoredMail m;
+  m.id = id;
+  m.mail.to = str("to");
+  m.mail.from = str("from");
+  m.mail.subject = str("subject");
+  m.mail.body = str("body");
+  m.mail.message_id = str("message_id");
+  m.mail.date_ms = d.HasMember("date_ms") && d["date_ms"].IsInt64() ? d["date_ms"].GetInt64() : 0;
+  m.topic_arn = str("topic_arn");
+  m.subscription_arn = str("subscription_arn");
+  return m;
+}
+
+}  // namespace
+
+Status Mailbox::start() {
+  auto it = engine_.iterator(storage::Family::kQueues);
+  std::string upper(1, 'c');
+  it->SeekForPrev(rocksdb::Slice(upper));
+  if (it->Valid() && it->key().size() == 9 && it->key()[0] == 'b') next_id_ = key_id(it->key().ToStringView()) + 1;
+  return ok_status();
+}
+
+void Mailbox::add(storage::WriteTxn& txn, StoredMail m) {
+  m.id = next_id_++;
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  write_mail(w, m, false);
+  txn.put(storage::Family::kQueues, mail_key(m.id), finish_json(sb));
+}
+
+std::vector<StoredMail> Mailbox::list(std::string_view to, uint64_t after, size_t limit) const {
+  std::vector<StoredMail> out;
+  auto it = engine_.iterator(storage::Family::kQueues);
+  for (it->Seek(rocksdb::Slice(mail_key(after + 1))); it->Valid() && out.size() < limit; it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.size() != 9 || key[0] != 'b') break;
+    auto m = decode(key_id(key), it->value().ToStringView());
+    if (m && (to.empty() || same_address(m->mail.to, to))) out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+std::optional<StoredMail> Mailbox::get(uint64_t id) const {
+  auto v = engine_.get(storage::Family::kQueues, mail_key(id));
+  if (!v) return std::nullopt;
+  return decode(id, *v);
+}
+
+Mailbox::Answer Mailbox::http_get(std::string_view query_string) const {
+  protocol::FormParams params;
+  protocol::parse_form_into(query_string, params);
+  auto param = [&](const char* name) {
+    const std::string* v = protocol::find_param(params, name);
+    return v ? *v : std::string();
+  };
+  auto number = [](const std::string& s) -> std::optional<uint64_t> {
+    if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+    return std::stoull(s);
+  };
+  Answer a;
+  std::string id_text = param("id");
+  if (!id_text.empty()) {
+    auto id = number(id_text);
+    auto m = id ? get(*id) : std::nullopt;
+    if (!m) return {404, "application/json", R"({"error":"no such mail"})"};
+    if (param("format") == "raw") return {200, "message/rfc822", rfc5322(m->mail)};
+    a.content_type = "application/json";
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    key_string(w, "raw", rfc5322(m->mail));
+    w.EndObject();
+    a.body = finish_json(sb);
+  }
+  auto after = number(param("after").empty() ? "0" : param("after"));
+  auto limit = number(param("limit").empty() ? "1000" : param("limit"));
+  if (!after || !limit) return {400, "application/json", R"({"error":"after and limit must be non-negative integers"})"};
+  if (!id_text.empty()) return a;
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("messages");
+  w.StartArray();
+  for (const auto& m : list(param("to"), *after, std::min<uint64_t>(*limit, 10000))) write_mail(w, m, true);
+  w.EndArray();
+  w.EndObject();
+  return {200, "application/json", finish_json(sb)};
+}
+
+}  // namespace runnel::sns

@@ -1,0 +1,331 @@
+#include "sns/push.h"
+
+#include <cstring>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+#include "common/json_write.h"
+#include "common/log.h"
+#include "sns/delivery_policy.h"
+#include "sns/email.h"
+#include "sns/mailbox.h"
+#include "sns/service.h"
+
+namespace runnel::sns {
+
+namespace {
+
+std::string task_key(uint64_t id) {
+  std::string k(9, '\0');
+  k[0] = 'p';
+  for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>(id >> (56 - 8 * i));
+  return k;
+}
+
+std::string encode_task(const PushTask& t) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string(w, "type", t.type);
+  key_string(w, "subscription", t.subscription_arn);
+  key_string(w, "protocol", t.protocol);
+  key_string(w, "endpoint", t.endpoint);
+  key_string(w, "topic", t.topic_arn);
+  key_string(w, "message_id", t.message_id);
+  key_string(w, "subject", t.subject);
+  key_string(w, "body", t.body);
+  w.Key("raw");
+  w.Bool(t.raw);
+  w.Key("attempts");
+  w.Int(t.attempts);
+  w.EndObject();
+  return finish_json(sb);
+}
+
+std::shared_ptr<PushTask> decode_task(uint64_t id, std::string_view value) {
+  rapidjson::Document d;
+  d.Parse(value.data(), value.size());
+  if (d.HasParseError() || !d.IsObject()) return nullptr;
+  auto str = [&](const char* k) { return d.HasMember(k) && d[k].IsString() ? std::string(d[k].GetString(), d[k].GetStringLength()) : std::string(); };
+  auto t = std::make_shared<PushTask>();
+  t->id = id;
+  t->type = str("type");
+  t->subscription_arn = str("subscription");
+  t->protocol = str("protocol");
+  t->endpoint = str("endpoint");
+  t->topic_arn = str("topic");
+  t->message_id = str("message_id");
+  t->subject = str("subject");
+  t->body = str("body");
+  t->raw = d.HasMember("raw") && d["raw"].IsBool() && d["raw"].GetBool();
+  t->attempts = d.HasMember("attempts") && d["attempts"].IsInt() ? d["attempts"].GetInt() : 0;
+  return t;
+}
+
+size_t discard_body(char*, size_t size, size_t n, void*) { return size * n; }
+
+struct Upload {
+  std::string_view data;
+  size_t offset = 0;
+};
+
+size_t read_upload(char* buffer, size_t size, size_t n, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  size_t len = std::min(size * n, up->data.size() - up->offset);
+  std::memcpy(buffer, up->data.data() + up->offset, len);
+  up->offset += len;
+  return len;
+}
+
+// Runs a prepared transfer with the common options -> (libcurl's code, the server's last status).
+std::pair<CURLcode, long> perform(CURL* curl, const char* protocols, long timeout_ms, bool tls_verify) {
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols);
+  if (!tls_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  return {rc, status};
+}
+
+bool is_email(std::string_view protocol) { return protocol == "email" || protocol == "email-json"; }
+
+}  // namespace
+
+Pusher::Pusher(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler, Service& sns,
+               Mailbox& mailbox, PushOptions options)
+    : engine_(engine), writer_(writer), scheduler_(scheduler), sns_(sns), mailbox_(mailbox), options_(std::move(options)) {}
+
+Pusher::~Pusher() { stop(); }
+
+Status Pusher::start() {
+  std::vector<std::shared_ptr<PushTask>> loaded;
+  auto it = engine_.iterator(storage::Family::kQueues);
+  for (it->Seek(rocksdb::Slice("p", 1)); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.size() != 9 || key[0] != 'p') break;
+    uint64_t id = 0;
+    for (int i = 0; i < 8; ++i) id = (id << 8) | static_cast<unsigned char>(key[1 + i]);
+    next_id_ = id + 1;
+    if (auto t = decode_task(id, it->value().ToStringView())) loaded.push_back(std::move(t));
+  }
+  if (!loaded.empty()) spdlog::info(R"("event":"sns.push_tasks_loaded","tasks":{})", loaded.size());
+  {
+    std::lock_guard lock(mu_);
+    for (auto& t : loaded) ready_.push_back(std::move(t));
+    pending_ = ready_.size();
+  }
+  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { worker(); });
+  return ok_status();
+}
+
+void Pusher::stop() {
+  std::vector<uint64_t> timers;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    timers.swap(timers_);
+  }
+  for (auto id : timers) scheduler_.cancel(id);
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+void Pusher::add(storage::WriteTxn& txn, PushTask task) {
+  if (is_email(task.protocol) && options_.smtp_url.empty()) {
+    auto topic = sns_.find_topic(task.topic_arn);
+    StoredMail m;
+    m.mail.from = email_from(topic && topic->attributes.count("DisplayName") ? topic->attributes.at("DisplayName") : "");
+    m.mail.to = task.endpoint;
+    m.mail.subject = task.subject;
+    m.mail.body = task.body;
+    m.mail.message_id = task.message_id;
+    m.mail.date_ms = wall_ms();
+    m.topic_arn = task.topic_arn;
+    m.subscription_arn = task.subscription_arn;
+    mailbox_.add(txn, std::move(m));
+    delivered_++;
+    return;
+  }
+  auto t = std::make_shared<PushTask>(std::move(task));
+  t->id = next_id_++;
+  txn.put(storage::Family::kQueues, task_key(t->id), encode_task(*t));
+  pending_++;
+  txn.on_commit([this, t](bool ok) {
+    if (ok) ready(t);
+    else pending_--;
+  });
+}
+
+void Pusher::ready(std::shared_ptr<PushTask> task) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    ready_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void Pusher::worker() {
+  CURL* curl = curl_easy_init();
+  for (;;) {
+    std::shared_ptr<PushTask> task;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+      if (stopping_) break;
+      task = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    // A subscription deleted meanwhile gets nothing more; a confirmation goes to a pending one.
+    auto sub = sns_.find_subscription(task->subscription_arn);
+    if (!sub || (task->type == "Notification" && !sub->confirmed)) {
+      settle(task, {Outcome::kDelivered, "", "subscription no longer exists"});
+      continue;
+    }
+    settle(task, attempt(curl, *task));
+  }
+  curl_easy_cleanup(curl);
+}
+
+Pusher::Attempt Pusher::attempt(void* curl, const PushTask& task) {
+  curl_easy_reset(static_cast<CURL*>(curl));
+  return is_email(task.protocol) ? send_smtp(curl, task) : post_http(curl, task);
+}
+
+Pusher::Attempt Pusher::post_http(void* handle, const PushTask& task) {
+  CURL* curl = static_cast<CURL*>(handle);
+  auto topic = sns_.find_topic(task.topic_arn);
+  auto sub = sns_.find_subscription(task.subscription_arn);
+  auto attr = [](const std::map<std::string, std::string>& m, const char* k) {
+    auto it = m.find(k);
+    return it == m.end() ? std::string_view() : std::string_view(it->second);
+  };
+  HttpDeliveryPolicy policy = effective_http_policy(topic ? attr(topic->attributes, "DeliveryPolicy") : "",
+                                                    sub ? attr(sub->attributes, "DeliveryPolicy") : "");
+  // The headers AWS sends with every HTTP/S delivery.
+  // https://docs.aws.amazon.com/sns/latest/dg/http-header.html
+  curl_slist* headers = nullptr;
+  auto header = [&](const std::string& h) { headers = curl_slist_append(headers, h.c_str()); };
+  header("x-amz-sns-message-type: " + task.type);
+  header("x-amz-sns-message-id: " + task.message_id);
+  header("x-amz-sns-topic-arn: " + task.topic_arn);
+  if (task.type == "Notification") header("x-amz-sns-subscription-arn: " + task.subscription_arn);
+  if (task.raw) header("x-amz-sns-rawdelivery: true");
+  header("Content-Type: " + policy.content_type);
+  header("Expect:");  // no 100-continue round trip
+  curl_easy_setopt(curl, CURLOPT_URL, task.endpoint.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "Amazon Simple Notification Service Agent");
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, task.body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(task.body.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+  auto [rc, status] = perform(curl, "http,https", options_.http_timeout_ms, options_.tls_verify);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) return {Outcome::kRetry, "EndpointUnavailable", curl_easy_strerror(rc)};
+  if (status >= 200 && status < 300) return {Outcome::kDelivered, "", ""};
+  std::string message = fmt::format("the endpoint answered HTTP {}", status);
+  if (status >= 400 && status < 500) return {Outcome::kClientError, "EndpointClientError", message};
+  return {Outcome::kRetry, "EndpointServerError", message};
+}
+
+Pusher::Attempt Pusher::send_smtp(void* handle, const PushTask& task) {
+  CURL* curl = static_cast<CURL*>(handle);
+  auto topic = sns_.find_topic(task.topic_arn);
+  Email mail;
+  mail.from = email_from(topic && topic->attributes.count("DisplayName") ? topic->attributes.at("DisplayName") : "", options_.smtp_from);
+  mail.to = task.endpoint;
+  mail.subject = task.subject;
+  mail.body = task.body;
+  mail.message_id = task.message_id;
+  mail.date_ms = wall_ms();
+  std::string text = rfc5322(mail);
+  Upload upload{text, 0};
+  std::string from = "<" + options_.smtp_from + ">";
+  curl_slist* rcpt = curl_slist_append(nullptr, ("<" + task.endpoint + ">").c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, options_.smtp_url.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  if (options_.smtp_starttls) curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  auto [rc, status] = perform(curl, "smtp,smtps", 60000, options_.tls_verify);
+  curl_slist_free_all(rcpt);
+  if (rc == CURLE_OK) return {Outcome::kDelivered, "", ""};
+  std::string message = fmt::format("{} (SMTP {})", curl_easy_strerror(rc), status);
+  // A permanent SMTP rejection (5xx, e.g. an unknown mailbox) is the endpoint's error; the rest
+  // (a server down, 4xx greylisting) is tried again.
+  if (status >= 500 && status < 600) return {Outcome::kClientError, "EndpointClientError", message};
+  return {Outcome::kRetry, "EndpointUnavailable", message};
+}
+
+void Pusher::settle(std::shared_ptr<PushTask> task, Attempt result) {
+  task->attempts++;
+  std::optional<int64_t> delay;
+  if (result.outcome == Outcome::kRetry) {
+    RetryPolicy policy;
+    if (is_email(task->protocol)) {
+      policy = email_retry_policy();
+    } else {
+      auto topic = sns_.find_topic(task->topic_arn);
+      auto sub = sns_.find_subscription(task->subscription_arn);
+      auto attr = [](const auto& m, const char* k) {
+        auto it = m.find(k);
+        return it == m.end() ? std::string_view() : std::string_view(it->second);
+      };
+      policy = effective_http_policy(topic ? attr(topic->attributes, "DeliveryPolicy") : "",
+                                     sub ? attr(sub->attributes, "DeliveryPolicy") : "").retry;
+    }
+    delay = policy.delay_before_retry_ms(task->attempts);
+  }
+  if (result.outcome != Outcome::kDelivered)
+    spdlog::warn(R"("event":"sns.push_failed","subscription":"{}","message_id":"{}","attempt":{},"error":{},"retry_in_ms":{})",
+                 task->subscription_arn, task->message_id, task->attempts, json_quote(result.error_message), delay.value_or(-1));
+  auto dead_lettered = std::make_shared<bool>(false);
+  writer_.submit(
+      [this, task, result, delay, dead_lettered](storage::WriteTxn& txn) {
+        if (delay) {
+          txn.put(storage::Family::kQueues, task_key(task->id), encode_task(*task));
+          return true;
+        }
+        txn.del(storage::Family::kQueues, task_key(task->id));
+        if (result.outcome != Outcome::kDelivered)
+          *dead_lettered = sns_.dead_letter(txn, task->subscription_arn, task->body, task->message_id,
+                                            result.error_code, result.error_message);
+        return true;
+      },
+      [this, task, result, delay, dead_lettered](bool committed) {
+        if (committed && delay) {
+          std::lock_guard lock(mu_);
+          if (stopping_) return;
+          uint64_t timer = scheduler_.after_ms(*delay, [this, task] { ready(task); });
+          // Remember waiting retries so stop() can cancel them; trim the finished ones lazily.
+          timers_.push_back(timer);
+          if (timers_.size() > 4096) timers_.erase(timers_.begin(), timers_.begin() + 2048);
+          return;
+        }
+        pending_--;
+        if (!committed) return;  // the task stays stored and is tried again after a restart
+        if (result.outcome == Outcome::kDelivered) {
+          delivered_++;
+        } else {
+          failed_++;
+          spdlog::warn(R"("event":"sns.push_gave_up","subscription":"{}","message_id":"{}","attempts":{},"dead_lettered":{})",
+                       task->subscription_arn, task->message_id, task->attempts, *dead_lettered);
+        }
+      });
+}
+
+}  // namespace runnel::sns
