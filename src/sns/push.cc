@@ -193,9 +193,38 @@ void Pusher::worker() {
       settle(task, {Outcome::kDelivered, "", "subscription no longer exists"});
       continue;
     }
+    if (int64_t wait_ms = throttle_wait_ms(*task); wait_ms > 0) {
+      // The subscription's throttlePolicy.maxReceivesPerSecond: hand the task back when its slot comes.
+      std::lock_guard lock(mu_);
+      if (!stopping_) timers_.push_back(scheduler_.after_ms(wait_ms, [this, task] { ready(task); }));
+      continue;
+    }
     settle(task, attempt(curl, *task));
   }
   curl_easy_cleanup(curl);
+}
+
+int64_t Pusher::throttle_wait_ms(const PushTask& task) {
+  if (is_email(task.protocol) || task.type != "Notification") return 0;
+  auto topic = sns_.find_topic(task.topic_arn);
+  auto sub = sns_.find_subscription(task.subscription_arn);
+  auto attr = [](const auto& m, const char* k) {
+    auto it = m.find(k);
+    return it == m.end() ? std::string_view() : std::string_view(it->second);
+  };
+  int rate = effective_http_policy(topic ? attr(topic->attributes, "DeliveryPolicy") : "",
+                                   sub ? attr(sub->attributes, "DeliveryPolicy") : "").max_receives_per_second;
+  if (rate <= 0) return 0;
+  // Evenly spaced slots, 1/rate seconds apart, per subscription.
+  int64_t now = wall_ms();
+  int64_t spacing = std::max<int64_t>(1, 1000 / rate);
+  std::lock_guard lock(mu_);
+  int64_t& next = next_slot_ms_[task.subscription_arn];
+  if (next <= now) {
+    next = now + spacing;
+    return 0;
+  }
+  return next - now;
 }
 
 Pusher::Attempt Pusher::attempt(void* curl, const PushTask& task) {

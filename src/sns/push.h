@@ -25,6 +25,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "background/scheduler.h"
@@ -89,6 +90,8 @@ class Pusher {
   };
 
   void worker();
+  // How long the subscription's throttle makes `task` wait (0: send now, and the slot is taken).
+  int64_t throttle_wait_ms(const PushTask& task);
   void ready(std::shared_ptr<PushTask> task);
   Attempt attempt(void* curl, const PushTask& task);
   Attempt post_http(void* curl, const PushTask& task);
@@ -110,6 +113,7 @@ class Pusher {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::vector<uint64_t> timers_;  // scheduler ids of waiting retries (cancelled on stop)
+  std::unordered_map<std::string, int64_t> next_slot_ms_;  // throttled subscriptions' next send time
 
   std::atomic<uint64_t> pending_{0};
   std::atomic<uint64_t> delivered_{0};

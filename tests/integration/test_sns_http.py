@@ -447,3 +447,64 @@ def test_pending_deliveries_survive_kill_9(runnel_bin, tmp_path, sub_server):
         assert got == set(sent)
     finally:
         server.cleanup()
+
+
+# throttlePolicy.maxReceivesPerSecond spaces the deliveries to one subscription.
+def test_throttle_policy_spaces_deliveries(ps, sns_client, sub_server):
+    sns = sns_client
+    topic = ps.topic()
+    hook = sub_server()
+    confirm(hook, sns, topic, policy={'throttlePolicy': {'maxReceivesPerSecond': 5}})
+    for i in range(6):
+        sns.publish(TopicArn=topic, Message='t%d' % i)
+    reqs = hook.wait(6)
+    assert reqs[-1]['at'] - reqs[0]['at'] >= 0.9, 'six deliveries at 5/s take at least a second'
+
+
+def self_signed_certificate(directory):
+    """A certificate and key for 127.0.0.1 -> (cert path, key path)."""
+    import datetime
+    import ipaddress
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / 'cert.pem', directory / 'key.pem'
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+# An https endpoint (self-signed, so the server runs with --no-tls-verify) gets the same handshake
+# and notifications over TLS.
+def test_https_endpoint(runnel_bin, tmp_path, sub_server):
+    import ssl
+    hook = sub_server()
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    hook.server.socket = context.wrap_socket(hook.server.socket, server_side=True)
+    hook.url = hook.url.replace('http://', 'https://')
+    server = RunnelServer(runnel_bin, in_memory=True, extra_args=['--no-tls-verify'])
+    server.start()
+    try:
+        sns = _client('sns', server.url)
+        topic = sns.create_topic(Name='https_hook')['TopicArn']
+        arn = sns.subscribe(TopicArn=topic, Protocol='https', Endpoint=hook.url,
+                            ReturnSubscriptionArn=True)['SubscriptionArn']
+        doc = json.loads(hook.wait(1)[0]['body'])
+        verify_signature(doc)
+        sns.confirm_subscription(TopicArn=topic, Token=doc['Token'])
+        sns.publish(TopicArn=topic, Message='over tls')
+        note = json.loads(hook.wait(2)[1]['body'])
+        assert note['Message'] == 'over tls' and note['UnsubscribeURL'].endswith(arn)
+    finally:
+        server.cleanup()
