@@ -13,6 +13,8 @@ debian_packages=(
   clang-14 libclang-rt-14-dev
   # black-box tests: Debian's boto3 1.26 + pytest, AWS CLI v2
   python3-boto3 python3-pytest awscli
+  # SNS delivery tests: a real SMTP server, and signature checks against the served certificate
+  python3-aiosmtpd python3-cryptography
   # benchmarks
   wrk curl
 )
