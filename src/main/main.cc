@@ -45,6 +45,7 @@ struct ServeFlags {
   uint64_t stream_shard_max_records = 0;
   double stream_iterator_ttl_s = 900;
   runnel::sns::PushOptions push;
+  int sns_signing_key_bits = 1024;
 };
 
 void setup_logging(const std::string& level) {
@@ -107,7 +108,7 @@ int serve(const ServeFlags& flags) {
   // The Query protocol (boto3 <= 1.30, the AWS CLI v2.9) reaches the same handlers.
   runnel::protocol::QueryService sqs_query({"", "sqs", true, {}}, sqs_json, runnel::protocol::QueryModel::sqs());
 
-  auto signer = runnel::sns::Signer::load_or_create(**engine);
+  auto signer = runnel::sns::Signer::load_or_create(**engine, flags.sns_signing_key_bits);
   if (!signer.ok()) {
     spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(signer.error().message));
     return 1;
@@ -265,6 +266,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--smtp-starttls", flags.push.smtp_starttls, "Require STARTTLS on an smtp:// server");
   serve_cmd->add_flag("!--no-tls-verify", flags.push.tls_verify,
                       "Accept any certificate from https:// subscribers and the SMTP server (self-signed test servers)");
+  serve_cmd->add_option("--sns-signing-key-bits", flags.sns_signing_key_bits,
+                        "RSA size of the SNS signing key runnel makes for a new store (AWS: 2048; see src/sns/signer.h)")
+      ->check(CLI::IsMember({1024, 2048, 3072, 4096}))
+      ->capture_default_str();
   serve_cmd->add_option("--sns-delivery-threads", flags.push.workers, "Threads delivering SNS HTTP/S and email")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -63,7 +63,15 @@ std::string notification_envelope(const Topic& topic, const Subscription& sub, c
   return finish_json(sb);
 }
 
-void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message& m, std::string_view host) {
+void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message& published, std::string_view host) {
+  // A subscription confirmed after the publish was stamped may want a signature the stamp skipped:
+  // sign here then (rare; costs the apply thread one signature).
+  std::optional<Message> late;
+  if (!published.signed_ && needs_signature(topic)) {
+    late = published;
+    sign(topic, *late);
+  }
+  const Message& m = late ? *late : published;
   // MessageStructure=json: each protocol takes its own entry, or "default".
   rapidjson::Document structure;
   if (m.structure_json) structure.Parse(m.message.c_str());

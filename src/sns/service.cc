@@ -182,6 +182,20 @@ void Service::stamp(const Topic& topic, Message& m) const {
   m.timestamp = iso8601_ms(m.timestamp_ms);
   auto version = topic.attributes.find("SignatureVersion");
   m.signature_version = version != topic.attributes.end() && version->second == "2" ? 2 : 1;
+  if (needs_signature(topic)) sign(topic, m);
+}
+
+bool Service::needs_signature(const Topic& topic) const {
+  for (const auto& sub : subscriptions(topic.arn())) {
+    if (!sub->confirmed || sub->protocol == "email") continue;
+    auto raw = sub->attributes.find("RawMessageDelivery");
+    if (raw == sub->attributes.end() || raw->second != "true") return true;
+  }
+  return false;
+}
+
+void Service::sign(const Topic& topic, Message& m) const {
+  m.signed_ = true;
   auto sign = [&](const std::string& text) {
     std::vector<std::pair<std::string, std::string>> fields{{"Message", text}, {"MessageId", m.message_id}};
     if (!m.subject.empty()) fields.emplace_back("Subject", m.subject);

@@ -94,6 +94,7 @@ class Service {
     std::string timestamp;          // ISO 8601 with milliseconds
     int signature_version = 1;
     std::string signature;          // over the notification's string-to-sign (same for every subscriber)
+    bool signed_ = false;           // signatures made (only when a subscriber gets a signed document)
     // MessageStructure=json: each protocol's text has its own signature (text -> signature).
     std::map<std::string, std::string> signatures;
     const std::string& signature_for(const std::string& text) const {
@@ -101,8 +102,12 @@ class Service {
       return it == signatures.end() ? signature : it->second;
     }
   };
-  // Fills id, timestamp and signature of a message about to be published to `topic`.
+  // Fills id, timestamp and signature of a message about to be published to `topic`; skips the
+  // signature when no confirmed subscription would receive a signed document (raw and plain-email
+  // subscribers do not), since it is most of a publish's CPU.
   void stamp(const Topic& topic, Message& m) const;
+  void sign(const Topic& topic, Message& m) const;
+  bool needs_signature(const Topic& topic) const;
   // Writer thread: delivers `m` to every confirmed subscription of `topic` whose filter policy
   // matches, in the caller's batch. `host` names this server in UnsubscribeURL.
   void fan_out(storage::WriteTxn& txn, const Topic& topic, const Message& m, std::string_view host);

@@ -33,9 +33,10 @@ Key read_key(const std::string& pem) {
 
 }  // namespace
 
-Result<Signer> Signer::load_or_create(storage::Engine& engine) {
+Result<Signer> Signer::load_or_create(storage::Engine& engine, int key_bits) {
   Signer s;
   s.engine_ = &engine;
+  s.key_bits_ = key_bits;
   auto key = engine.get(storage::Family::kMeta, kKeyKey);
   auto cert = engine.get(storage::Family::kMeta, kCertKey);
   if (key && cert) {
@@ -56,7 +57,7 @@ const std::string& Signer::certificate_pem() const {
 
 void Signer::ensure() const {
   std::call_once(*once_, [this] {
-    Key pkey(EVP_RSA_gen(2048), EVP_PKEY_free);
+    Key pkey(EVP_RSA_gen(static_cast<unsigned>(key_bits_)), EVP_PKEY_free);
     Cert x509(X509_new(), X509_free);
     if (!pkey || !x509) return;
     X509_set_version(x509.get(), 2);

@@ -290,6 +290,7 @@ Result<SendResult> Service::send_locked(storage::WriteTxn& txn, const std::share
   if (!visible) q->hidden.emplace(st.visible_at_ms, seq);
   q->messages.emplace(seq, std::move(st));
   if (visible) {
+    if (!q->waiters.empty()) hand_off_locked(txn, q, now_ms);
     txn.on_commit([this, q](bool ok) {
       if (ok) wake(q, 1);
     });
@@ -494,12 +495,39 @@ void Service::attempt(const std::shared_ptr<Waiter>& w) {
         return true;
       },
       [this, w, out](bool committed) {
-        if (!out->answer) return;
-        if (w->deadline_timer) scheduler_.cancel(w->deadline_timer);
-        if (!committed) return w->reply(ApiError::internal("Internal server error"));
-        if (out->taken.empty()) return w->reply(std::string("{}"));
-        w->reply(render_received(*w->queue, out->queue_id, out->taken, w->options, out->states));
+        if (out->answer) answer(w, committed, out->queue_id, out->taken, out->states);
       });
+}
+
+void Service::answer(const std::shared_ptr<Waiter>& w, bool committed, uint64_t queue_id,
+                     const std::vector<std::pair<uint64_t, uint64_t>>& taken, const std::map<uint64_t, MessageState>& states) {
+  if (w->deadline_timer) scheduler_.cancel(w->deadline_timer);
+  if (!committed) return w->reply(ApiError::internal("Internal server error"));
+  if (taken.empty()) return w->reply(std::string("{}"));
+  w->reply(render_received(*w->queue, queue_id, taken, w->options, states));
+}
+
+// A send found long polls waiting: receive for them inside the send's own step, so the one group
+// commit that makes the send durable also makes the receive durable, and both are answered
+// together. Without this, a woken poll would need a receive step and a commit (an fsync) of its
+// own after the send's — the wake would cost a second disk flush.
+void Service::hand_off_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, int64_t now_ms) {
+  while (!q->waiters.empty()) {
+    auto w = q->waiters.front();
+    if (w->claimed.load()) {
+      q->waiters.pop_front();
+      continue;
+    }
+    auto taken = receive_locked(txn, q, w->options, now_ms);
+    if (taken.empty()) return;  // nothing this waiter may take (a FIFO group in flight): it waits on
+    q->waiters.pop_front();
+    w->claimed = true;
+    std::map<uint64_t, MessageState> states;
+    for (const auto& [seq, nonce] : taken) states[seq] = q->messages[seq];
+    txn.on_commit([this, w, queue_id = q->id, taken = std::move(taken), states = std::move(states)](bool committed) {
+      answer(w, committed, queue_id, taken, states);
+    });
+  }
 }
 
 void Service::wake(const std::shared_ptr<Queue>& q, size_t count) {

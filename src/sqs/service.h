@@ -114,6 +114,10 @@ class Service {
 
  private:
   void attempt(const std::shared_ptr<Waiter>& w);
+  // Answers a claimed long poll after its step's commit.
+  void answer(const std::shared_ptr<Waiter>& w, bool committed, uint64_t queue_id,
+              const std::vector<std::pair<uint64_t, uint64_t>>& taken, const std::map<uint64_t, MessageState>& states);
+  void hand_off_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, int64_t now_ms);  // caller holds q->mu
   void schedule_visibility_wake(const std::shared_ptr<Queue>& q, int64_t now_ms);  // caller holds q->mu
   Status load_messages(Queue& q);
   void redrive_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, uint64_t seq, int64_t now_ms);
