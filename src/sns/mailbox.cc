@@ -118,7 +118,8 @@ Mailbox::Answer Mailbox::http_get(std::string_view query_string) const {
   std::string id_text = param("id");
   if (!id_text.empty()) {
     auto id = number(id_text);
-    auto m = id ? get(*id) : std::nullopt;
+    if (!id) return {400, "application/json", R"({"error":"id must be a non-negative integer"})"};
+    auto m = get(*id);
     if (!m) return {404, "application/json", R"({"error":"no such mail"})"};
     if (param("format") == "raw") return {200, "message/rfc822", rfc5322(m->mail)};
     a.content_type = "application/json";

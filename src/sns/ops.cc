@@ -219,7 +219,9 @@ Result<Service::Message> decode_publish(const Topic& topic, const JsonValue& e) 
   m.message = msg->value.GetString();
   m.subject = optional(e, "Subject");
   if (e.HasMember("Subject") && e["Subject"].IsString()) {
-    bool ok = !m.subject.empty() && m.subject.size() <= 100;
+    // "less than 100 characters": code points, not bytes (UTF-8 continuation bytes don't count).
+    size_t chars = std::count_if(m.subject.begin(), m.subject.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+    bool ok = !m.subject.empty() && chars <= 100;
     for (char c : m.subject) ok = ok && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
     if (!ok) return invalid_parameter("Subject");
   }
@@ -394,6 +396,18 @@ static void set_topic_attributes(Service& svc, const Ctx&, const JsonValue& body
 
 // --- subscriptions ----------------------------------------------------------------------------
 
+// local@domain with no spaces, controls or header/SMTP syntax characters, so an address can go into
+// a To: header and an RCPT TO:<...> as it is.
+static bool valid_email_address(std::string_view a) {
+  auto at = a.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= a.size() || a.size() > 254) return false;
+  for (char c : a)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' || c == '\\' || c == '(' || c == ')')
+      return false;
+  std::string_view domain = a.substr(at + 1);
+  return domain.find('@') == std::string_view::npos && domain.front() != '.' && domain.back() != '.';
+}
+
 static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
   auto t = topic_param(svc, body);
   if (!t.ok()) return reply(t.error());
@@ -429,7 +443,7 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   } else if (*protocol == "http" || *protocol == "https") {
     if (!endpoint.starts_with(*protocol + "://")) return reply(invalid_parameter("Endpoint must match the specified protocol"));
   } else if (*protocol == "email" || *protocol == "email-json") {
-    if (endpoint.find('@') == std::string::npos) return reply(invalid_parameter("Email address"));
+    if (!valid_email_address(endpoint)) return reply(invalid_parameter("Email address"));
   } else if (*protocol == "lambda") {
     if (!endpoint.starts_with("arn:aws:lambda:")) return reply(invalid_parameter("Lambda endpoint ARN"));
   }
@@ -445,7 +459,7 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   std::shared_ptr<PushTask> confirmation;
   if (!sub->confirmed && svc.pusher()) confirmation = std::make_shared<PushTask>(svc.confirmation(**t, *sub, ctx.host));
   svc.writer().submit(
-      [&svc, sub, arn_out, show_arn, status, confirmation](storage::WriteTxn& txn) {
+      [&svc, sub, arn_out, show_arn, status, confirmation, host = ctx.host](storage::WriteTxn& txn) {
         if (!svc.find_topic(sub->topic_arn)) {
           *status = not_found("Topic does not exist");
           return false;
@@ -462,7 +476,12 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
               }
             }
             if (s->confirmed || show_arn) *arn_out = s->arn();
-            return false;
+            if (s->confirmed || !svc.pusher() || !confirmation) return false;
+            // Still pending: AWS sends the confirmation again (signed here, on the apply thread; rare).
+            auto topic = svc.find_topic(s->topic_arn);
+            if (!topic) return false;
+            svc.pusher()->add(txn, svc.confirmation(*topic, *s, host));
+            return true;
           }
         svc.put_subscription(txn, sub);
         if (confirmation) svc.pusher()->add(txn, *confirmation);

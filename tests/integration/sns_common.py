@@ -1,6 +1,8 @@
 """Helpers shared by the SNS suites: topics and queues wired together for one test."""
 
+import base64
 import json
+import urllib.request
 
 from util import unique_table_name
 
@@ -71,3 +73,26 @@ class PubSub:
                 self.sqs.delete_queue(QueueUrl=url)
             except Exception:
                 pass
+
+
+_certs = {}
+
+
+def verify_signature(doc):
+    """Checks an SNS JSON document's signature (Notification, SubscriptionConfirmation) against the
+    certificate at its SigningCertURL, as a subscriber that validates messages does."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    url = doc['SigningCertURL']
+    if url not in _certs:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            _certs[url] = x509.load_pem_x509_certificate(r.read())
+    if doc['Type'] == 'Notification':
+        names = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+    else:
+        names = ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type']
+    text = ''.join('%s\n%s\n' % (n, doc[n]) for n in names if n in doc)
+    digest = hashes.SHA256() if doc['SignatureVersion'] == '2' else hashes.SHA1()
+    _certs[url].public_key().verify(base64.b64decode(doc['Signature']), text.encode('utf-8'),
+                                    padding.PKCS1v15(), digest)

@@ -16,7 +16,6 @@ Proven here:
   * AWS's DeliveryPolicy validation errors; Lambda and deleted-queue subscriptions dead-letter.
 """
 
-import base64
 import http.server
 import json
 import threading
@@ -30,10 +29,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 
 from runnel_server import RunnelServer
-from sns_common import PubSub
+from sns_common import PubSub, verify_signature
 
 WAIT_S = 10.0
 
@@ -90,23 +88,6 @@ class Subscriber:
         self.server.server_close()
 
 
-_certs = {}
-
-
-def verify_signature(doc):
-    """Checks an SNS document's signature against the certificate at its SigningCertURL."""
-    url = doc['SigningCertURL']
-    if url not in _certs:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            _certs[url] = x509.load_pem_x509_certificate(r.read())
-    if doc['Type'] == 'Notification':
-        names = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
-    else:
-        names = ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type']
-    text = ''.join('%s\n%s\n' % (n, doc[n]) for n in names if n in doc)
-    digest = hashes.SHA256() if doc['SignatureVersion'] == '2' else hashes.SHA1()
-    _certs[url].public_key().verify(base64.b64decode(doc['Signature']), text.encode('utf-8'),
-                                    padding.PKCS1v15(), digest)
 
 
 @pytest.fixture
