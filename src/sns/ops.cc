@@ -449,7 +449,7 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   }
   // SQS and Lambda endpoints of the same account are confirmed at once; the others wait for the
   // endpoint to confirm. https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html
-  sub->confirmed = *protocol == "sqs" || *protocol == "lambda";
+  sub->confirmed = sub->authenticated = *protocol == "sqs" || *protocol == "lambda";
   if (!sub->confirmed) sub->token = sqs::sha256_hex(sub->id + sqs::new_message_id());
   auto return_arn = body.FindMember("ReturnSubscriptionArn");
   bool show_arn = sub->confirmed || (return_arn != body.MemberEnd() && return_arn->value.IsBool() && return_arn->value.GetBool());
@@ -494,7 +494,7 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
       });
 }
 
-static void confirm_subscription(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
+static void confirm_subscription(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
   auto t = topic_param(svc, body);
   if (!t.ok()) return reply(t.error());
   auto token = required(body, "Token");
@@ -502,13 +502,14 @@ static void confirm_subscription(Service& svc, const Ctx&, const JsonValue& body
   auto arn = std::make_shared<std::string>();
   auto status = std::make_shared<Status>(ok_status());
   svc.writer().submit(
-      [&svc, topic = (*t)->arn(), token = *token, arn, status](storage::WriteTxn& txn) {
+      [&svc, topic = (*t)->arn(), token = *token, arn, status, signed_call = !ctx.access_key.empty()](storage::WriteTxn& txn) {
         for (const auto& s : svc.subscriptions(topic)) {
           if (s->token != token) continue;
           *arn = s->arn();
           if (s->confirmed) return false;
           auto next = std::make_shared<Subscription>(*s);
           next->confirmed = true;
+          next->authenticated = signed_call;  // a followed link (unsigned GET) is not authenticated
           svc.put_subscription(txn, next);
           return true;
         }
@@ -568,7 +569,7 @@ static void get_subscription_attributes(Service& svc, const Ctx&, const JsonValu
   a["Owner"] = s->owner;
   a["Protocol"] = s->protocol;
   a["Endpoint"] = s->endpoint;
-  a["ConfirmationWasAuthenticated"] = s->confirmed ? "true" : "false";
+  a["ConfirmationWasAuthenticated"] = s->authenticated ? "true" : "false";
   a["PendingConfirmation"] = s->confirmed ? "false" : "true";
   if (!a.count("RawMessageDelivery")) a["RawMessageDelivery"] = "false";
   if (a.count("FilterPolicy") && !a.count("FilterPolicyScope")) a["FilterPolicyScope"] = "MessageAttributes";

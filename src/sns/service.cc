@@ -86,6 +86,8 @@ Status Service::start() {
     s->protocol = d["protocol"].GetString();
     s->endpoint = d["endpoint"].GetString();
     s->confirmed = d["confirmed"].GetBool();
+    // Older stores lack "authenticated": their confirmations counted as authenticated.
+    s->authenticated = d.HasMember("authenticated") ? d["authenticated"].GetBool() : s->confirmed;
     s->token = d["token"].GetString();
     s->attributes = read_map(d, "attributes");
     (void)compile_policy(*s);
@@ -163,6 +165,8 @@ void Service::put_subscription(storage::WriteTxn& txn, std::shared_ptr<const Sub
   key_string(w, "endpoint", s->endpoint);
   w.Key("confirmed");
   w.Bool(s->confirmed);
+  w.Key("authenticated");
+  w.Bool(s->authenticated);
   key_string(w, "token", s->token);
   key_string_map(w, "attributes", s->attributes);
   w.EndObject();

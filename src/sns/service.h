@@ -49,6 +49,7 @@ struct Subscription {
   std::string endpoint;
   std::map<std::string, std::string> attributes;  // RawMessageDelivery, FilterPolicy, ...
   bool confirmed = false;
+  bool authenticated = false;  // confirmed by a signed call (or auto-confirmed), not by an unsigned link
   std::string token;  // confirmation token while pending
   std::shared_ptr<const FilterPolicy> policy;  // parsed FilterPolicy (null: none)
   bool body_scope = false;                     // FilterPolicyScope MessageBody

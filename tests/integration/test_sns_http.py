@@ -170,7 +170,9 @@ def test_confirmation_handshake(ps, sns_client, sub_server):
     verify_signature(doc)
     with urllib.request.urlopen(doc['SubscribeURL'], timeout=5) as r:
         assert r.status == 200
-    assert sns.get_subscription_attributes(SubscriptionArn=arn)['Attributes']['PendingConfirmation'] == 'false'
+    a = sns.get_subscription_attributes(SubscriptionArn=arn)['Attributes']
+    assert a['PendingConfirmation'] == 'false'
+    assert a['ConfirmationWasAuthenticated'] == 'false', 'an unsigned link is not an authenticated confirmation'
     listed = sns.list_subscriptions_by_topic(TopicArn=topic)['Subscriptions']
     assert [s['SubscriptionArn'] for s in listed] == [arn]
 
@@ -186,6 +188,7 @@ def test_pending_receives_nothing_then_api_confirmation(ps, sns_client, sub_serv
     time.sleep(0.5)  # a delivery would take milliseconds
     assert hook.of_type('Notification') == []
     arn = sns.confirm_subscription(TopicArn=topic, Token=token)['SubscriptionArn']
+    assert sns.get_subscription_attributes(SubscriptionArn=arn)['Attributes']['ConfirmationWasAuthenticated'] == 'true'
     sns.publish(TopicArn=topic, Message='now')
     hook.wait(2)
     note = hook.of_type('Notification')
