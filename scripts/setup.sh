@@ -8,7 +8,7 @@ debian_packages=(
   build-essential cmake ninja-build pkg-config
   libboost-dev libboost-system-dev librocksdb-dev rapidjson-dev libpugixml-dev libssl-dev
   libcurl4-openssl-dev libzip-dev libcli11-dev libspdlog-dev libfmt-dev zlib1g-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev libjemalloc-dev
   # fuzzing (libFuzzer ships with clang's runtime)
   clang-14 libclang-rt-14-dev
   # black-box tests: Debian's boto3 1.26 + pytest, AWS CLI v2
