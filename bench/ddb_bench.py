@@ -210,6 +210,81 @@ def find_python_with(module: str, preferred: str | None) -> str | None:
     return None
 
 
+def runnel_argv(runnel: str, durability: str, extra: list[str]):
+    """argv_fn of a runnel target: runnel serve on 127.0.0.1 with the durability and extra args."""
+    return lambda p, d: [runnel, "serve", "--host", "127.0.0.1", "--port", str(p), "--data-dir", d,
+                         "--durability", durability, "--log-level", "warn", *extra]
+
+
+def moto_argv(py: str):
+    """argv_fn of a moto target: moto.server on 127.0.0.1, in memory."""
+    return lambda p, d: [py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(p)]
+
+
+def find_moto(ap: argparse.ArgumentParser, preferred: str | None, versions: dict) -> str:
+    """A python3 with moto (ap.error() without one); records moto's version."""
+    py = find_python_with("moto.server", preferred)
+    if not py:
+        ap.error("target moto: no python3 with moto found (pass --moto-python, or leave moto out of --targets)")
+    versions["moto"] = output_of([py, "-c", "import moto; print(moto.__version__)"])
+    return py
+
+
+def output_of(argv: list[str]) -> str:
+    return subprocess.run(argv, capture_output=True, text=True).stdout.strip()
+
+
+def wrk_version(wrk: str) -> str:
+    return subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split(" [")[0].replace("wrk ", "", 1)
+
+
+def run_targets(targets: list[Target], tmp: str | None, prefix: str, each, catch=(BenchError,)) -> list[str]:
+    """each(target, tmp_root) for every target in turn, started before (in a fresh data directory
+    under tmp, default a new temp dir on disk, removed afterwards) and stopped after; returns the
+    errors (of the `catch` types) that ended a target's runs."""
+    tmp_root = tmp or tempfile.mkdtemp(prefix=prefix, dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
+    os.makedirs(tmp_root, exist_ok=True)
+    fatal: list[str] = []
+    try:
+        for target in targets:
+            try:
+                target.start(tmp_root)
+                each(target, tmp_root)
+            except catch as e:
+                log(f"ERROR: {e}")
+                fatal.append(str(e))
+            finally:
+                target.stop()
+    finally:
+        for target in targets:
+            target.stop()
+        if not tmp:
+            shutil.rmtree(tmp_root, ignore_errors=True)
+    return fatal
+
+
+def finish(report: str, markdown: str | None, started: float, summary: str, fatal: list[str],
+           flagged: list[str]) -> int:
+    """Prints the report (and writes it to markdown), logs the summary; exit status 1 with the
+    FAILED (fatal) and FLAGGED lines on stderr when anything failed or was flagged."""
+    print(report)
+    if markdown:
+        Path(markdown).write_text(report)
+    log(f"done in {time.monotonic() - started:.0f} s: {summary}")
+    if fatal or flagged:
+        for f in fatal:
+            print(f"FAILED: {f}", file=sys.stderr)
+        for line in flagged:
+            print(f"FLAGGED: {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def flag_lines(results: list) -> list[str]:
+    """finish()'s FLAGGED lines for the flagged wrk runs."""
+    return [f"{r.target} {r.op} c={r.conns}: {'; '.join(r.problems)}" for r in results if r.flagged]
+
+
 # ----------------------------------------------------------------------------------------------
 # Table setup through boto3
 
@@ -488,14 +563,29 @@ def machine_facts() -> list[str]:
     return [f"{os.cpu_count()} CPUs (nproc), {model}{mem}, Linux {platform.release()}"]
 
 
+def throughput_cells(by: dict, targets: list[str], op: str, conns: int, more=None) -> list[str]:
+    """A throughput row's cells, one per target, from by[(target, op, conns)]: "rate (p50 / p99 ms)",
+    bold with ERRORS when flagged, "—" without a run; more(r) -> text after the rate."""
+    cells = []
+    for t in targets:
+        r = by.get((t, op, conns))
+        if r is None:
+            cells.append("—")
+            continue
+        cell = f"{r.rps:,.0f}{more(r) if more else ''} ({fmt_ms(r.p50_us)} / {fmt_ms(r.p99_us)})"
+        cells.append(f"**{cell} ERRORS**" if r.flagged else cell)
+    return cells
+
+
+def report_head(command: str, versions: dict) -> list[str]:
+    """The report's first lines: the machine, the command, the versions."""
+    return [f"Machine: {machine_facts()[0]}. Client and servers share the machine (wrk uses 1-2 threads).", "",
+            f"Command: `{command}`", "",
+            "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
+
+
 def render(results: list[Result], targets: list[str], args, versions: dict, command: str) -> str:
-    out = []
-    out.append(f"Machine: {machine_facts()[0]}. Client and servers share the machine (wrk uses 1-2 threads).")
-    out.append("")
-    out.append(f"Command: `{command}`")
-    out.append("")
-    out.append("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    out.append("")
+    out = report_head(command, versions)
     by = {(r.target, r.op, r.conns): r for r in results}
     conns_all = sorted({r.conns for r in results})
     header = "| operation | conns | " + " | ".join(targets) + " |"
@@ -509,17 +599,7 @@ def render(results: list[Result], targets: list[str], args, versions: dict, comm
         for c in conns_all:
             if not any(r.op == op and r.conns == c for r in results):
                 continue
-            cells = []
-            for t in targets:
-                r = by.get((t, op, c))
-                if r is None:
-                    cells.append("—")
-                    continue
-                cell = f"{r.rps:,.0f} ({fmt_ms(r.p50_us)} / {fmt_ms(r.p99_us)})"
-                if r.flagged:
-                    cell = f"**{cell} ERRORS**"
-                cells.append(cell)
-            out.append(f"| {op} | {c} | " + " | ".join(cells) + " |")
+            out.append(f"| {op} | {c} | " + " | ".join(throughput_cells(by, targets, op, c)) + " |")
     out.append("")
     out.append("Every run, with the CPU the server and wrk kept busy (in cores, of "
                f"{os.cpu_count()}) and, for runnel writes, acknowledged writes per group commit:")
@@ -598,20 +678,16 @@ def main(argv: list[str]) -> int:
     except ImportError:
         ap.error(f"{sys.executable} has no boto3")
 
-    versions = {"wrk": subprocess.run([args.wrk, "-v"], capture_output=True, text=True).stdout.split(" [")[0].replace("wrk ", "", 1)}
+    versions = {"wrk": wrk_version(args.wrk)}
     targets: list[Target] = []
     for name in names:
         if name.startswith("runnel"):
             if not args.runnel or not os.access(args.runnel, os.X_OK):
                 ap.error(f"target {name} needs --runnel PATH (an executable build/runnel)")
-            durability = name.split("-", 1)[1]
-            extra = list(args.runnel_arg)
-            targets.append(Target(name, lambda p, d, durability=durability, extra=extra: [
-                os.path.abspath(args.runnel), "serve", "--host", "127.0.0.1", "--port", str(p), "--data-dir", d,
-                "--durability", durability, "--log-level", "warn", *extra],
-                args.duration, conns, args.items, args.parts))
-            v = subprocess.run([args.runnel, "version"], capture_output=True, text=True).stdout.strip()
-            versions["runnel"] = v.replace("runnel ", "")
+            targets.append(Target(name, runnel_argv(os.path.abspath(args.runnel), name.split("-", 1)[1],
+                                                    list(args.runnel_arg)),
+                                  args.duration, conns, args.items, args.parts))
+            versions["runnel"] = output_of([args.runnel, "version"]).replace("runnel ", "")
         elif name == "dynalite":
             if not args.dynalite or not os.access(args.dynalite, os.X_OK):
                 ap.error("target dynalite needs --dynalite PATH (tests/js/node_modules/.bin/dynalite)")
@@ -627,74 +703,44 @@ def main(argv: list[str]) -> int:
                 pass
             node = shutil.which("node")
             if node:
-                versions["node"] = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+                versions["node"] = output_of([node, "--version"])
         elif name == "moto":
-            py = find_python_with("moto.server", args.moto_python)
-            if not py:
-                ap.error("target moto: no python3 with moto found (pass --moto-python, or leave moto out of --targets)")
+            py = find_moto(ap, args.moto_python, versions)
             # moto is ~400 req/s: short runs, fewer preloaded items, no 64-connection smoke run.
             mconns = [c for c in conns if not (args.smoke and c >= 64)]
-            targets.append(Target(name, lambda p, d, py=py: [py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(p)],
-                                  args.moto_duration, mconns, args.moto_items, args.parts))
-            versions["moto"] = subprocess.run([py, "-c", "import moto; print(moto.__version__)"],
-                                              capture_output=True, text=True).stdout.strip()
+            targets.append(Target(name, moto_argv(py), args.moto_duration, mconns, args.moto_items, args.parts))
     versions["boto3 (setup)"] = __import__("boto3").__version__
 
     command = "python3 bench/ddb_bench.py " + " ".join(argv)
-    tmp_root = args.tmp or tempfile.mkdtemp(prefix="runnel-bench-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
-    os.makedirs(tmp_root, exist_ok=True)
     results: list[Result] = []
-    fatal: list[str] = []
     run_tag = uuid.uuid4().hex[:6]
     started = time.monotonic()
-    try:
-        for target in targets:
-            try:
-                target.start(tmp_root)
-                client = boto_client(target.port)
-                t0 = time.monotonic()
-                create_table(client, TABLE)
-                preload(client, target.items, target.parts)
-                log(f"{target.name}: preloaded {target.items} items + {target.parts} partitions of "
-                    f"{PART_SIZE} in {time.monotonic() - t0:.1f} s")
-                check_sample(target, client)
-                for op in ops:
-                    if not args.no_warmup:
-                        w = measure(args.wrk, target, client, op, min(16, max(conns)), "1s", True, run_tag + "w")
-                        if w.flagged:
-                            w.op, w.duration = op, "1s (warm-up)"
-                            results.append(w)
-                    for c in target.conns:
-                        results.append(measure(args.wrk, target, client, op, c, target.duration,
-                                               args.check == "all", run_tag))
-                        if not target.alive():
-                            raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
-            except BenchError as e:
-                log(f"ERROR: {e}")
-                fatal.append(str(e))
-            finally:
-                target.stop()
-    finally:
-        for target in targets:
-            target.stop()
-        if not args.tmp:
-            shutil.rmtree(tmp_root, ignore_errors=True)
 
+    def each(target: Target, _tmp_root: str) -> None:
+        client = boto_client(target.port)
+        t0 = time.monotonic()
+        create_table(client, TABLE)
+        preload(client, target.items, target.parts)
+        log(f"{target.name}: preloaded {target.items} items + {target.parts} partitions of "
+            f"{PART_SIZE} in {time.monotonic() - t0:.1f} s")
+        check_sample(target, client)
+        for op in ops:
+            if not args.no_warmup:
+                w = measure(args.wrk, target, client, op, min(16, max(conns)), "1s", True, run_tag + "w")
+                if w.flagged:
+                    w.op, w.duration = op, "1s (warm-up)"
+                    results.append(w)
+            for c in target.conns:
+                results.append(measure(args.wrk, target, client, op, c, target.duration,
+                                       args.check == "all", run_tag))
+                if not target.alive():
+                    raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
+
+    fatal = run_targets(targets, args.tmp, "runnel-bench-", each)
     report = render(results, [t.name for t in targets], args, versions, command)
-    print(report)
-    if args.markdown:
-        Path(args.markdown).write_text(report)
-    flagged = [r for r in results if r.flagged]
-    log(f"done in {time.monotonic() - started:.0f} s: {len(results)} runs, {len(flagged)} flagged, "
-        f"{len(fatal)} target failures")
-    if fatal or flagged:
-        for f in fatal:
-            print(f"FAILED: {f}", file=sys.stderr)
-        for r in flagged:
-            print(f"FLAGGED: {r.target} {r.op} c={r.conns}: {'; '.join(r.problems)}", file=sys.stderr)
-        return 1
-    return 0
-
+    flagged = flag_lines(results)
+    return finish(report, args.markdown, started, f"{len(results)} runs, {len(flagged)} flagged, "
+                  f"{len(fatal)} target failures", fatal, flagged)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

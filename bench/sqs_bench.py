@@ -150,15 +150,27 @@ class Client:
             self.conn.close()
             self.conn = None
 
-    def raw(self, op: str, params: dict, timeout: float | None = None) -> tuple[int, dict, str]:
+    def encode(self, op: str, params: dict) -> tuple[bytes, dict]:
+        """The request body and headers (but Host) of op(params)."""
         if self.protocol == "json":
             body = json.dumps(params, separators=(",", ":")).encode()
-            headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AmazonSQS.{op}",
-                       "X-Amz-Date": "20261125T000000Z", "Authorization": AUTH_JSON}
-        else:
-            body = query_form(op, params).encode()
-            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                       "X-Amz-Date": "20261125T000000Z", "Authorization": AUTH_QUERY}
+            return body, {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AmazonSQS.{op}",
+                          "X-Amz-Date": "20261125T000000Z", "Authorization": AUTH_JSON}
+        return query_form(op, params).encode(), {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                                                 "X-Amz-Date": "20261125T000000Z", "Authorization": AUTH_QUERY}
+
+    def parse(self, op: str, status: int, text: str) -> dict:
+        """The answer's members ({"__unparsed": text} when a 200 answer does not parse)."""
+        parsed: dict = {}
+        if status == 200 and text:
+            try:
+                parsed = json.loads(text) if self.protocol == "json" else parse_query(op, text)
+            except (ValueError, ET.ParseError):
+                parsed = {"__unparsed": text}
+        return parsed
+
+    def raw(self, op: str, params: dict, timeout: float | None = None) -> tuple[int, dict, str]:
+        body, headers = self.encode(op, params)
         headers["Host"] = f"{self.host}:{self.port}"
         for attempt in range(2):
             if self.conn is None:
@@ -181,13 +193,7 @@ class Client:
         elif timeout is not None and self.conn is not None and self.conn.sock is not None:
             self.conn.sock.settimeout(self.timeout)
         text = data.decode("utf-8", "replace")
-        parsed: dict = {}
-        if resp.status == 200 and text:
-            try:
-                parsed = json.loads(text) if self.protocol == "json" else parse_query(op, text)
-            except (ValueError, ET.ParseError):
-                parsed = {"__unparsed": text}
-        return resp.status, parsed, text
+        return resp.status, self.parse(op, resp.status, text), text
 
     def call(self, op: str, params: dict, timeout: float | None = None) -> dict:
         status, parsed, text = self.raw(op, params, timeout)
@@ -476,19 +482,73 @@ def measure_recv_delete(args, target: SqsTarget, client: Client, url: str, conns
 END_ID = 99_999_999  # the producer's last message: after it the consumer only waits for stragglers
 
 
-def _consumer(host: str, port: int, protocol: str, url: str, expected, max_seconds: float, fds: tuple[int, int],
-              pipe, ready) -> None:
+def lat_text(i: int) -> str:
+    """The latency workload's message i: its id, padded to 100 bytes."""
+    return f"lat-{i:08d}-".ljust(100, "x")
+
+
+class LatencyFlow:
+    """What the latency workload (measure_latency) sends and what its consumer must receive: here
+    SendMessage of message i to a fresh queue, which the consumer long-polls. sns_bench's subclass
+    publishes to a topic instead, with that queue subscribed."""
+    op = "SendMessage"
+    noun = "messages"       # "N acknowledged <noun> never received"
+    time_key = "send_us"    # the result's key for the producer's own request (start -> acknowledged)
+    started = "send"        # the log's "<started>->recv"
+
+    def __init__(self, target: SqsTarget, rate: int):
+        self.target = target
+        self.client = Client.of(target)  # this process's: the queue, its counts
+        self.url = create_queue(self.client, f"lat-{rate}-{uuid.uuid4().hex[:8]}")
+
+    def producer_client(self) -> Client:
+        """A producer process's own connection."""
+        return Client(self.target.host, self.target.port, self.target.protocol, timeout=40)
+
+    def params(self, i: int) -> dict:
+        return {"QueueUrl": self.url, "MessageBody": lat_text(i)}
+
+    def answered(self, i: int, params: dict, resp: dict) -> tuple[tuple, str]:
+        """(what to keep with the send's times, what is wrong with its answer or '')."""
+        if resp.get("MD5OfMessageBody") != hashlib.md5(params["MessageBody"].encode()).hexdigest():
+            return (), f"SendMessage {i}: MD5OfMessageBody {resp.get('MD5OfMessageBody')}"
+        return (), ""
+
+    def read(self, m: dict) -> tuple[int, tuple, str]:
+        """A received message -> (its id, what to keep with its receive time, what is wrong or '')."""
+        body = m.get("Body", "")
+        if m.get("MD5OfBody") != hashlib.md5(body.encode()).hexdigest() or not body.startswith("lat-"):
+            return -1, (), "wrong body or MD5OfBody"
+        return int(body[4:12]), (), ""
+
+    def bad_problem(self, bad: list[str]) -> str:
+        return f"{len(bad)} received messages with a wrong body or MD5OfBody"
+
+    def mismatch(self, sent: list[int], seen: dict, times: dict) -> str:
+        """What is wrong between the received messages and their sends' answers ('': nothing)."""
+        return ""
+
+    def send_end(self) -> None:
+        self.client.call(self.op, self.params(END_ID))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _consumer(flow: LatencyFlow, expected, max_seconds: float, fds: tuple[int, int], pipe, ready) -> None:
     """Long-polls (WaitTimeSeconds 20, up to 10 messages) until it has every message; stamps each
-    with the moment its receive returned; hands the receipt handles to the deleter process through
-    a non-blocking pipe (a deleter that falls behind must not hold up the receives)."""
+    with the moment its receive returned (and what flow.read keeps); hands the receipt handles to
+    the deleter process through a non-blocking pipe (a deleter that falls behind must not hold up
+    the receives)."""
     gc.disable()
     os.close(fds[0])
     wfd = fds[1]
     os.set_blocking(wfd, False)
     backlog = bytearray()
-    client = Client(host, port, protocol, timeout=40)
-    seen: dict[int, int] = {}
-    dups = bad = polls = empty = 0
+    client = Client(flow.target.host, flow.target.port, flow.target.protocol, timeout=40)
+    seen: dict[int, tuple] = {}
+    dups = polls = empty = 0
+    bad: list[str] = []
     full_calls: list[int] = []  # ns spent in receives that returned messages
     error = ""
     ready.set()
@@ -497,28 +557,25 @@ def _consumer(host: str, port: int, protocol: str, url: str, expected, max_secon
         while time.monotonic() < end and not (expected.value and len(seen) >= expected.value):
             wait = int(min(20, max(1, end - time.monotonic())))
             t_call = time.perf_counter_ns()
-            resp = client.call("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": wait,
-                                                  "VisibilityTimeout": 600})
+            msgs = client.call("ReceiveMessage", {"QueueUrl": flow.url, "MaxNumberOfMessages": 10,
+                                                  "WaitTimeSeconds": wait, "VisibilityTimeout": 600}).get("Messages", [])
             t = client.done_ns
             polls += 1
-            msgs = resp.get("Messages", [])
             if not msgs:
                 empty += 1
                 continue
             full_calls.append(t - t_call)
             handles: list[str] = []
             for m in msgs:
-                body = m.get("Body", "")
                 if m.get("ReceiptHandle") not in handles:
                     handles.append(m.get("ReceiptHandle", ""))
-                if m.get("MD5OfBody") != hashlib.md5(body.encode()).hexdigest() or not body.startswith("lat-"):
-                    bad += 1
-                    continue
-                i = int(body[4:12])
-                if i in seen:
+                i, kept, problem = flow.read(m)
+                if problem:
+                    bad.append(problem)
+                elif i in seen:
                     dups += 1
                 else:
-                    seen[i] = t
+                    seen[i] = (t, *kept)
             backlog += "".join(h + "\n" for h in handles).encode()
             try:
                 del backlog[:os.write(wfd, backlog)]
@@ -578,12 +635,11 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))]
 
 
-def _producer(k: int, n: int, host: str, port: int, protocol: str, url: str, rate: int, total: int, t0: float,
-              limit: float, pipe) -> None:
+def _producer(k: int, n: int, flow: LatencyFlow, rate: int, total: int, t0: float, limit: float, pipe) -> None:
     """Sends messages k, k+n, k+2n, ... of the schedule t0 + i / rate on its own connection."""
     gc.disable()
-    client = Client(host, port, protocol, timeout=40)
-    times: dict[int, tuple[int, int]] = {}
+    client = flow.producer_client()
+    times: dict[int, tuple] = {}
     error = ""
     try:
         for i in range(k, total, n):
@@ -593,12 +649,12 @@ def _producer(k: int, n: int, host: str, port: int, protocol: str, url: str, rat
                 break
             if due > now:
                 time.sleep(due - now)
-            body = f"lat-{i:08d}-".ljust(100, "x")
+            params = flow.params(i)
             start = time.perf_counter_ns()
-            resp = client.call("SendMessage", {"QueueUrl": url, "MessageBody": body})
-            times[i] = (start, client.done_ns)
-            if resp.get("MD5OfMessageBody") != hashlib.md5(body.encode()).hexdigest():
-                error = f"SendMessage {i}: MD5OfMessageBody {resp.get('MD5OfMessageBody')}"
+            resp = client.call(flow.op, params)
+            kept, error = flow.answered(i, params, resp)
+            times[i] = (start, client.done_ns, *kept)
+            if error:
                 break
     except Exception as e:
         error = f"{type(e).__name__}: {e}"
@@ -606,13 +662,13 @@ def _producer(k: int, n: int, host: str, port: int, protocol: str, url: str, rat
     pipe.close()
 
 
-def measure_latency(args, target: SqsTarget, rate: int, seconds: float) -> dict:
+def measure_latency(args, target: SqsTarget, rate: int, seconds: float, flow: LatencyFlow | None = None) -> dict:
     """One long-polling consumer process (plus a deleter process for what it received) and
     args.producers producer processes that together send on the schedule t0 + i / rate for
     `seconds` (each on its own connection, so a send's latency does not hold up the next one; they
-    stop after 2 x seconds when the target cannot keep up, and the achieved rate is reported)."""
-    client = Client.of(target)
-    url = create_queue(client, f"lat-{rate}-{uuid.uuid4().hex[:8]}")
+    stop after 2 x seconds when the target cannot keep up, and the achieved rate is reported).
+    flow: what is sent and received (default SendMessage to a fresh queue)."""
+    flow = flow or LatencyFlow(target, rate)
     warm = 20
     total = warm + max(1, int(rate * seconds))
     ctx = multiprocessing.get_context("fork")
@@ -622,9 +678,8 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float) -> dict:
     expected = ctx.Value("q", 0)
     ready = ctx.Event()
     limit = 2 * seconds + 5
-    consumer = ctx.Process(target=_consumer, args=(target.host, target.port, target.protocol, url, expected,
-                                                   limit + 60, fds, res_c_child, ready), daemon=True)
-    deleter = ctx.Process(target=_deleter, args=(target.host, target.port, target.protocol, url, fds, res_d_child),
+    consumer = ctx.Process(target=_consumer, args=(flow, expected, limit + 60, fds, res_c_child, ready), daemon=True)
+    deleter = ctx.Process(target=_deleter, args=(target.host, target.port, target.protocol, flow.url, fds, res_d_child),
                           daemon=True)
     consumer.start()
     deleter.start()
@@ -639,25 +694,22 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float) -> dict:
     producers = []
     for k in range(args.producers):
         r, w = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_producer, args=(k, args.producers, target.host, target.port, target.protocol, url,
-                                                rate, total, t0, limit, w), daemon=True)
+        p = ctx.Process(target=_producer, args=(k, args.producers, flow, rate, total, t0, limit, w), daemon=True)
         p.start()
         w.close()
         producers.append((p, r))
-    starts: dict[int, int] = {}
-    acks: dict[int, int] = {}
+    times: dict[int, tuple] = {}  # i -> (started, acknowledged, what flow.answered kept)
     for p, r in producers:
         got_p = r.recv() if r.poll(limit + 60) else {"times": {}, "error": "producer sent no result"}
         p.join(10)
         if got_p["error"]:
             problems.append(f"producer: {got_p['error']}")
-        for i, (st, ak) in got_p["times"].items():
-            starts[i], acks[i] = st, ak
-    sent = sorted(acks)
+        times.update(got_p["times"])
+    sent = sorted(times)
     try:
         if not problems:
             expected.value = len(sent) + 1
-            client.call("SendMessage", {"QueueUrl": url, "MessageBody": f"lat-{END_ID:08d}-".ljust(100, "x")})
+            flow.send_end()
     except (BenchError, OSError) as e:
         problems.append(f"producer: {e}")
     if problems:  # a producer stopped early: the consumer would wait for messages never sent
@@ -670,27 +722,29 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float) -> dict:
         p.join(10)
         if p.is_alive():
             p.kill()
-    seen = got["seen"]
+    seen = got["seen"]  # i -> (receive returned, what flow.read kept)
     for who, r in (("consumer", got), ("deleter", dres)):
         if r.get("error"):
             problems.append(f"{who}: {r['error']}")
     missing = [i for i in sent if i not in seen]
     if missing and not problems:
-        problems.append(f"{len(missing)} acknowledged messages never received (first id {missing[0]})")
+        problems.append(f"{len(missing)} acknowledged {flow.noun} never received (first id {missing[0]})")
     if got.get("dups"):
         problems.append(f"{got['dups']} messages received twice")
     if got.get("bad"):
-        problems.append(f"{got['bad']} received messages with a wrong body or MD5OfBody")
-    left = None
+        problems.append(flow.bad_problem(got["bad"]))
+    wrong = flow.mismatch(sent, seen, times)
+    if wrong:
+        problems.append(wrong)
     if not problems:
-        left = queue_counts(client, url)["total"]
+        left = queue_counts(flow.client, flow.url)["total"]
         if left:
             problems.append(f"{left} messages left after every message was received and deleted")
     ids = [i for i in sent if i >= warm and i in seen]
-    ack_us = [(seen[i] - acks[i]) / 1000 for i in ids]
-    start_us = [(seen[i] - starts[i]) / 1000 for i in ids]
-    send_us = [(acks[i] - starts[i]) / 1000 for i in ids]
-    timed = [starts[i] for i in sent if i >= warm]
+    ack_us = [(seen[i][0] - times[i][1]) / 1000 for i in ids]
+    start_us = [(seen[i][0] - times[i][0]) / 1000 for i in ids]
+    send_us = [(times[i][1] - times[i][0]) / 1000 for i in ids]
+    timed = [times[i][0] for i in sent if i >= warm]
     span = (max(timed) - min(timed)) / 1e9 if len(timed) > 1 else 0
     out = {"target": target.name, "rate": rate, "seconds": seconds, "messages": len(ids), "producers": args.producers,
            "achieved_rate": (len(timed) - 1) / span if span > 0 else 0.0, "polls": got.get("polls", 0),
@@ -700,16 +754,16 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float) -> dict:
     # receives that returned messages: how many each, and how long the call took (send to answer read)
     out["msgs_per_receive"] = len(seen) / len(full) if full else 0.0
     out["receive_call_us"] = {"p50": pct(full, 50), "p99": pct(full, 99)}
-    for name, vals in (("ack_to_recv_us", ack_us), ("start_to_recv_us", start_us), ("send_us", send_us)):
+    for name, vals in (("ack_to_recv_us", ack_us), ("start_to_recv_us", start_us), (flow.time_key, send_us)):
         out[name] = {"p50": pct(vals, 50), "p90": pct(vals, 90), "p99": pct(vals, 99),
                      "max": max(vals) if vals else 0.0, "mean": statistics.fmean(vals) if vals else 0.0}
     a, s = out["ack_to_recv_us"], out["start_to_recv_us"]
     log(f"{target.name} latency @{rate}/s (achieved {out['achieved_rate']:,.0f}/s, {len(ids)} msgs, "
         f"{out['polls']} polls, {out['msgs_per_receive']:.1f} msgs/receive, receive call p50 "
         f"{out['receive_call_us']['p50']:.0f} us, {out['deleted']} deleted): ack->recv p50 {a['p50']:.0f} p99 {a['p99']:.0f} "
-        f"max {a['max']:.0f} us; send->recv p50 {s['p50']:.0f} p99 {s['p99']:.0f} us"
+        f"max {a['max']:.0f} us; {flow.started}->recv p50 {s['p50']:.0f} p99 {s['p99']:.0f} us"
         + (f"  ** {'; '.join(problems)}" if problems else ""))
-    client.close()
+    flow.close()
     return out
 
 
@@ -802,6 +856,54 @@ def ratio_text(a: float, b: float) -> str:
     return f"{a / b:.1f}×" if b else "—"
 
 
+def latency_table(latency: list[dict], started: str, op: str, key: str, call_column: bool) -> list[str]:
+    """The latency table: a row per target and rate; started names the request ("send" start→recv),
+    op its own latency column (x[key]); call_column adds the receive call's p50 / p99."""
+    out = ["| target | rate (achieved) | messages | ack→recv p50 | p90 | p99 | max | consumer first "
+           f"| {started} start→recv p50 | p99 | {op} p50 / p99 | receives (empty) | messages per receive "
+           + ("| receive call p50 / p99 (incl. the wait) |" if call_column else "|"),
+           "|---|" + "---:|" * (12 + call_column)]
+    for x in latency:
+        a, s, w = x["ack_to_recv_us"], x["start_to_recv_us"], x[key]
+        flag = f" **{'; '.join(x['problems'])}**" if x["problems"] else ""
+        call = (f" | {fmt_us(x['receive_call_us']['p50'])} / {fmt_us(x['receive_call_us']['p99'])}"
+                if call_column else "")
+        out.append(f"| {x['target']} | {x['rate']:,}/s ({x['achieved_rate']:,.0f}) | {x['messages']:,} "
+                   f"| {fmt_us(a['p50'])} | {fmt_us(a['p90'])} | {fmt_us(a['p99'])} | {fmt_us(a['max'])} "
+                   f"| {x['consumer_first']:,} | {fmt_us(s['p50'])} | {fmt_us(s['p99'])} "
+                   f"| {fmt_us(w['p50'])} / {fmt_us(w['p99'])} | {x['polls']:,} ({x['empty_polls']:,}) "
+                   f"| {x['msgs_per_receive']:.1f}{call}{flag} |")
+    return out
+
+
+def wrk_run_rows(results: list[Result], targets: list[str], first_op: str, per_keys: tuple[str, ...],
+                 extra=None) -> list[str]:
+    """The rows of the every-wrk-run table, by target, first_op first, then by connections; the
+    server µs per op is the first of per_keys in r.extra; extra(r) -> (cells after the workload,
+    cells after the rate) for more columns."""
+    order = {t: i for i, t in enumerate(targets)}
+    out = []
+    for r in sorted(results, key=lambda r: (order.get(r.target, 99), r.op != first_op, r.conns)):
+        err = str(r.errors) if not r.flagged else f"**{r.errors}: {'; '.join(r.problems)}**"
+        per = next((r.extra[k] for k in per_keys if r.extra.get(k) is not None), None)
+        after_op, after_rate = extra(r) if extra else ([], [])
+        cells = [r.target, r.op, *after_op, str(r.conns), str(r.threads), r.duration, f"{r.requests:,}",
+                 f"{r.rps:,.0f}", *after_rate, fmt_ms(r.p50_us), fmt_ms(r.p90_us), fmt_ms(r.p99_us), err,
+                 "" if r.server_cpu is None else f"{r.server_cpu:.2f}", "" if r.wrk_cpu is None else f"{r.wrk_cpu:.2f}",
+                 "" if per is None else f"{per:.0f}",
+                 "" if r.writes_per_group is None else f"{r.writes_per_group:.1f}",
+                 f"{r.extra.get('before', 0):,} → {r.extra.get('after', 0):,}", "yes" if r.checked else "no"]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def targets_table(rows: list[tuple[str, str, str]], title: str = "Against the targets:") -> list[str]:
+    """The (target, measured, verdict) rows as a table under title; nothing without rows."""
+    if not rows:
+        return []
+    return [title, "", "| target | measured | |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""]
+
+
 def evaluate(results: list[Result], latency: list[dict], depth: list[dict]) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) rows for the issue's targets."""
     rows = []
@@ -859,9 +961,7 @@ def evaluate(results: list[Result], latency: list[dict], depth: list[dict]) -> l
 
 def render(args, results: list[Result], latency: list[dict], depth: list[dict], targets: list[str],
            versions: dict, command: str, notes: list[str]) -> str:
-    out = [f"Machine: {ddb.machine_facts()[0]}. Client and servers share the machine (wrk uses 1-2 threads).", "",
-           f"Command: `{command}`", "",
-           "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
+    out = ddb.report_head(command, versions)
     by = {(r.target, r.op, r.conns): r for r in results}
     measured = [r for r in results if not r.duration.endswith("(warm-up)")]
     if measured:
@@ -869,35 +969,15 @@ def render(args, results: list[Result], latency: list[dict], depth: list[dict], 
                 "| workload | conns | " + " | ".join(targets) + " |", "|---|---:|" + "---:|" * len(targets)]
         for op in (SEND, RECV_DELETE):
             for c in sorted({r.conns for r in measured if r.op == op}):
-                cells = []
-                for t in targets:
-                    r = by.get((t, op, c))
-                    if r is None:
-                        cells.append("—")
-                        continue
-                    cell = f"{r.rps:,.0f} ({fmt_ms(r.p50_us)} / {fmt_ms(r.p99_us)})"
-                    cells.append(f"**{cell} ERRORS**" if r.flagged else cell)
-                out.append(f"| {op} | {c} | " + " | ".join(cells) + " |")
+                out.append(f"| {op} | {c} | " + " | ".join(ddb.throughput_cells(by, targets, op, c)) + " |")
         out.append("")
     if latency:
         out += [f"Send → receive latency: {latency[0].get('producers', 1)} producer processes (one connection each) "
                 "sending together on one schedule at the rate, one consumer process in ReceiveMessage "
                 "(WaitTimeSeconds 20, up to 10 messages; a deleter process deletes what it received). Per message: "
                 "consumer's receive returned − producer's SendMessage acknowledged (negative: the consumer had the "
-                "message first), and − SendMessage started:", "",
-                "| target | rate (achieved) | messages | ack→recv p50 | p90 | p99 | max | consumer first "
-                "| send start→recv p50 | p99 | SendMessage p50 / p99 | receives (empty) | messages per receive "
-                "| receive call p50 / p99 (incl. the wait) |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for x in latency:
-            a, s, w = x["ack_to_recv_us"], x["start_to_recv_us"], x["send_us"]
-            flag = f" **{'; '.join(x['problems'])}**" if x["problems"] else ""
-            out.append(f"| {x['target']} | {x['rate']:,}/s ({x['achieved_rate']:,.0f}) | {x['messages']:,} "
-                       f"| {fmt_us(a['p50'])} | {fmt_us(a['p90'])} | {fmt_us(a['p99'])} | {fmt_us(a['max'])} "
-                       f"| {x['consumer_first']:,} | {fmt_us(s['p50'])} | {fmt_us(s['p99'])} "
-                       f"| {fmt_us(w['p50'])} / {fmt_us(w['p99'])} | {x['polls']:,} ({x['empty_polls']:,}) "
-                       f"| {x['msgs_per_receive']:.1f} | {fmt_us(x['receive_call_us']['p50'])} / "
-                       f"{fmt_us(x['receive_call_us']['p99'])}{flag} |")
+                "message first), and − SendMessage started:", ""]
+        out += latency_table(latency, "send", "SendMessage", "send_us", True)
         out.append("")
     if depth:
         out += ["SendMessage on an empty queue vs the same queue filled with SendMessageBatch "
@@ -921,28 +1001,14 @@ def render(args, results: list[Result], latency: list[dict], depth: list[dict], 
                        f"| {'—' if ce is None else f'{ce:.0f}'} → {'—' if cf is None else f'{cf:.0f}'} "
                        f"| {rss} MiB{flag} |")
         out.append("")
-    rows = evaluate(results, latency, depth)
-    if rows:
-        out += ["Against the targets:", "", "| target | measured | |", "|---|---|---|"]
-        out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-        out.append("")
+    out += targets_table(evaluate(results, latency, depth))
     if results:
         out += ["Every wrk run, with the CPU the server and wrk kept busy (in cores, of "
                 f"{os.cpu_count()}) and, for runnel sends, acknowledged writes per group commit:", "",
                 "| target | workload | conns | wrk -t | duration | requests | rate | p50 ms | p90 ms | p99 ms | errors "
                 "| server CPU | wrk CPU | server µs per op | writes/group | queue before → after | bodies checked |",
                 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-        order = {t: i for i, t in enumerate(targets)}
-        for r in sorted(results, key=lambda r: (order.get(r.target, 99), r.op != SEND, r.conns)):
-            err = str(r.errors) if not r.flagged else f"**{r.errors}: {'; '.join(r.problems)}**"
-            per = r.extra.get("cpu_us_per_send", r.extra.get("cpu_us_per_pair"))
-            out.append(f"| {r.target} | {r.op} | {r.conns} | {r.threads} | {r.duration} | {r.requests:,} "
-                       f"| {r.rps:,.0f} | {fmt_ms(r.p50_us)} | {fmt_ms(r.p90_us)} | {fmt_ms(r.p99_us)} | {err} "
-                       f"| {'' if r.server_cpu is None else f'{r.server_cpu:.2f}'} "
-                       f"| {'' if r.wrk_cpu is None else f'{r.wrk_cpu:.2f}'} | {'' if per is None else f'{per:.0f}'} "
-                       f"| {'' if r.writes_per_group is None else f'{r.writes_per_group:.1f}'} "
-                       f"| {r.extra.get('before', 0):,} → {r.extra.get('after', 0):,} "
-                       f"| {'yes' if r.checked else 'no'} |")
+        out += wrk_run_rows(results, targets, SEND, ("cpu_us_per_send", "cpu_us_per_pair"))
         out.append("")
     out += [f"- {n}" for n in notes]
     return "\n".join(out) + "\n"
@@ -951,81 +1017,141 @@ def render(args, results: list[Result], latency: list[dict], depth: list[dict], 
 # ----------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_common_options(ap: argparse.ArgumentParser, target_order: list[str], default_targets: list[str],
+                       workloads: list[str], noun: str, nouns: str, connections_help: str, warmup_help: str,
+                       smoke_help: str) -> None:
+    """The options sqs_bench and sns_bench share; noun / nouns: what a producer does ("send" / "sends")."""
     ap.add_argument("--runnel", help="path to build/runnel")
-    ap.add_argument("--sqslite", help="tests/js/node_modules/.bin/sqslite (or the sqslite package directory)")
     ap.add_argument("--moto-python", help="a python3 that has moto (default: the first python3 that imports it)")
-    ap.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
-                    help=f"subset of {','.join(TARGET_ORDER)} (default {','.join(DEFAULT_TARGETS)})")
-    ap.add_argument("--workloads", default=",".join(WORKLOADS), help=f"subset of {','.join(WORKLOADS)}")
-    ap.add_argument("--connections", default="1,16,64", help="connection counts (default 1,16,64)")
+    ap.add_argument("--targets", default=",".join(default_targets),
+                    help=f"subset of {','.join(target_order)} (default {','.join(default_targets)})")
+    ap.add_argument("--workloads", default=",".join(workloads), help=f"subset of {','.join(workloads)}")
+    ap.add_argument("--connections", default="1,16,64", help=connections_help)
     ap.add_argument("--duration", default="10s", help="wrk -d per run (default 10s)")
     ap.add_argument("--moto-duration", default="3s", help="wrk -d per moto run (default 3s)")
-    ap.add_argument("--depth", type=int, default=100_000,
-                    help="receive+delete: messages in the queue at the start of each run (default 100,000)")
-    ap.add_argument("--moto-depth", type=int, default=500,
-                    help="receive+delete queue depth for moto (default 500: its every send walks the queue)")
-    ap.add_argument("--rates", default="200,1000", help="latency: producer rates in sends/s (default 200,1000)")
+    ap.add_argument("--rates", default="200,1000", help=f"latency: producer rates in {nouns}/s (default 200,1000)")
     ap.add_argument("--latency-seconds", type=float, default=10.0, help="latency: seconds per rate (default 10)")
     ap.add_argument("--moto-latency-seconds", type=float, default=5.0)
     ap.add_argument("--producers", type=int, default=4,
-                    help="latency: producer processes sharing the send schedule (default 4)")
-    ap.add_argument("--deep-messages", type=int, default=1_000_000, help="depth: messages to fill (1,000,000)")
-    ap.add_argument("--depth-targets", default="runnel-strict,runnel-relaxed,sqslite",
-                    help="targets of the depth workload (default: all but moto, which fills too slowly)")
-    ap.add_argument("--fill-timeout", type=int, default=240, help="seconds a fill may take (default 240)")
-    ap.add_argument("--no-warmup", action="store_true", help="skip the checked 1 s warm-up per target and workload")
-    ap.add_argument("--smoke", action="store_true", help="CI mode: seconds-long runs, 1 and 16 connections, "
-                                                         "small fills, every answer checked")
+                    help=f"latency: producer processes sharing the {noun} schedule (default 4)")
+    ap.add_argument("--no-warmup", action="store_true", help=warmup_help)
+    ap.add_argument("--smoke", action="store_true", help=smoke_help)
     ap.add_argument("--markdown", help="also write the report (markdown) to this file")
     ap.add_argument("--json", help="also write every measurement (JSON) to this file")
     ap.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
     ap.add_argument("--tmp", help="parent of the servers' data directories (default: a new temp dir on disk)")
     ap.add_argument("--runnel-arg", action="append", default=[], help="extra argument for runnel serve (repeatable)")
-    args = ap.parse_args(argv)
 
-    check = args.smoke
+
+def common_setup(ap: argparse.ArgumentParser, args, target_order: list[str],
+                 all_workloads: list[str]) -> tuple[list[int], list[int], list[str], list[str]]:
+    """--smoke's shared settings, then the shared options parsed and checked -> (connection counts,
+    latency rates, workloads, target names)."""
     if args.smoke:
         args.duration = args.moto_duration = "1s"
         args.connections = "1,16"
-        args.depth = min(args.depth, 20_000)
-        args.moto_depth = min(args.moto_depth, 200)
-        args.deep_messages = min(args.deep_messages, 20_000)
         args.latency_seconds = args.moto_latency_seconds = 1.0
-        args.fill_timeout = min(args.fill_timeout, 120)
         args.no_warmup = True
     conns = [int(c) for c in args.connections.split(",") if c]
     rates = [int(r) for r in args.rates.split(",") if r]
     workloads = [w for w in args.workloads.split(",") if w]
     for w in workloads:
-        if w not in WORKLOADS:
+        if w not in all_workloads:
             ap.error(f"unknown workload {w}")
     names = [t for t in args.targets.split(",") if t]
     for t in names:
-        if t not in TARGET_ORDER:
+        if t not in target_order:
             ap.error(f"unknown target {t}")
-    depth_targets = [t for t in args.depth_targets.split(",") if t]
     if not os.access(args.wrk, os.X_OK):
         ap.error(f"wrk not found at {args.wrk}")
     ddb.duration_seconds(args.duration)
     ddb.duration_seconds(args.moto_duration)
+    return conns, rates, workloads, names
 
-    versions = {"wrk": subprocess.run([args.wrk, "-v"], capture_output=True, text=True).stdout.split(" [")[0]
-                .replace("wrk ", "", 1)}
+
+def runnel_target(ap: argparse.ArgumentParser, args, name: str, conns: list[int], versions: dict,
+                  **kw) -> SqsTarget:
+    """The runnel-strict / runnel-relaxed target (records runnel's version)."""
+    if not args.runnel or not os.access(args.runnel, os.X_OK):
+        ap.error(f"target {name} needs --runnel PATH (an executable build/runnel)")
+    runnel = os.path.abspath(args.runnel)
+    versions["runnel"] = ddb.output_of([runnel, "version"]).replace("runnel ", "")
+    return SqsTarget(name, ddb.runnel_argv(runnel, name.split("-", 1)[1], args.runnel_arg), args.duration, conns,
+                     0, 0, lat_seconds=args.latency_seconds, **kw)
+
+
+def moto_target(ap: argparse.ArgumentParser, args, conns: list[int], versions: dict, **kw) -> SqsTarget:
+    """The moto target (records moto's version)."""
+    py = ddb.find_moto(ap, args.moto_python, versions)
+    return SqsTarget("moto", ddb.moto_argv(py), args.moto_duration, conns, 0, 0,
+                     lat_seconds=args.moto_latency_seconds, **kw)
+
+
+def warmup_and_runs(args, results: list[Result], conns: list[int], run_conns: list[int], duration: str,
+                    check: bool, measure) -> None:
+    """measure(conns, duration, check) -> Result: a checked 1 s warm-up (kept only when flagged;
+    none with --no-warmup), then a run per connection count."""
+    if not args.no_warmup:
+        w = measure(min(16, max(conns)), "1s", True)
+        if w.flagged:
+            w.duration += " (warm-up)"
+            results.append(w)
+    for c in run_conns:
+        results.append(measure(c, duration, check))
+
+
+def write_json(path: str, doc: dict) -> None:
+    def plain(o):
+        return {k: plain(v) for k, v in o.items()} if isinstance(o, dict) else (
+            [plain(v) for v in o] if isinstance(o, list) else (plain(o.__dict__) if hasattr(o, "__dict__") else o))
+    Path(path).write_text(json.dumps(plain(doc), indent=1, default=str))
+
+
+def finish(args, started: float, report_md: str, doc: dict, results: list[Result], latency: list[dict],
+           fatal: list[str], more_runs: str = "", more_flags: list[str] | None = None) -> int:
+    """Writes --json (doc), prints and writes the report, logs the summary; 1 when anything failed
+    or was flagged. more_runs / more_flags: a workload's own count ("N depth runs (M flagged), ")
+    and FLAGGED lines."""
+    if args.json:
+        write_json(args.json, doc)
+    flagged = ddb.flag_lines(results)
+    flagged_lat = [f"{x['target']} latency {x['rate']}/s: {'; '.join(x['problems'])}" for x in latency if x["problems"]]
+    return ddb.finish(report_md, args.markdown, started,
+                      f"{len(results)} wrk runs ({len(flagged)} flagged), {len(latency)} latency runs "
+                      f"({len(flagged_lat)} flagged), {more_runs}{len(fatal)} target failures", fatal,
+                      flagged + flagged_lat + (more_flags or []))
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_common_options(ap, TARGET_ORDER, DEFAULT_TARGETS, WORKLOADS, "send", "sends",
+                       "connection counts (default 1,16,64)", "skip the checked 1 s warm-up per target and workload",
+                       "CI mode: seconds-long runs, 1 and 16 connections, small fills, every answer checked")
+    ap.add_argument("--sqslite", help="tests/js/node_modules/.bin/sqslite (or the sqslite package directory)")
+    ap.add_argument("--depth", type=int, default=100_000,
+                    help="receive+delete: messages in the queue at the start of each run (default 100,000)")
+    ap.add_argument("--moto-depth", type=int, default=500,
+                    help="receive+delete queue depth for moto (default 500: its every send walks the queue)")
+    ap.add_argument("--deep-messages", type=int, default=1_000_000, help="depth: messages to fill (1,000,000)")
+    ap.add_argument("--depth-targets", default="runnel-strict,runnel-relaxed,sqslite",
+                    help="targets of the depth workload (default: all but moto, which fills too slowly)")
+    ap.add_argument("--fill-timeout", type=int, default=240, help="seconds a fill may take (default 240)")
+    args = ap.parse_args(argv)
+
+    check = args.smoke
+    if args.smoke:
+        args.depth = min(args.depth, 20_000)
+        args.moto_depth = min(args.moto_depth, 200)
+        args.deep_messages = min(args.deep_messages, 20_000)
+        args.fill_timeout = min(args.fill_timeout, 120)
+    conns, rates, workloads, names = common_setup(ap, args, TARGET_ORDER, WORKLOADS)
+    depth_targets = [t for t in args.depth_targets.split(",") if t]
+
+    versions = {"wrk": ddb.wrk_version(args.wrk)}
     targets: list[SqsTarget] = []
     for name in names:
         if name.startswith("runnel"):
-            if not args.runnel or not os.access(args.runnel, os.X_OK):
-                ap.error(f"target {name} needs --runnel PATH (an executable build/runnel)")
-            runnel = os.path.abspath(args.runnel)
-            durability = name.split("-", 1)[1]
-            targets.append(SqsTarget(name, lambda p, d, durability=durability: [
-                runnel, "serve", "--host", "127.0.0.1", "--port", str(p), "--data-dir", d, "--durability", durability,
-                "--log-level", "warn", *args.runnel_arg], args.duration, conns, 0, 0,
-                depth=args.depth, lat_seconds=args.latency_seconds))
-            v = subprocess.run([runnel, "version"], capture_output=True, text=True).stdout.strip()
-            versions["runnel"] = v.replace("runnel ", "")
+            targets.append(runnel_target(ap, args, name, conns, versions, depth=args.depth))
         elif name == "sqslite":
             if not args.sqslite or not os.path.exists(args.sqslite):
                 ap.error("target sqslite needs --sqslite PATH (tests/js/node_modules/.bin/sqslite)")
@@ -1047,83 +1173,52 @@ def main(argv: list[str]) -> int:
                 versions["sqslite"] = json.loads((pkg / "package.json").read_text())["version"]
             except (OSError, ValueError, KeyError):
                 pass
-            versions["node"] = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+            versions["node"] = ddb.output_of([node, "--version"])
         elif name == "moto":
-            py = ddb.find_python_with("moto.server", args.moto_python)
-            if not py:
-                ap.error("target moto: no python3 with moto found (pass --moto-python, or leave moto out of --targets)")
-            targets.append(SqsTarget(name, lambda p, d, py=py: [py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(p)],
-                                     args.moto_duration, conns, 0, 0, depth=args.moto_depth, fill_conns=4,
-                                     lat_seconds=args.moto_latency_seconds))
-            versions["moto"] = subprocess.run([py, "-c", "import moto; print(moto.__version__)"],
-                                              capture_output=True, text=True).stdout.strip()
+            targets.append(moto_target(ap, args, conns, versions, depth=args.moto_depth, fill_conns=4))
 
     command = "python3 bench/sqs_bench.py " + " ".join(argv)
-    tmp_root = args.tmp or tempfile.mkdtemp(prefix="runnel-sqs-bench-",
-                                            dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
-    os.makedirs(tmp_root, exist_ok=True)
     results: list[Result] = []
     latency: list[dict] = []
     depth: list[dict] = []
-    fatal: list[str] = []
     notes: list[str] = []
     started = time.monotonic()
-    try:
-        for target in targets:
-            try:
-                target.start(tmp_root)
-                check_sample(target)
-                client = Client.of(target)
-                if "send" in workloads:
-                    if not args.no_warmup:
-                        w = measure_send(args, target, client, min(16, max(conns)), "1s", True)
-                        if w.flagged:
-                            w.duration += " (warm-up)"
-                            results.append(w)
-                    for c in target.conns:
-                        results.append(measure_send(args, target, client, c, target.duration, check))
-                if "recvdelete" in workloads:
-                    url = create_queue(client, f"recvdel-{uuid.uuid4().hex[:8]}")
-                    if not args.no_warmup:
-                        w = measure_recv_delete(args, target, client, url, min(16, max(conns)), "1s", True)
-                        if w.flagged:
-                            w.duration += " (warm-up)"
-                            results.append(w)
-                    for c in target.conns:
-                        # full length for moto too: at 64 connections its first deletes take seconds to come back
-                        results.append(measure_recv_delete(args, target, client, url, c, args.duration, check))
-                if "latency" in workloads:
-                    for rate in rates:
-                        latency.append(measure_latency(args, target, rate, target.lat_seconds))
-                client.close()
-                if not target.alive():
-                    raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
-                if "depth" in workloads and target.name in depth_targets:
-                    target.stop()
-                    target.start(tmp_root)  # a fresh server: the other workloads' queues do not weigh in
-                    try:
-                        depth.append(measure_depth(args, target, target.duration, 64 if not args.smoke else 16))
-                    except (BenchError, OSError) as e:
-                        if target.name.startswith("runnel") or target.alive():
-                            raise
-                        # a peer that cannot hold the messages (it died filling) is a result, not a failure
-                        notes.append(f"{target.name} could not take the depth workload: it exited "
-                                     f"({e}); log tail: {target.log_tail(5)!r}")
-                        log(f"{target.name}: depth workload: server exited: {e}")
-                    if not target.alive() and not target.name.startswith("runnel"):
-                        continue  # noted above
-                if not target.alive():
-                    raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
-            except (BenchError, OSError) as e:
-                log(f"ERROR: {e}")
-                fatal.append(str(e))
-            finally:
-                target.stop()
-    finally:
-        for target in targets:
+
+    def each(target: SqsTarget, tmp_root: str) -> None:
+        check_sample(target)
+        client = Client.of(target)
+        if "send" in workloads:
+            warmup_and_runs(args, results, conns, target.conns, target.duration, check,
+                            lambda c, d, chk: measure_send(args, target, client, c, d, chk))
+        if "recvdelete" in workloads:
+            url = create_queue(client, f"recvdel-{uuid.uuid4().hex[:8]}")
+            # full length for moto too: at 64 connections its first deletes take seconds to come back
+            warmup_and_runs(args, results, conns, target.conns, args.duration, check,
+                            lambda c, d, chk: measure_recv_delete(args, target, client, url, c, d, chk))
+        if "latency" in workloads:
+            for rate in rates:
+                latency.append(measure_latency(args, target, rate, target.lat_seconds))
+        client.close()
+        if not target.alive():
+            raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
+        if "depth" in workloads and target.name in depth_targets:
             target.stop()
-        if not args.tmp:
-            shutil.rmtree(tmp_root, ignore_errors=True)
+            target.start(tmp_root)  # a fresh server: the other workloads' queues do not weigh in
+            try:
+                depth.append(measure_depth(args, target, target.duration, 64 if not args.smoke else 16))
+            except (BenchError, OSError) as e:
+                if target.name.startswith("runnel") or target.alive():
+                    raise
+                # a peer that cannot hold the messages (it died filling) is a result, not a failure
+                notes.append(f"{target.name} could not take the depth workload: it exited "
+                             f"({e}); log tail: {target.log_tail(5)!r}")
+                log(f"{target.name}: depth workload: server exited: {e}")
+            if not target.alive() and not target.name.startswith("runnel"):
+                return  # noted above
+        if not target.alive():
+            raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
+
+    fatal = ddb.run_targets(targets, args.tmp, "runnel-sqs-bench-", each, (BenchError, OSError))
 
     if "depth" in workloads and "moto" in names and "moto" not in depth_targets:
         rates_seen = [r.extra["fill_rate"] for r in results if r.target == "moto" and r.extra.get("fill_rate")]
@@ -1135,34 +1230,10 @@ def main(argv: list[str]) -> int:
         notes.append("sqslite ignores WaitTimeSeconds (no long polling): its consumer re-polls at once, "
                      "so its latency rows measure a busy-polling consumer")
     report_md = render(args, results, latency, depth, [t.name for t in targets], versions, command, notes)
-    if args.json:
-        def plain(o):
-            return {k: plain(v) for k, v in o.items()} if isinstance(o, dict) else (
-                [plain(v) for v in o] if isinstance(o, list) else (plain(o.__dict__) if hasattr(o, "__dict__") else o))
-        Path(args.json).write_text(json.dumps({"command": command, "versions": versions, "results": plain(results),
-                                               "latency": plain(latency), "depth": plain(depth), "notes": notes},
-                                              indent=1, default=str))
-    print(report_md)
-    if args.markdown:
-        Path(args.markdown).write_text(report_md)
-    flagged = [r for r in results if r.flagged]
-    flagged_lat = [x for x in latency if x["problems"]]
-    flagged_depth = [d for d in depth if d["problems"]]
-    log(f"done in {time.monotonic() - started:.0f} s: {len(results)} wrk runs ({len(flagged)} flagged), "
-        f"{len(latency)} latency runs ({len(flagged_lat)} flagged), {len(depth)} depth runs "
-        f"({len(flagged_depth)} flagged), {len(fatal)} target failures")
-    if fatal or flagged or flagged_lat or flagged_depth:
-        for f in fatal:
-            print(f"FAILED: {f}", file=sys.stderr)
-        for r in flagged:
-            print(f"FLAGGED: {r.target} {r.op} c={r.conns}: {'; '.join(r.problems)}", file=sys.stderr)
-        for x in flagged_lat:
-            print(f"FLAGGED: {x['target']} latency {x['rate']}/s: {'; '.join(x['problems'])}", file=sys.stderr)
-        for d in flagged_depth:
-            print(f"FLAGGED: {d['target']} depth: {'; '.join(d['problems'])}", file=sys.stderr)
-        return 1
-    return 0
-
+    flagged_depth = [f"{d['target']} depth: {'; '.join(d['problems'])}" for d in depth if d["problems"]]
+    return finish(args, started, report_md, {"command": command, "versions": versions, "results": results,
+                                             "latency": latency, "depth": depth, "notes": notes},
+                  results, latency, fatal, f"{len(depth)} depth runs ({len(flagged_depth)} flagged), ", flagged_depth)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
