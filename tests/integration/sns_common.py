@@ -4,7 +4,28 @@ import base64
 import json
 import urllib.request
 
+import pytest
+
 from util import unique_table_name
+
+@pytest.fixture(scope='module')
+def sns(make_client):
+    return make_client('sns')
+
+
+@pytest.fixture(scope='module')
+def sns_noval(make_client):
+    """A client without botocore's parameter validation, so the server sees invalid input."""
+    return make_client('sns', validate=False)
+
+
+@pytest.fixture
+def ps(sns, sqs, target):
+    """Topics and queues for one test (needs the `sqs` fixture of sqs_common in the test module)."""
+    p = PubSub(sns, sqs, target.is_aws)
+    yield p
+    p.cleanup()
+
 
 class PubSub:
     """Topics and queues for one test, deleted afterwards. On AWS a queue needs a policy that lets

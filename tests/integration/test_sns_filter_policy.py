@@ -16,22 +16,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sqs_common import moto, skip_on_moto, sqs  # noqa: F401  (moto and sqs are fixtures)
-from sns_common import PubSub
+from sns_common import ps, sns  # noqa: F401  (fixtures)
 from util import error_code, unique_table_name
 
 
 
 
-@pytest.fixture(scope='module')
-def sns(make_client):
-    return make_client('sns')
-
-
-@pytest.fixture
-def ps(sns, sqs, target):
-    p = PubSub(sns, sqs, target.is_aws)
-    yield p
-    p.cleanup()
 
 
 def message_attributes(spec):

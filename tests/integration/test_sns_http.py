@@ -31,7 +31,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from runnel_server import RunnelServer
-from sns_common import PubSub, verify_signature
+from sns_common import ps, sns, verify_signature  # noqa: F401  (ps and sns are fixtures)
+from sqs_common import sqs  # noqa: F401  (a fixture)
 
 WAIT_S = 10.0
 
@@ -103,21 +104,8 @@ def sub_server():
         s.close()
 
 
-@pytest.fixture(scope='module')
-def sns_client(make_client):
-    return make_client('sns')
-
-
-@pytest.fixture(scope='module')
-def sqs_client(make_client):
-    return make_client('sqs')
-
-
-@pytest.fixture
-def ps(sns_client, sqs_client, target, runnel_only):
-    p = PubSub(sns_client, sqs_client, target.is_aws)
-    yield p
-    p.cleanup()
+# Subscribers on loopback and private servers: runnel only.
+pytestmark = pytest.mark.usefixtures('runnel_only')
 
 
 def confirm(endpoint, sns, topic, policy=None, raw=False, via_api=False, extra=None):
@@ -146,8 +134,7 @@ def confirm(endpoint, sns, topic, policy=None, raw=False, via_api=False, extra=N
 
 
 # The confirmation POST: AWS's headers, a signed document whose SubscribeURL confirms.
-def test_confirmation_handshake(ps, sns_client, sub_server):
-    sns = sns_client
+def test_confirmation_handshake(ps, sns, sub_server):
     topic = ps.topic()
     hook = sub_server()
     arn = sns.subscribe(TopicArn=topic, Protocol='http', Endpoint=hook.url, ReturnSubscriptionArn=True)['SubscriptionArn']
@@ -178,8 +165,7 @@ def test_confirmation_handshake(ps, sns_client, sub_server):
 
 
 # ConfirmSubscription with the Token works as well; a pending subscription receives nothing.
-def test_pending_receives_nothing_then_api_confirmation(ps, sns_client, sub_server):
-    sns = sns_client
+def test_pending_receives_nothing_then_api_confirmation(ps, sns, sub_server):
     topic = ps.topic()
     hook = sub_server()
     sns.subscribe(TopicArn=topic, Protocol='http', Endpoint=hook.url)
@@ -197,8 +183,7 @@ def test_pending_receives_nothing_then_api_confirmation(ps, sns_client, sub_serv
 
 
 @pytest.mark.parametrize('version', ['1', '2'])
-def test_notification_is_signed_with_headers(ps, sns_client, sub_server, version):
-    sns = sns_client
+def test_notification_is_signed_with_headers(ps, sns, sub_server, version):
     topic = ps.topic(attributes={'SignatureVersion': version})
     hook = sub_server()
     arn = confirm(hook, sns, topic)
@@ -219,8 +204,7 @@ def test_notification_is_signed_with_headers(ps, sns_client, sub_server, version
 
 
 # MessageStructure=json: the http key (or default) is delivered, and signed as delivered.
-def test_message_structure_per_protocol_is_signed(ps, sns_client, sub_server):
-    sns = sns_client
+def test_message_structure_per_protocol_is_signed(ps, sns, sub_server):
     topic = ps.topic()
     hook = sub_server()
     confirm(hook, sns, topic)
@@ -231,8 +215,7 @@ def test_message_structure_per_protocol_is_signed(ps, sns_client, sub_server):
     verify_signature(doc)
 
 
-def test_raw_delivery_and_content_type(ps, sns_client, sub_server):
-    sns = sns_client
+def test_raw_delivery_and_content_type(ps, sns, sub_server):
     topic = ps.topic()
     hook = sub_server()
     confirm(hook, sns, topic, raw=True, policy={'requestPolicy': {'headerContentType': 'application/json'}})
@@ -244,8 +227,7 @@ def test_raw_delivery_and_content_type(ps, sns_client, sub_server):
 
 
 # 500s are retried with the same MessageId until the endpoint answers 2xx.
-def test_retries_on_500_until_success(ps, sns_client, sub_server):
-    sns = sns_client
+def test_retries_on_500_until_success(ps, sns, sub_server):
     topic = ps.topic()
     hook = sub_server()
     confirm(hook, sns, topic, policy={'healthyRetryPolicy': {
@@ -260,8 +242,7 @@ def test_retries_on_500_until_success(ps, sns_client, sub_server):
 
 
 # The delays between attempts follow the policy: numMinDelayRetries at minDelayTarget seconds.
-def test_retry_delay_follows_policy(ps, sns_client, sub_server):
-    sns = sns_client
+def test_retry_delay_follows_policy(ps, sns, sub_server):
     topic = ps.topic()
     hook = sub_server()
     confirm(hook, sns, topic, policy={'healthyRetryPolicy': {
@@ -286,8 +267,7 @@ def with_dead_letter_queue(ps, sns, sub_server, retries):
 
 
 # An exhausted policy moves the message to the subscription's dead-letter queue.
-def test_exhausted_retries_go_to_dead_letter_queue(ps, sns_client, sqs_client, sub_server):
-    sns, sqs = sns_client, sqs_client
+def test_exhausted_retries_go_to_dead_letter_queue(ps, sns, sqs, sub_server):
     topic, dlq_url, hook = with_dead_letter_queue(ps, sns, sub_server, retries=2)
     hook.statuses = [500]
     mid = sns.publish(TopicArn=topic, Message='doomed')['MessageId']
@@ -304,8 +284,7 @@ def test_exhausted_retries_go_to_dead_letter_queue(ps, sns_client, sqs_client, s
 
 
 # A 4xx is the endpoint's own error: no retry, straight to the dead-letter queue.
-def test_client_error_is_not_retried(ps, sns_client, sqs_client, sub_server):
-    sns, sqs = sns_client, sqs_client
+def test_client_error_is_not_retried(ps, sns, sqs, sub_server):
     topic, dlq_url, hook = with_dead_letter_queue(ps, sns, sub_server, retries=3)
     hook.statuses = [403]
     sns.publish(TopicArn=topic, Message='forbidden')
@@ -315,8 +294,7 @@ def test_client_error_is_not_retried(ps, sns_client, sqs_client, sub_server):
 
 
 # Fetching UnsubscribeURL removes the subscription; nothing more is delivered.
-def test_unsubscribe_url_stops_delivery(ps, sns_client, sub_server):
-    sns = sns_client
+def test_unsubscribe_url_stops_delivery(ps, sns, sub_server):
     topic = ps.topic()
     hook = sub_server()
     arn = confirm(hook, sns, topic)
@@ -334,8 +312,7 @@ def test_unsubscribe_url_stops_delivery(ps, sns_client, sub_server):
 
 
 # Topic-level defaults apply to subscriptions without their own policy.
-def test_topic_delivery_policy_defaults(ps, sns_client, sub_server):
-    sns = sns_client
+def test_topic_delivery_policy_defaults(ps, sns, sub_server):
     topic = ps.topic(attributes={'DeliveryPolicy': json.dumps({'http': {
         'defaultHealthyRetryPolicy': {'numRetries': 1, 'numNoDelayRetries': 1, 'minDelayTarget': 1, 'maxDelayTarget': 1},
         'defaultRequestPolicy': {'headerContentType': 'application/json'}}})})
@@ -356,8 +333,7 @@ def test_topic_delivery_policy_defaults(ps, sns_client, sub_server):
     ({'healthyRetryPolicy': {'numRetries': 100, 'minDelayTarget': 60, 'maxDelayTarget': 60}}, '3600'),
     ({'throttlePolicy': {'maxReceivesPerSecond': 0}}, 'maxReceivesPerSecond'),
 ])
-def test_delivery_policy_validation(ps, sns_client, sub_server, policy, fragment):
-    sns = sns_client
+def test_delivery_policy_validation(ps, sns, sub_server, policy, fragment):
     topic = ps.topic()
     hook = sub_server()
     with pytest.raises(ClientError) as e:
@@ -376,8 +352,7 @@ def test_delivery_policy_validation(ps, sns_client, sub_server, policy, fragment
 
 # runnel has no Lambda service yet: a Lambda subscription's deliveries fail as "function not
 # found" (a client-side error) and go to its dead-letter queue.
-def test_lambda_subscription_dead_letters(ps, sns_client, sqs_client):
-    sns, sqs = sns_client, sqs_client
+def test_lambda_subscription_dead_letters(ps, sns, sqs):
     topic = ps.topic()
     dlq_url, dlq_arn = ps.queue('dlq')
     sns.subscribe(TopicArn=topic, Protocol='lambda', Endpoint='arn:aws:lambda:us-east-1:000000000000:function:nope',
@@ -389,8 +364,7 @@ def test_lambda_subscription_dead_letters(ps, sns_client, sqs_client):
 
 
 # A subscribed queue that was deleted: the message goes to the subscription's dead-letter queue.
-def test_deleted_queue_dead_letters(ps, sns_client, sqs_client):
-    sns, sqs = sns_client, sqs_client
+def test_deleted_queue_dead_letters(ps, sns, sqs):
     topic = ps.topic()
     url, arn = ps.queue('gone')
     dlq_url, dlq_arn = ps.queue('dlq')
@@ -434,8 +408,7 @@ def test_pending_deliveries_survive_kill_9(runnel_bin, tmp_path, sub_server):
 
 
 # throttlePolicy.maxReceivesPerSecond spaces the deliveries to one subscription.
-def test_throttle_policy_spaces_deliveries(ps, sns_client, sub_server):
-    sns = sns_client
+def test_throttle_policy_spaces_deliveries(ps, sns, sub_server):
     topic = ps.topic()
     hook = sub_server()
     confirm(hook, sns, topic, policy={'throttlePolicy': {'maxReceivesPerSecond': 5}})

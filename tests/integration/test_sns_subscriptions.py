@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sqs_common import moto, skip_on_moto, sqs  # noqa: F401  (moto and sqs are fixtures)
-from sns_common import PubSub
+from sns_common import ps, sns, sns_noval  # noqa: F401  (fixtures)
 from util import error_code, eventually, unique_table_name
 
 UUID = r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
@@ -20,21 +20,6 @@ PENDING_HTTP = 'http://127.0.0.1:9/sns-endpoint'   # nothing listens there: stay
 
 
 
-@pytest.fixture(scope='module')
-def sns(make_client):
-    return make_client('sns')
-
-
-@pytest.fixture(scope='module')
-def sns_noval(make_client):
-    return make_client('sns', validate=False)
-
-
-@pytest.fixture
-def ps(sns, sqs, target):
-    p = PubSub(sns, sqs, target.is_aws)
-    yield p
-    p.cleanup()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sqs_common import moto, skip_on_moto, sqs  # noqa: F401  (moto and sqs are fixtures)
+from sns_common import sns, sns_noval  # noqa: F401  (fixtures)
 from util import error_code, eventually, unique_table_name
 
 ARN_RE = re.compile(r'^arn:aws:sns:us-east-1:(\d{12}):([A-Za-z0-9_.-]+)$')
@@ -46,14 +47,6 @@ class Topics:
         self.arns = []
 
 
-@pytest.fixture(scope='module')
-def sns(make_client):
-    return make_client('sns')
-
-
-@pytest.fixture(scope='module')
-def sns_noval(make_client):
-    return make_client('sns', validate=False)
 
 
 @pytest.fixture
