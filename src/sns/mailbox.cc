@@ -7,23 +7,19 @@
 
 #include "common/json_write.h"
 #include "protocol/query_codec.h"
+#include "storage/key_codec.h"
 
 namespace runnel::sns {
 
 namespace {
 
 std::string mail_key(uint64_t id) {
-  std::string k(9, '\0');
-  k[0] = 'b';
-  for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>(id >> (56 - 8 * i));
+  std::string k(1, 'b');
+  storage::append_u64(k, id);
   return k;
 }
 
-uint64_t key_id(std::string_view key) {
-  uint64_t id = 0;
-  for (int i = 0; i < 8; ++i) id = (id << 8) | static_cast<unsigned char>(key[1 + i]);
-  return id;
-}
+uint64_t key_id(std::string_view key) { return storage::read_u64(key.substr(1)); }
 
 bool same_address(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),

@@ -349,6 +349,16 @@ static void list_topics(Service& svc, const Ctx& ctx, const JsonValue& body, Rep
   }));
 }
 
+// {"Attributes": {...}}, the answer of Get{Topic,Subscription}Attributes.
+static void reply_attributes(const StringMap& a, const Reply& reply) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string_map(w, "Attributes", a);
+  w.EndObject();
+  reply(finish_json(sb));
+}
+
 static void get_topic_attributes(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
   auto t = topic_param(svc, body);
   if (!t.ok()) return reply(t.error());
@@ -365,12 +375,7 @@ static void get_topic_attributes(Service& svc, const Ctx&, const JsonValue& body
   a["SubscriptionsPending"] = std::to_string(pending);
   a["SubscriptionsDeleted"] = "0";
   if (topic.fifo && !a.count("ContentBasedDeduplication")) a["ContentBasedDeduplication"] = "false";
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  key_string_map(w, "Attributes", a);
-  w.EndObject();
-  reply(finish_json(sb));
+  reply_attributes(a, reply);
 }
 
 static void set_topic_attributes(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {
@@ -574,12 +579,7 @@ static void get_subscription_attributes(Service& svc, const Ctx&, const JsonValu
   if (!a.count("RawMessageDelivery")) a["RawMessageDelivery"] = "false";
   if (a.count("FilterPolicy") && !a.count("FilterPolicyScope")) a["FilterPolicyScope"] = "MessageAttributes";
   a["EffectiveDeliveryPolicy"] = a.count("DeliveryPolicy") ? a["DeliveryPolicy"] : kDefaultDeliveryPolicy;
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  key_string_map(w, "Attributes", a);
-  w.EndObject();
-  reply(finish_json(sb));
+  reply_attributes(a, reply);
 }
 
 static void set_subscription_attributes(Service& svc, const Ctx&, const JsonValue& body, Reply reply) {

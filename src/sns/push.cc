@@ -14,15 +14,15 @@
 #include "sns/email.h"
 #include "sns/mailbox.h"
 #include "sns/service.h"
+#include "storage/key_codec.h"
 
 namespace runnel::sns {
 
 namespace {
 
 std::string task_key(uint64_t id) {
-  std::string k(9, '\0');
-  k[0] = 'p';
-  for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>(id >> (56 - 8 * i));
+  std::string k(1, 'p');
+  storage::append_u64(k, id);
   return k;
 }
 
@@ -112,8 +112,7 @@ Status Pusher::start() {
   for (it->Seek(rocksdb::Slice("p", 1)); it->Valid(); it->Next()) {
     auto key = it->key().ToStringView();
     if (key.size() != 9 || key[0] != 'p') break;
-    uint64_t id = 0;
-    for (int i = 0; i < 8; ++i) id = (id << 8) | static_cast<unsigned char>(key[1 + i]);
+    uint64_t id = storage::read_u64(key.substr(1));
     next_id_ = id + 1;
     if (auto t = decode_task(id, it->value().ToStringView())) loaded.push_back(std::move(t));
   }
@@ -128,14 +127,11 @@ Status Pusher::start() {
 }
 
 void Pusher::stop() {
-  std::vector<uint64_t> timers;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    timers.swap(timers_);
   }
-  for (auto id : timers) scheduler_.cancel(id);
   cv_.notify_all();
   for (auto& t : workers_) t.join();
   workers_.clear();
@@ -195,8 +191,7 @@ void Pusher::worker() {
     }
     if (int64_t wait_ms = throttle_wait_ms(*task); wait_ms > 0) {
       // The subscription's throttlePolicy.maxReceivesPerSecond: hand the task back when its slot comes.
-      std::lock_guard lock(mu_);
-      if (!stopping_) timers_.push_back(scheduler_.after_ms(wait_ms, [this, task] { ready(task); }));
+      scheduler_.after_ms(wait_ms, [this, task] { ready(task); });
       continue;
     }
     settle(task, attempt(curl, *task));
@@ -204,16 +199,18 @@ void Pusher::worker() {
   curl_easy_cleanup(curl);
 }
 
+HttpDeliveryPolicy Pusher::http_policy(const PushTask& task) const {
+  auto policy_of = [](const auto& owner) {
+    if (!owner) return std::string();
+    auto it = owner->attributes.find("DeliveryPolicy");
+    return it == owner->attributes.end() ? std::string() : it->second;
+  };
+  return effective_http_policy(policy_of(sns_.find_topic(task.topic_arn)), policy_of(sns_.find_subscription(task.subscription_arn)));
+}
+
 int64_t Pusher::throttle_wait_ms(const PushTask& task) {
   if (is_email(task.protocol) || task.type != "Notification") return 0;
-  auto topic = sns_.find_topic(task.topic_arn);
-  auto sub = sns_.find_subscription(task.subscription_arn);
-  auto attr = [](const auto& m, const char* k) {
-    auto it = m.find(k);
-    return it == m.end() ? std::string_view() : std::string_view(it->second);
-  };
-  int rate = effective_http_policy(topic ? attr(topic->attributes, "DeliveryPolicy") : "",
-                                   sub ? attr(sub->attributes, "DeliveryPolicy") : "").max_receives_per_second;
+  int rate = http_policy(task).max_receives_per_second;
   if (rate <= 0) return 0;
   // Evenly spaced slots, 1/rate seconds apart, per subscription.
   int64_t now = wall_ms();
@@ -234,14 +231,7 @@ Pusher::Attempt Pusher::attempt(void* curl, const PushTask& task) {
 
 Pusher::Attempt Pusher::post_http(void* handle, const PushTask& task) {
   CURL* curl = static_cast<CURL*>(handle);
-  auto topic = sns_.find_topic(task.topic_arn);
-  auto sub = sns_.find_subscription(task.subscription_arn);
-  auto attr = [](const std::map<std::string, std::string>& m, const char* k) {
-    auto it = m.find(k);
-    return it == m.end() ? std::string_view() : std::string_view(it->second);
-  };
-  HttpDeliveryPolicy policy = effective_http_policy(topic ? attr(topic->attributes, "DeliveryPolicy") : "",
-                                                    sub ? attr(sub->attributes, "DeliveryPolicy") : "");
+  HttpDeliveryPolicy policy = http_policy(task);
   // The headers AWS sends with every HTTP/S delivery.
   // https://docs.aws.amazon.com/sns/latest/dg/http-header.html
   curl_slist* headers = nullptr;
@@ -304,19 +294,7 @@ void Pusher::settle(std::shared_ptr<PushTask> task, Attempt result) {
   task->attempts++;
   std::optional<int64_t> delay;
   if (result.outcome == Outcome::kRetry) {
-    RetryPolicy policy;
-    if (is_email(task->protocol)) {
-      policy = email_retry_policy();
-    } else {
-      auto topic = sns_.find_topic(task->topic_arn);
-      auto sub = sns_.find_subscription(task->subscription_arn);
-      auto attr = [](const auto& m, const char* k) {
-        auto it = m.find(k);
-        return it == m.end() ? std::string_view() : std::string_view(it->second);
-      };
-      policy = effective_http_policy(topic ? attr(topic->attributes, "DeliveryPolicy") : "",
-                                     sub ? attr(sub->attributes, "DeliveryPolicy") : "").retry;
-    }
+    RetryPolicy policy = is_email(task->protocol) ? email_retry_policy() : http_policy(*task).retry;
     delay = policy.delay_before_retry_ms(task->attempts);
   }
   if (result.outcome != Outcome::kDelivered)
@@ -337,12 +315,7 @@ void Pusher::settle(std::shared_ptr<PushTask> task, Attempt result) {
       },
       [this, task, result, delay, dead_lettered](bool committed) {
         if (committed && delay) {
-          std::lock_guard lock(mu_);
-          if (stopping_) return;
-          uint64_t timer = scheduler_.after_ms(*delay, [this, task] { ready(task); });
-          // Remember waiting retries so stop() can cancel them; trim the finished ones lazily.
-          timers_.push_back(timer);
-          if (timers_.size() > 4096) timers_.erase(timers_.begin(), timers_.begin() + 2048);
+          scheduler_.after_ms(*delay, [this, task] { ready(task); });  // ready() drops it once stopping
           return;
         }
         pending_--;

@@ -30,6 +30,7 @@
 
 #include "background/scheduler.h"
 #include "common/result.h"
+#include "sns/delivery_policy.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
@@ -90,6 +91,8 @@ class Pusher {
   };
 
   void worker();
+  // The subscription's HTTP delivery policy as it stands now (topic defaults, overrides).
+  HttpDeliveryPolicy http_policy(const PushTask& task) const;
   // How long the subscription's throttle makes `task` wait (0: send now, and the slot is taken).
   int64_t throttle_wait_ms(const PushTask& task);
   void ready(std::shared_ptr<PushTask> task);
@@ -112,7 +115,6 @@ class Pusher {
   std::deque<std::shared_ptr<PushTask>> ready_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
-  std::vector<uint64_t> timers_;  // scheduler ids of waiting retries (cancelled on stop)
   std::unordered_map<std::string, int64_t> next_slot_ms_;  // throttled subscriptions' next send time
 
   std::atomic<uint64_t> pending_{0};
