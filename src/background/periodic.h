@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "common/thread_name.h"
+
 namespace runnel::background {
 
 class PeriodicTask {
@@ -19,6 +21,7 @@ class PeriodicTask {
 
   void start() {
     thread_ = std::thread([this] {
+      name_this_thread("rn-" + name_);
       std::unique_lock lock(mu_);
       while (!stopping_) {
         if (cv_.wait_for(lock, interval_, [this] { return stopping_; })) break;

@@ -12,13 +12,19 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/thread_name.h"
+
 namespace runnel::background {
 
 class Scheduler {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Scheduler() : thread_([this] { loop(); }) {}
+  Scheduler()
+      : thread_([this] {
+          name_this_thread("rn-sched");
+          loop();
+        }) {}
   ~Scheduler() { stop(); }
 
   // Runs fn after `delay_ms` (<= 0: as soon as possible). Returns an id for cancel().

@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.h"
+
 namespace runnel::http {
 
 namespace asio = boost::asio;
@@ -185,7 +187,11 @@ uint16_t Server::start() {
     im.contexts.push_back(std::move(io));
     im.acceptors.push_back(std::move(acceptor));
   }
-  for (auto& io : im.contexts) im.threads.emplace_back([ctx = io.get()] { ctx->run(); });
+  for (size_t i = 0; i < im.contexts.size(); ++i)
+    im.threads.emplace_back([ctx = im.contexts[i].get(), i] {
+      name_this_thread("rn-io-" + std::to_string(i));
+      ctx->run();
+    });
   return endpoint.port();
 }
 

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/json_write.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "sns/delivery_policy.h"
 #include "sns/email.h"
 #include "sns/mailbox.h"
@@ -122,7 +123,10 @@ Status Pusher::start() {
     for (auto& t : loaded) ready_.push_back(std::move(t));
     pending_ = ready_.size();
   }
-  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { worker(); });
+  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] {
+      name_this_thread("rn-push");
+      worker();
+    });
   return ok_status();
 }
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace runnel::storage {
 
@@ -112,7 +113,14 @@ void WriteTxn::end_step(bool keep) {
 // --- Writer -----------------------------------------------------------------------------------
 
 Writer::Writer(Engine& engine)
-    : engine_(engine), apply_thread_([this] { apply_loop(); }), commit_thread_([this] { commit_loop(); }) {}
+    : engine_(engine), apply_thread_([this] {
+        name_this_thread("rn-apply");
+        apply_loop();
+      }),
+      commit_thread_([this] {
+        name_this_thread("rn-commit");
+        commit_loop();
+      }) {}
 
 Writer::~Writer() { stop(); }
 
