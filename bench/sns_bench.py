@@ -9,8 +9,8 @@ body is the SNS JSON envelope whose "Message" is the published text. Workloads:
 
   publish   Publish of a 100-byte message (bench/wrk/sns_publish.lua) to a topic with ONE SQS
             subscription, a fresh topic and queue per run; the rate is acknowledged publishes/s
-  latency   one consumer process blocked in SQS ReceiveMessage (WaitTimeSeconds 20, up to 10
-            messages; a deleter process deletes what it got) and 4 producer processes publishing on
+  latency   --consumers processes (default 1) blocked in SQS ReceiveMessage (WaitTimeSeconds 20,
+            up to 10 messages; a deleter process deletes what they got) and 4 producer processes publishing on
             one schedule at a fixed rate (200/s and 1,000/s), plain http.client; per message: the
             consumer's receive returned - the producer's Publish acknowledged (and - Publish started)
   fanout    Publish to a topic with 100 SQS subscriptions (100 queues); publishes/s and
@@ -245,8 +245,8 @@ class PublishFlow(sqs.LatencyFlow):
         return (f"{len(crossed)} envelopes carry another MessageId than their Publish answered "
                 f"(first id {crossed[0]}: {seen[crossed[0]][1]} vs {times[crossed[0]][2]})") if crossed else ""
 
-    def send_end(self) -> None:
-        self.sns.call(self.op, self.params(END_ID))
+    def send_one(self, i: int) -> None:
+        self.sns.call(self.op, self.params(i))
 
     def close(self) -> None:
         self.sns.close()
@@ -327,8 +327,8 @@ def render(args, results: list[sqs.Result], latency: list[dict], targets: list[s
         out.append("")
     if latency:
         out += [f"Publish → receive latency: {latency[0].get('producers', 1)} producer processes (one connection "
-                "each) publishing together on one schedule at the rate to a topic with one SQS subscription, one "
-                "consumer process in ReceiveMessage on its queue (WaitTimeSeconds 20, up to 10 messages; a deleter "
+                "each) publishing together on one schedule at the rate to a topic with one SQS subscription, "
+                f"{sqs.consumers_text(latency)} in ReceiveMessage on its queue (WaitTimeSeconds 20, up to 10 messages; a deleter "
                 "process deletes what it received). Per message: consumer's receive returned − producer's Publish "
                 "acknowledged (negative: the consumer had the message first), and − Publish started:", ""]
         out += sqs.latency_table(latency, "publish", "Publish", "publish_us", False)

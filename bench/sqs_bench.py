@@ -11,8 +11,8 @@ Workloads:
                   (bench/wrk/sqs_recv_delete.lua) on a queue topped up to --depth messages (100,000;
                   moto 500) with SendMessageBatch (bench/wrk/sqs_send_batch.lua) before each run; the
                   rate is completed receive+delete pairs per second
-  latency         one consumer process blocked in ReceiveMessage (WaitTimeSeconds 20, up to 10
-                  messages; a deleter process deletes what it got) and 4 producer processes sending on
+  latency         --consumers processes (default 1) blocked in ReceiveMessage (WaitTimeSeconds 20, up
+                  to 10 messages; a deleter process deletes what they got) and 4 producer processes sending on
                   one schedule at a fixed rate (200/s and 1,000/s), plain http.client; per message: the
                   consumer's receive returned - the producer's SendMessage acknowledged (and -
                   SendMessage started)
@@ -46,6 +46,7 @@ import json
 import math
 import multiprocessing
 import os
+import select
 import shutil
 import signal
 import statistics
@@ -528,18 +529,34 @@ class LatencyFlow:
         """What is wrong between the received messages and their sends' answers ('': nothing)."""
         return ""
 
-    def send_end(self) -> None:
-        self.client.call(self.op, self.params(END_ID))
+    def send_one(self, i: int) -> None:
+        """Message i from this process (the end and stop messages)."""
+        self.client.call(self.op, self.params(i))
 
     def close(self) -> None:
         self.client.close()
 
 
-def _consumer(flow: LatencyFlow, expected, max_seconds: float, fds: tuple[int, int], pipe, ready) -> None:
-    """Long-polls (WaitTimeSeconds 20, up to 10 messages) until it has every message; stamps each
-    with the moment its receive returned (and what flow.read keeps); hands the receipt handles to
-    the deleter process through a non-blocking pipe (a deleter that falls behind must not hold up
-    the receives)."""
+STOP_BASE = 99_999_000  # ids from here up to END_ID: "stop" messages, one per consumer, after the run
+
+
+def _write_lines(wfd: int, backlog: bytearray) -> None:
+    """Writes whole lines from backlog to the deleters' pipe, each write at most PIPE_BUF bytes: the
+    kernel keeps such a write in one piece (or refuses it whole when the pipe is full), so several
+    consumers can share the pipe without interleaving handles."""
+    while backlog:
+        cut = backlog.rfind(b"\n", 0, select.PIPE_BUF) + 1 if len(backlog) > select.PIPE_BUF else len(backlog)
+        try:
+            del backlog[:os.write(wfd, bytes(backlog[:cut]))]
+        except BlockingIOError:
+            return
+
+
+def _consumer(flow: LatencyFlow, received, max_seconds: float, fds: tuple[int, int], pipe, ready) -> None:
+    """Long-polls (WaitTimeSeconds 20, up to 10 messages) until it receives a stop message (or
+    max_seconds pass); stamps each message with the moment its receive returned (and what flow.read
+    keeps), counts it in the shared `received`, and hands the receipt handles to the deleter process
+    through a non-blocking pipe (a deleter that falls behind must not hold up the receives)."""
     gc.disable()
     os.close(fds[0])
     wfd = fds[1]
@@ -551,10 +568,11 @@ def _consumer(flow: LatencyFlow, expected, max_seconds: float, fds: tuple[int, i
     bad: list[str] = []
     full_calls: list[int] = []  # ns spent in receives that returned messages
     error = ""
-    ready.set()
+    stopped = False
+    ready.release()
     end = time.monotonic() + max_seconds
     try:
-        while time.monotonic() < end and not (expected.value and len(seen) >= expected.value):
+        while time.monotonic() < end and not stopped:
             wait = int(min(20, max(1, end - time.monotonic())))
             t_call = time.perf_counter_ns()
             msgs = client.call("ReceiveMessage", {"QueueUrl": flow.url, "MaxNumberOfMessages": 10,
@@ -566,26 +584,29 @@ def _consumer(flow: LatencyFlow, expected, max_seconds: float, fds: tuple[int, i
                 continue
             full_calls.append(t - t_call)
             handles: list[str] = []
+            new = 0
             for m in msgs:
                 if m.get("ReceiptHandle") not in handles:
                     handles.append(m.get("ReceiptHandle", ""))
                 i, kept, problem = flow.read(m)
                 if problem:
                     bad.append(problem)
+                elif STOP_BASE <= i < END_ID:
+                    stopped = True
                 elif i in seen:
                     dups += 1
                 else:
                     seen[i] = (t, *kept)
+                    new += 1
+            if new:
+                with received.get_lock():
+                    received.value += new
             backlog += "".join(h + "\n" for h in handles).encode()
-            try:
-                del backlog[:os.write(wfd, backlog)]
-            except BlockingIOError:
-                pass
+            _write_lines(wfd, backlog)
     except Exception as e:  # reported to the parent, which flags the run
         error = f"{type(e).__name__}: {e}"
     os.set_blocking(wfd, True)
-    while backlog:
-        del backlog[:os.write(wfd, backlog)]
+    _write_lines(wfd, backlog)
     os.close(wfd)
     pipe.send({"seen": seen, "dups": dups, "bad": bad, "polls": polls, "empty": empty, "error": error,
                "full_calls_us": [x / 1000 for x in full_calls]})
@@ -663,34 +684,37 @@ def _producer(k: int, n: int, flow: LatencyFlow, rate: int, total: int, t0: floa
 
 
 def measure_latency(args, target: SqsTarget, rate: int, seconds: float, flow: LatencyFlow | None = None) -> dict:
-    """One long-polling consumer process (plus a deleter process for what it received) and
-    args.producers producer processes that together send on the schedule t0 + i / rate for
-    `seconds` (each on its own connection, so a send's latency does not hold up the next one; they
-    stop after 2 x seconds when the target cannot keep up, and the achieved rate is reported).
-    flow: what is sent and received (default SendMessage to a fresh queue)."""
+    """args.consumers long-polling consumer processes (plus one deleter process for what they
+    received) and args.producers producer processes that together send on the schedule
+    t0 + i / rate for `seconds` (each on its own connection, so a send's latency does not hold up
+    the next one; they stop after 2 x seconds when the target cannot keep up, and the achieved rate
+    is reported). flow: what is sent and received (default SendMessage to a fresh queue)."""
     flow = flow or LatencyFlow(target, rate)
     warm = 20
     total = warm + max(1, int(rate * seconds))
     ctx = multiprocessing.get_context("fork")
-    res_c, res_c_child = ctx.Pipe(duplex=False)
-    res_d, res_d_child = ctx.Pipe(duplex=False)
-    fds = os.pipe()  # consumer -> deleter: receipt handles, one per line
-    expected = ctx.Value("q", 0)
-    ready = ctx.Event()
+    fds = os.pipe()  # consumers -> deleter: receipt handles, one per line
+    received = ctx.Value("q", 0)
+    ready = ctx.Semaphore(0)
     limit = 2 * seconds + 5
-    consumer = ctx.Process(target=_consumer, args=(flow, expected, limit + 60, fds, res_c_child, ready), daemon=True)
+    consumers = []
+    for _ in range(args.consumers):
+        r, w = ctx.Pipe(duplex=False)
+        c = ctx.Process(target=_consumer, args=(flow, received, limit + 60, fds, w, ready), daemon=True)
+        c.start()
+        w.close()
+        consumers.append((c, r))
+    res_d, res_d_child = ctx.Pipe(duplex=False)
     deleter = ctx.Process(target=_deleter, args=(target.host, target.port, target.protocol, flow.url, fds, res_d_child),
                           daemon=True)
-    consumer.start()
     deleter.start()
-    for c in (res_c_child, res_d_child):
-        c.close()
-    for fd in fds:  # before the producers fork: the deleter must see EOF when the consumer is done
+    res_d_child.close()
+    for fd in fds:  # before the producers fork: the deleter must see EOF when the consumers are done
         os.close(fd)
     problems: list[str] = []
-    if not ready.wait(20):
-        problems.append("consumer did not start")
-    t0 = time.perf_counter() + 0.3  # the consumer's first long poll reaches the server meanwhile
+    if not all(ready.acquire(timeout=20) for _ in consumers):
+        problems.append("a consumer did not start")
+    t0 = time.perf_counter() + 0.3  # the consumers' first long polls reach the server meanwhile
     producers = []
     for k in range(args.producers):
         r, w = ctx.Pipe(duplex=False)
@@ -708,17 +732,39 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float, flow: La
     sent = sorted(times)
     try:
         if not problems:
-            expected.value = len(sent) + 1
-            flow.send_end()
+            flow.send_one(END_ID)
+            # everything acknowledged (and the end message) received, or given up on: then one stop
+            # message per consumer still polling, until none is
+            deadline = time.monotonic() + limit + 60
+            while received.value < len(sent) + 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for k in range(len(consumers)):
+                alive = sum(c.is_alive() for c, _ in consumers)
+                if not alive:
+                    break
+                flow.send_one(STOP_BASE + k)
+                stop_wait = time.monotonic() + 10  # the consumer that got it exits: one fewer alive
+                while sum(c.is_alive() for c, _ in consumers) >= alive and time.monotonic() < stop_wait:
+                    time.sleep(0.01)
     except (BenchError, OSError) as e:
         problems.append(f"producer: {e}")
-    if problems:  # a producer stopped early: the consumer would wait for messages never sent
-        consumer.kill()
+    if problems:  # a producer stopped early: the consumers would wait for messages never sent
+        for c, _ in consumers:
+            c.kill()
         deleter.kill()
-    got = res_c.recv() if not problems and res_c.poll(limit + 90) else {"seen": {}, "error": "" if problems else
-                                                                         "consumer sent no result"}
+    got = {"seen": {}, "dups": 0, "bad": [], "polls": 0, "empty": 0, "error": "", "full_calls_us": []}
+    for c, r in consumers:
+        one = r.recv() if not problems and r.poll(90) else {"seen": {}, "error": "" if problems else
+                                                              "consumer sent no result"}
+        got["dups"] += one.get("dups", 0) + sum(1 for i in one["seen"] if i in got["seen"])
+        got["seen"].update(one["seen"])
+        for key in ("bad", "full_calls_us"):
+            got[key] += one.get(key, [])
+        for key in ("polls", "empty"):
+            got[key] += one.get(key, 0)
+        got["error"] = got["error"] or one.get("error", "")
     dres = res_d.recv() if not problems and res_d.poll(120) else {"deleted": 0, "error": ""}
-    for p in (consumer, deleter):
+    for p in [c for c, _ in consumers] + [deleter]:
         p.join(10)
         if p.is_alive():
             p.kill()
@@ -747,6 +793,7 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float, flow: La
     timed = [times[i][0] for i in sent if i >= warm]
     span = (max(timed) - min(timed)) / 1e9 if len(timed) > 1 else 0
     out = {"target": target.name, "rate": rate, "seconds": seconds, "messages": len(ids), "producers": args.producers,
+           "consumers": args.consumers,
            "achieved_rate": (len(timed) - 1) / span if span > 0 else 0.0, "polls": got.get("polls", 0),
            "empty_polls": got.get("empty", 0), "consumer_first": sum(1 for a in ack_us if a < 0),
            "deleted": dres.get("deleted", 0), "problems": problems}
@@ -854,6 +901,11 @@ def fmt_us(us: float) -> str:
 
 def ratio_text(a: float, b: float) -> str:
     return f"{a / b:.1f}×" if b else "—"
+
+
+def consumers_text(latency: list[dict]) -> str:
+    n = latency[0].get("consumers", 1)
+    return "one consumer process" if n == 1 else f"{n} consumer processes (together)"
 
 
 def latency_table(latency: list[dict], started: str, op: str, key: str, call_column: bool) -> list[str]:
@@ -973,7 +1025,7 @@ def render(args, results: list[Result], latency: list[dict], depth: list[dict], 
         out.append("")
     if latency:
         out += [f"Send → receive latency: {latency[0].get('producers', 1)} producer processes (one connection each) "
-                "sending together on one schedule at the rate, one consumer process in ReceiveMessage "
+                f"sending together on one schedule at the rate, {consumers_text(latency)} in ReceiveMessage "
                 "(WaitTimeSeconds 20, up to 10 messages; a deleter process deletes what it received). Per message: "
                 "consumer's receive returned − producer's SendMessage acknowledged (negative: the consumer had the "
                 "message first), and − SendMessage started:", ""]
@@ -1032,6 +1084,8 @@ def add_common_options(ap: argparse.ArgumentParser, target_order: list[str], def
     ap.add_argument("--rates", default="200,1000", help=f"latency: producer rates in {nouns}/s (default 200,1000)")
     ap.add_argument("--latency-seconds", type=float, default=10.0, help="latency: seconds per rate (default 10)")
     ap.add_argument("--moto-latency-seconds", type=float, default=5.0)
+    ap.add_argument("--consumers", type=int, default=1,
+                    help="latency: consumer processes long-polling the queue together (default 1)")
     ap.add_argument("--producers", type=int, default=4,
                     help=f"latency: producer processes sharing the {noun} schedule (default 4)")
     ap.add_argument("--no-warmup", action="store_true", help=warmup_help)
