@@ -13,6 +13,8 @@ body is the SNS JSON envelope whose "Message" is the published text. Workloads:
             up to 10 messages; a deleter process deletes what they got) and 4 producer processes publishing on
             one schedule at a fixed rate (200/s and 1,000/s), plain http.client; per message: the
             consumer's receive returned - the producer's Publish acknowledged (and - Publish started)
+  wake      the latency workload from compiled clients (bench/sqs_wake_bench.cc, threads of one
+            process; --wake-consumers consumers, default 4), runnel targets only
   fanout    Publish to a topic with 100 SQS subscriptions (100 queues); publishes/s and
             deliveries/s (= 100 x)
 
@@ -56,7 +58,7 @@ AUTH_SNS = ("AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/sns/aws4_reques
 TARGET_ORDER = ["runnel-strict", "runnel-relaxed", "moto"]
 DEFAULT_TARGETS = ["runnel-strict", "moto"]  # runnel-relaxed: on request (--targets)
 PUBLISH, FANOUT = "Publish", "Publish fan-out"
-WORKLOADS = ["publish", "latency", "fanout"]
+WORKLOADS = ["publish", "latency", "wake", "fanout"]
 END_ID = sqs.END_ID
 
 BenchError = sqs.BenchError
@@ -266,12 +268,16 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:,.1f}×" if b else "—"
 
 
-def evaluate(results: list[sqs.Result], latency: list[dict], lead: str) -> list[tuple[str, str, str]]:
+def evaluate(results: list[sqs.Result], latency: list[dict], lead: str,
+             wake: list[dict] | None = None) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) rows for the issue's targets, for the lead runnel target."""
     rows = []
     by = {(r.target, r.op, r.conns): r for r in results if not r.duration.endswith("(warm-up)")}
-    lat = {x["rate"]: x for x in latency if x["target"] == lead}
-    if 1000 in lat:
+    for runs, clients in ((latency, f"Python client processes, {sqs.consumers_text(latency) if latency else ''}"),
+                          (wake or [], f"compiled clients, {(wake or [{}])[0].get('consumers', 0)} consumers")):
+        lat = {x["rate"]: x for x in runs if x["target"] == lead}
+        if 1000 not in lat:
+            continue
         x = lat[1000]
         p99 = x["ack_to_recv_us"]["p99"]
         why = ([f"p99 {p99 / 5000:.1f}× the bound"] if p99 >= 5000 else []) + (
@@ -279,7 +285,7 @@ def evaluate(results: list[sqs.Result], latency: list[dict], lead: str) -> list[
             ["errors"] if x["problems"] else [])
         other = "".join(f"; at {y['rate']:,}/s: p99 {fmt_us(y['ack_to_recv_us']['p99'])}" for r, y in sorted(lat.items())
                         if r != 1000)
-        rows.append(("publish → long-poll wake p99 < 5 ms at 1,000 msg/s",
+        rows.append((f"publish → long-poll wake p99 < 5 ms at 1,000 msg/s ({clients})",
                      f"p99 {fmt_us(p99)} (p50 {fmt_us(x['ack_to_recv_us']['p50'])}, achieved "
                      f"{x['achieved_rate']:,.0f}/s){other}", "met" if not why else f"missed ({'; '.join(why)})"))
     cells, short = [], []
@@ -297,13 +303,17 @@ def evaluate(results: list[sqs.Result], latency: list[dict], lead: str) -> list[
                 short.append(what)
             cells.append(f"{what}: {x:,.0f}×")
     if cells:
-        rows.append(("≥ 50× moto's throughput", "; ".join(cells),
+        rows.append(("≥ 50× moto's throughput, per connection count", "; ".join(cells),
                      "met everywhere" if not short else f"missed at {', '.join(short)}"))
+    capacity = sqs.capacity_row([r for r in results if r.target in (lead, "moto")], lead, ["moto"], 50.0,
+                                {PUBLISH: "publish", FANOUT: "fan-out"})
+    if capacity:
+        rows.append(("≥ 50× moto's throughput (each server's best rate over the connection counts)", *capacity))
     return rows
 
 
 def render(args, results: list[sqs.Result], latency: list[dict], targets: list[str], versions: dict,
-           command: str, notes: list[str]) -> str:
+           command: str, notes: list[str], wake: list[dict] | None = None) -> str:
     out = ddb.report_head(command, versions)
     lead = next((t for t in targets if t.startswith("runnel")), "")
     by = {(r.target, r.op, r.conns): r for r in results if not r.duration.endswith("(warm-up)")}
@@ -342,7 +352,8 @@ def render(args, results: list[sqs.Result], latency: list[dict], targets: list[s
                 f"{ratio(m['publish_us']['p50'], r['publish_us']['p50'])}, rate "
                 f"{ratio(r['achieved_rate'], m['achieved_rate'])}" for rate, r, m in pairs)]
         out.append("")
-    out += sqs.targets_table(evaluate(results, latency, lead), f"Against the targets ({lead}):")
+    out += sqs.wake_text(wake or [], "Publish")
+    out += sqs.targets_table(evaluate(results, latency, lead, wake or []), f"Against the targets ({lead}):")
     if results:
         out += ["Every wrk run, with the CPU the server and wrk kept busy (in cores, of "
                 f"{os.cpu_count()}) and, for runnel, acknowledged writes per group commit; the queue column "
@@ -386,6 +397,7 @@ def main(argv: list[str]) -> int:
     command = "python3 bench/sns_bench.py " + " ".join(argv)
     results: list[sqs.Result] = []
     latency: list[dict] = []
+    wake: list[dict] = []
     notes: list[str] = []
     started = time.monotonic()
 
@@ -398,6 +410,9 @@ def main(argv: list[str]) -> int:
         if "latency" in workloads:
             for rate in rates:
                 latency.append(measure_latency(args, target, rate, target.lat_seconds))
+        if "wake" in workloads and target.name.startswith("runnel"):
+            for rate in rates:
+                wake.append(sqs.measure_wake(args, target, rate, target.lat_seconds, publish=True))
         if "fanout" in workloads:
             t0 = time.monotonic()
             wired = wire(sns, sqsc, "fan", args.subscriptions)
@@ -412,9 +427,11 @@ def main(argv: list[str]) -> int:
             raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
 
     fatal = ddb.run_targets(targets, args.tmp, "runnel-sns-bench-", each, (BenchError, OSError))
-    report_md = render(args, results, latency, [t.name for t in targets], versions, command, notes)
+    report_md = render(args, results, latency, [t.name for t in targets], versions, command, notes, wake)
+    flagged_wake = sqs.wake_flags(wake)
     return sqs.finish(args, started, report_md, {"command": command, "versions": versions, "results": results,
-                                                 "latency": latency, "notes": notes}, results, latency, fatal)
+                                                 "latency": latency, "wake": wake, "notes": notes}, results, latency,
+                      fatal, f"{len(wake)} wake runs ({len(flagged_wake)} flagged), ", flagged_wake)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -16,6 +16,8 @@ Workloads:
                   one schedule at a fixed rate (200/s and 1,000/s), plain http.client; per message: the
                   consumer's receive returned - the producer's SendMessage acknowledged (and -
                   SendMessage started)
+  wake            the latency workload from compiled clients (bench/sqs_wake_bench.cc, threads of one
+                  process; --wake-consumers consumers, default 4), runnel targets only
   depth           SendMessage at 64 connections on an empty queue, then the same queue filled to
                   --deep-messages (1,000,000) with SendMessageBatch, then SendMessage again, on a fresh
                   server (runnel and sqslite; moto's every send walks the whole queue)
@@ -73,7 +75,7 @@ AUTH_QUERY = ("AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/sqs/aws4_requ
 TARGET_ORDER = ["runnel-strict", "runnel-relaxed", "sqslite", "moto"]
 DEFAULT_TARGETS = ["runnel-strict", "sqslite", "moto"]  # runnel-relaxed: on request (--targets)
 SEND, RECV_DELETE = "SendMessage", "Receive+Delete"
-WORKLOADS = ["send", "recvdelete", "latency", "depth"]
+WORKLOADS = ["send", "recvdelete", "latency", "wake", "depth"]
 
 
 class BenchError(ddb.BenchError):
@@ -814,6 +816,62 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float, flow: La
     return out
 
 
+def measure_wake(args, target: SqsTarget, rate: int, seconds: float, publish: bool = False) -> dict:
+    """The latency workload from compiled clients (bench/sqs_wake_bench.cc: producer, consumer and
+    deleter threads of one process, one keep-alive connection each), so that the clients' own
+    wake-ups do not make the tail: send (or, with publish, Publish) acknowledged -> a long-polling
+    consumer's receive returned, args.wake_consumers consumers polling together."""
+    cmd = [args.wake_bench, "--host", target.host, "--port", str(target.port), "--rate", str(rate),
+           "--seconds", str(seconds), "--producers", str(args.producers), "--consumers", str(args.wake_consumers)]
+    if publish:
+        cmd.append("--publish")
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=2 * seconds + 180)
+        out = json.loads(p.stdout.strip().splitlines()[-1])
+        if p.returncode and not out.get("problems"):
+            out["problems"] = [f"exit status {p.returncode}"]
+    except (subprocess.TimeoutExpired, ValueError, IndexError, OSError) as e:
+        out = {"rate": rate, "achieved_rate": 0.0, "messages": 0, "consumers": args.wake_consumers,
+               "ack_to_recv_us": {"p50": 0, "p90": 0, "p99": 0, "max": 0}, "send_us": {"p50": 0, "p99": 0},
+               "msgs_per_receive": 0.0, "consumer_first": 0, "problems": [f"sqs_wake_bench failed: {e}"]}
+    out["target"] = target.name
+    out["command"] = " ".join(cmd)
+    a = out["ack_to_recv_us"]
+    log(f"{target.name} wake @{rate}/s (compiled clients, {out['consumers']} consumers; achieved "
+        f"{out['achieved_rate']:,.0f}/s, {out['messages']} msgs, {out['msgs_per_receive']:.2f} msgs/receive): ack->recv "
+        f"p50 {a['p50']:.0f} p99 {a['p99']:.0f} max {a['max']:.0f} us"
+        + (f"  ** {'; '.join(out['problems'])}" if out["problems"] else ""))
+    return out
+
+
+def wake_flags(wake: list[dict]) -> list[str]:
+    return [f"{x['target']} wake {x['rate']}/s: {'; '.join(x['problems'])}" for x in wake if x["problems"]]
+
+
+def wake_text(wake: list[dict], op: str) -> list[str]:
+    """The wake section of a report: its introduction and table."""
+    if not wake:
+        return []
+    return [f"{op} → receive latency from compiled clients (bench/sqs_wake_bench.cc): {wake[0].get('producers', 4)} "
+            f"producer threads and {wake[0]['consumers']} consumer threads long-polling together (WaitTimeSeconds 20, "
+            "up to 10 messages; a deleter thread deletes what they received), one keep-alive connection each, "
+            f"the same schedule and messages as above. Per message: receive returned − {op} acknowledged:", ""] + \
+        wake_table(wake, op) + [""]
+
+
+def wake_table(wake: list[dict], op: str) -> list[str]:
+    """The wake workload's rows (compiled clients)."""
+    out = ["| target | rate (achieved) | consumers | messages | ack→recv p50 | p90 | p99 | max | consumer first "
+           f"| messages per receive | {op} p50 / p99 |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for x in wake:
+        a, s = x["ack_to_recv_us"], x["send_us"]
+        flag = f" **{'; '.join(x['problems'])}**" if x["problems"] else ""
+        out.append(f"| {x['target']} | {x['rate']:,}/s ({x['achieved_rate']:,.0f}) | {x['consumers']} | {x['messages']:,} "
+                   f"| {fmt_us(a['p50'])} | {fmt_us(a['p90'])} | {fmt_us(a['p99'])} | {fmt_us(a['max'])} "
+                   f"| {x['consumer_first']:,} | {x['msgs_per_receive']:.2f} | {fmt_us(s['p50'])} / {fmt_us(s['p99'])}{flag} |")
+    return out
+
+
 def settle(target: SqsTarget, max_seconds: float = 120.0) -> float:
     """Waits until the server is idle (< 5 % of a core over 1 s: the fill's memtable flushes and
     compactions are done), so the next run measures SendMessage, not the fill's leftovers."""
@@ -956,7 +1014,34 @@ def targets_table(rows: list[tuple[str, str, str]], title: str = "Against the ta
     return [title, "", "| target | measured | |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""]
 
 
-def evaluate(results: list[Result], latency: list[dict], depth: list[dict]) -> list[tuple[str, str, str]]:
+def capacity_row(results: list[Result], mine: str, peers: list[str], need: float,
+                 ops: dict[str, str]) -> tuple[str, str] | None:
+    """(measured, verdict) comparing throughput as capacity: per operation, the best rate `mine`
+    reached at any connection count against the best any of `peers` reached at any; None when
+    nothing compares."""
+    cells, short = [], []
+    for op, what in ops.items():
+        best = {}
+        for r in results:
+            if r.op == op and not r.duration.endswith("(warm-up)") and r.rps > best.get(r.target, (0, 0))[0]:
+                best[r.target] = (r.rps, r.conns)
+        theirs = [(best[p], p) for p in peers if p in best]
+        if mine not in best or not theirs:
+            continue
+        (peer_rps, peer_c), peer = max(theirs)
+        (my_rps, my_c) = best[mine]
+        x = my_rps / peer_rps
+        if x < need:
+            short.append(what)
+        cells.append(f"{what}: {x:,.1f}× {peer} ({my_rps:,.0f}/s at {my_c} against {peer_rps:,.0f}/s at {peer_c} "
+                     "connections)")
+    if not cells:
+        return None
+    return "; ".join(cells), "met" if not short else f"missed for {', '.join(short)}"
+
+
+def evaluate(results: list[Result], latency: list[dict], depth: list[dict],
+             wake: list[dict] | None = None) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) rows for the issue's targets."""
     rows = []
     by = {(r.target, r.op, r.conns): r for r in results}
@@ -983,12 +1068,19 @@ def evaluate(results: list[Result], latency: list[dict], depth: list[dict]) -> l
                     short.append(what)
                 cells.append(f"{what}: {x:.1f}× {peer.target}")
         if cells:
-            rows.append((label, "; ".join(cells), "met everywhere" if not short else
+            rows.append((label + ", per connection count", "; ".join(cells), "met everywhere" if not short else
                          f"met except at {', '.join(short)}"))
-    lat = [x for x in latency if x["target"] == "runnel-strict"]
-    if lat:
+        capacity = capacity_row(results, "runnel-strict", peers, need, {SEND: "send", RECV_DELETE: "recv+del"})
+        if capacity:
+            rows.append((label + ", throughput (each server's best rate over the connection counts)", *capacity))
+    for lat, clients in (([x for x in latency if x["target"] == "runnel-strict"],
+                          f"Python client processes, {consumers_text(latency) if latency else ''}"),
+                         ([x for x in wake or [] if x["target"] == "runnel-strict" and not x["problems"]],
+                          f"compiled clients, {(wake or [{}])[0].get('consumers', 0)} consumers")):
+        if not lat:
+            continue
         worst = max(x["ack_to_recv_us"]["p99"] for x in lat)
-        rows.append(("long-poll wake p99 < 1 ms (send acknowledged → consumer's receive returned)",
+        rows.append((f"long-poll wake p99 < 1 ms (send acknowledged → consumer's receive returned; {clients})",
                      "; ".join(f"{x['rate']}/s: p99 {fmt_us(x['ack_to_recv_us']['p99'])}" for x in lat),
                      "met" if worst < 1000 else "met at " + ", ".join(
                          f"{x['rate']}/s" for x in lat if x["ack_to_recv_us"]["p99"] < 1000) + " only"
@@ -1012,7 +1104,7 @@ def evaluate(results: list[Result], latency: list[dict], depth: list[dict]) -> l
 
 
 def render(args, results: list[Result], latency: list[dict], depth: list[dict], targets: list[str],
-           versions: dict, command: str, notes: list[str]) -> str:
+           versions: dict, command: str, notes: list[str], wake: list[dict] | None = None) -> str:
     out = ddb.report_head(command, versions)
     by = {(r.target, r.op, r.conns): r for r in results}
     measured = [r for r in results if not r.duration.endswith("(warm-up)")]
@@ -1031,6 +1123,7 @@ def render(args, results: list[Result], latency: list[dict], depth: list[dict], 
                 "message first), and − SendMessage started:", ""]
         out += latency_table(latency, "send", "SendMessage", "send_us", True)
         out.append("")
+    out += wake_text(wake or [], "SendMessage")
     if depth:
         out += ["SendMessage on an empty queue vs the same queue filled with SendMessageBatch "
                 f"(fresh server, {depth[0]['conns']} connections):", "",
@@ -1053,7 +1146,7 @@ def render(args, results: list[Result], latency: list[dict], depth: list[dict], 
                        f"| {'—' if ce is None else f'{ce:.0f}'} → {'—' if cf is None else f'{cf:.0f}'} "
                        f"| {rss} MiB{flag} |")
         out.append("")
-    out += targets_table(evaluate(results, latency, depth))
+    out += targets_table(evaluate(results, latency, depth, wake or []))
     if results:
         out += ["Every wrk run, with the CPU the server and wrk kept busy (in cores, of "
                 f"{os.cpu_count()}) and, for runnel sends, acknowledged writes per group commit:", "",
@@ -1088,6 +1181,10 @@ def add_common_options(ap: argparse.ArgumentParser, target_order: list[str], def
                     help="latency: consumer processes long-polling the queue together (default 1)")
     ap.add_argument("--producers", type=int, default=4,
                     help=f"latency: producer processes sharing the {noun} schedule (default 4)")
+    ap.add_argument("--wake-bench", default=str(ddb.HERE.parent / "build" / "bench" / "sqs_wake_bench"),
+                    help="wake: the compiled client (build/bench/sqs_wake_bench)")
+    ap.add_argument("--wake-consumers", type=int, default=4,
+                    help="wake: consumer threads long-polling together (default 4)")
     ap.add_argument("--no-warmup", action="store_true", help=warmup_help)
     ap.add_argument("--smoke", action="store_true", help=smoke_help)
     ap.add_argument("--markdown", help="also write the report (markdown) to this file")
@@ -1118,6 +1215,8 @@ def common_setup(ap: argparse.ArgumentParser, args, target_order: list[str],
             ap.error(f"unknown target {t}")
     if not os.access(args.wrk, os.X_OK):
         ap.error(f"wrk not found at {args.wrk}")
+    if "wake" in workloads and not os.access(args.wake_bench, os.X_OK):
+        ap.error(f"the wake workload needs --wake-bench PATH (build/bench/sqs_wake_bench), not found at {args.wake_bench}")
     ddb.duration_seconds(args.duration)
     ddb.duration_seconds(args.moto_duration)
     return conns, rates, workloads, names
@@ -1234,6 +1333,7 @@ def main(argv: list[str]) -> int:
     command = "python3 bench/sqs_bench.py " + " ".join(argv)
     results: list[Result] = []
     latency: list[dict] = []
+    wake: list[dict] = []
     depth: list[dict] = []
     notes: list[str] = []
     started = time.monotonic()
@@ -1252,6 +1352,9 @@ def main(argv: list[str]) -> int:
         if "latency" in workloads:
             for rate in rates:
                 latency.append(measure_latency(args, target, rate, target.lat_seconds))
+        if "wake" in workloads and target.name.startswith("runnel"):
+            for rate in rates:
+                wake.append(measure_wake(args, target, rate, target.lat_seconds))
         client.close()
         if not target.alive():
             raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
@@ -1283,11 +1386,13 @@ def main(argv: list[str]) -> int:
     if "sqslite" in names and "latency" in workloads:
         notes.append("sqslite ignores WaitTimeSeconds (no long polling): its consumer re-polls at once, "
                      "so its latency rows measure a busy-polling consumer")
-    report_md = render(args, results, latency, depth, [t.name for t in targets], versions, command, notes)
+    report_md = render(args, results, latency, depth, [t.name for t in targets], versions, command, notes, wake)
     flagged_depth = [f"{d['target']} depth: {'; '.join(d['problems'])}" for d in depth if d["problems"]]
+    flagged_wake = wake_flags(wake)
     return finish(args, started, report_md, {"command": command, "versions": versions, "results": results,
-                                             "latency": latency, "depth": depth, "notes": notes},
-                  results, latency, fatal, f"{len(depth)} depth runs ({len(flagged_depth)} flagged), ", flagged_depth)
+                                             "latency": latency, "wake": wake, "depth": depth, "notes": notes},
+                  results, latency, fatal, f"{len(wake)} wake runs ({len(flagged_wake)} flagged), "
+                  f"{len(depth)} depth runs ({len(flagged_depth)} flagged), ", flagged_wake + flagged_depth)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
