@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
@@ -83,7 +84,34 @@ std::string Service::queue_key(const Queue& q) const {
   return fmt::format("{}{}/{}/{}", kQueuePrefix, q.account, q.region, q.name);
 }
 
+// Stores written before the queue_states family kept the state keys (`s|queue|seq`) in `queues`,
+// between the message keys. Moves them over once, in batches, each durable before the next, and
+// each a put in the new family with the delete in the old: a crash between batches leaves every
+// state in exactly one family, and the next start moves the rest. Returns how many moved.
+Result<size_t> move_state_keys(storage::Engine& engine) {
+  size_t moved = 0;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  for (;;) {
+    rocksdb::WriteBatch batch;
+    auto it = engine.iterator(storage::Family::kQueues);
+    size_t n = 0;
+    for (it->Seek("s"); it->Valid() && it->key().starts_with("s") && n < 10000; it->Next(), ++n) {
+      batch.Put(engine.family(storage::Family::kQueueStates), it->key(), it->value());
+      batch.Delete(engine.family(storage::Family::kQueues), it->key());
+    }
+    if (!it->status().ok()) return ApiError::internal("reading queue states: " + it->status().ToString());
+    if (n == 0) return moved;
+    auto s = engine.db()->Write(sync, &batch);
+    if (!s.ok()) return ApiError::internal("moving queue states: " + s.ToString());
+    moved += n;
+  }
+}
+
 Status Service::start() {
+  auto moved = move_state_keys(engine_);
+  if (!moved.ok()) return moved.error();
+  if (*moved) spdlog::info(R"("event":"sqs.states_moved","states":{})", *moved);
   if (auto next = engine_.get(storage::Family::kMeta, kNextQueueIdKey)) next_queue_id_ = std::stoull(*next);
   auto it = engine_.iterator(storage::Family::kMeta);
   rocksdb::Slice prefix(kQueuePrefix.data(), kQueuePrefix.size());
@@ -109,7 +137,7 @@ Status Service::load_messages(Queue& q) {
   rocksdb::Slice hi_slice(hi);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &hi_slice;
-  auto it = engine_.iterator(storage::Family::kQueues, options);
+  auto it = engine_.iterator(storage::Family::kQueueStates, options);
   for (it->Seek(lo); it->Valid(); it->Next()) {
     auto key = it->key().ToStringView();
     uint64_t seq = 0;
@@ -219,7 +247,7 @@ void Service::remove_queue(storage::WriteTxn& txn, const std::shared_ptr<Queue>&
 }
 
 void Service::write_state(storage::WriteTxn& txn, const Queue& q, uint64_t seq, const MessageState& st) {
-  txn.put(storage::Family::kQueues, state_key(q.id, seq), encode_state(st));
+  txn.put(storage::Family::kQueueStates, state_key(q.id, seq), encode_state(st));
 }
 
 Result<SendResult> Service::send_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, MessageInput m,
@@ -312,7 +340,7 @@ void Service::delete_locked(storage::WriteTxn& txn, Queue& q, uint64_t seq) {
   auto it = q.messages.find(seq);
   if (it == q.messages.end()) return;
   txn.del(storage::Family::kQueues, message_key(q.id, seq));
-  txn.del(storage::Family::kQueues, state_key(q.id, seq));
+  txn.del(storage::Family::kQueueStates, state_key(q.id, seq));
   if (q.config.fifo) {
     auto g = q.groups.find(it->second.group);
     if (g != q.groups.end()) {

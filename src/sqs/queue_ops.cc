@@ -112,7 +112,8 @@ void drop_queue_id(Service& svc, uint64_t id) {
     std::string lo(1, tag), hi(1, tag);
     storage::append_u64(lo, id);
     storage::append_u64(hi, id + 1);
-    svc.engine().db()->DeleteRange(rocksdb::WriteOptions(), svc.engine().family(storage::Family::kQueues), lo, hi);
+    auto family = tag == 's' ? storage::Family::kQueueStates : storage::Family::kQueues;
+    svc.engine().db()->DeleteRange(rocksdb::WriteOptions(), svc.engine().family(family), lo, hi);
   }
 }
 

@@ -139,6 +139,8 @@ class Service {
 // Storage keys.
 std::string message_key(uint64_t queue_id, uint64_t seq);
 std::string state_key(uint64_t queue_id, uint64_t seq);
+// Moves state keys an older store kept in the queues family into queue_states (Service::start).
+Result<size_t> move_state_keys(storage::Engine& engine);
 std::string dedup_key(uint64_t queue_id, std::string_view dedup_id);
 
 }  // namespace runnel::sqs

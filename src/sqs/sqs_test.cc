@@ -178,5 +178,33 @@ TEST(Enqueue, JoinsTheCallersBatchAndWakesALongPoll) {
   writer.stop();
 }
 
+// A store from before the queue_states family kept state keys in `queues`: start() moves them, and
+// only them, and a second pass finds nothing.
+TEST(SqsStorage, MovesStateKeysOutOfTheQueuesFamily) {
+  storage::EngineOptions options;
+  options.in_memory = true;
+  auto opened = storage::Engine::open(options);
+  ASSERT_TRUE(opened.ok());
+  auto engine = std::move(opened).value();
+  rocksdb::WriteOptions w;
+  auto* queues = engine->family(storage::Family::kQueues);
+  for (uint64_t seq = 0; seq < 25000; ++seq)
+    ASSERT_TRUE(engine->db()->Put(w, queues, state_key(7, seq), "state").ok());
+  ASSERT_TRUE(engine->db()->Put(w, queues, message_key(7, 1), "message").ok());
+  ASSERT_TRUE(engine->db()->Put(w, queues, std::string("p") + "task", "push task").ok());
+
+  auto moved = move_state_keys(*engine);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, 25000u);
+  EXPECT_EQ(engine->get(storage::Family::kQueueStates, state_key(7, 24999)), "state");
+  EXPECT_EQ(engine->get(storage::Family::kQueues, state_key(7, 24999)), std::nullopt);
+  EXPECT_EQ(engine->get(storage::Family::kQueues, message_key(7, 1)), "message");
+  EXPECT_EQ(engine->get(storage::Family::kQueues, "ptask"), "push task");
+  EXPECT_EQ(engine->get(storage::Family::kQueueStates, message_key(7, 1)), std::nullopt);
+  auto again = move_state_keys(*engine);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0u);
+}
+
 }  // namespace
 }  // namespace runnel::sqs

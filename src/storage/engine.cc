@@ -14,6 +14,7 @@ const char* family_name(Family f) {
     case Family::kIndexes: return "indexes";
     case Family::kStreams: return "streams";
     case Family::kQueues: return "queues";
+    case Family::kQueueStates: return "queue_states";
   }
   return "?";
 }

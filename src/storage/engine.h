@@ -21,8 +21,11 @@ enum class Family : int {
   kIndexes = 2,  // GSI / LSI entries
   kStreams = 3,  // stream records
   kQueues = 4,   // queued messages and delivery tasks (later services)
+  // SQS message states (visibility, receive count), apart from the messages: each family's keys
+  // then only grow while a queue fills, so compactions move files instead of rewriting them.
+  kQueueStates = 5,
 };
-inline constexpr int kFamilyCount = 5;
+inline constexpr int kFamilyCount = 6;
 const char* family_name(Family f);
 
 enum class Durability { kStrict, kRelaxed };
