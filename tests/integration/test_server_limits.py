@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 
 
 from runnel_server import RunnelServer
@@ -25,8 +26,15 @@ def test_ready_within_100ms_on_empty_data_dir(runnel_bin):
         server = RunnelServer(runnel_bin)
         try:
             server.start()
-            with open(server.log_path) as f:
-                ready = [json.loads(line) for line in f if '"server.ready"' in line]
+            # The health answer can come before the line is written (the listener is up first;
+            # the server logs its own ready time right after), so give the line a moment.
+            ready = []
+            deadline = time.monotonic() + 5
+            while not ready and time.monotonic() < deadline:
+                with open(server.log_path) as f:
+                    ready = [json.loads(line) for line in f if '"server.ready"' in line]
+                if not ready:
+                    time.sleep(0.01)
             assert ready, server.log_tail()
             best = ready[0]['ready_ms'] if best is None else min(best, ready[0]['ready_ms'])
         finally:
