@@ -31,10 +31,9 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
   db_options.enable_pipelined_write = true;
   db_options.max_background_jobs = 2;
   // Compactions run at the lowest CPU priority (nice 19): on a small machine they would otherwise
-  // take the cores from the requests they exist to serve, and a full queue's SendMessage would pay
-  // for rewriting the messages already stored (docs/benchmarks.md, SQS "depth"). They still get
-  // every idle cycle, and memtable flushes (the HIGH pool), which writes can stall on, keep normal
-  // priority.
+  // take the cores from the requests they exist to serve (docs/architecture.md, "Storage"). They
+  // still get every idle cycle, and memtable flushes (the HIGH pool), which writes can stall on,
+  // keep normal priority.
   rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   if (options.in_memory) {
     engine->mem_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
