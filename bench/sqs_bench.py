@@ -554,7 +554,7 @@ def _write_lines(wfd: int, backlog: bytearray) -> None:
             return
 
 
-def _consumer(flow: LatencyFlow, received, max_seconds: float, fds: tuple[int, int], pipe, ready) -> None:
+def _consumer(flow: LatencyFlow, received, done, max_seconds: float, fds: tuple[int, int], pipe, ready) -> None:
     """Long-polls (WaitTimeSeconds 20, up to 10 messages) until it receives a stop message (or
     max_seconds pass); stamps each message with the moment its receive returned (and what flow.read
     keeps), counts it in the shared `received`, and hands the receipt handles to the deleter process
@@ -607,6 +607,8 @@ def _consumer(flow: LatencyFlow, received, max_seconds: float, fds: tuple[int, i
             _write_lines(wfd, backlog)
     except Exception as e:  # reported to the parent, which flags the run
         error = f"{type(e).__name__}: {e}"
+    with done.get_lock():  # counted before the result is sent: a large one blocks until it is read
+        done.value += 1
     os.set_blocking(wfd, True)
     _write_lines(wfd, backlog)
     os.close(wfd)
@@ -697,12 +699,13 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float, flow: La
     ctx = multiprocessing.get_context("fork")
     fds = os.pipe()  # consumers -> deleter: receipt handles, one per line
     received = ctx.Value("q", 0)
+    done = ctx.Value("i", 0)  # consumers that stopped polling
     ready = ctx.Semaphore(0)
     limit = 2 * seconds + 5
     consumers = []
     for _ in range(args.consumers):
         r, w = ctx.Pipe(duplex=False)
-        c = ctx.Process(target=_consumer, args=(flow, received, limit + 60, fds, w, ready), daemon=True)
+        c = ctx.Process(target=_consumer, args=(flow, received, done, limit + 60, fds, w, ready), daemon=True)
         c.start()
         w.close()
         consumers.append((c, r))
@@ -741,12 +744,12 @@ def measure_latency(args, target: SqsTarget, rate: int, seconds: float, flow: La
             while received.value < len(sent) + 1 and time.monotonic() < deadline:
                 time.sleep(0.05)
             for k in range(len(consumers)):
-                alive = sum(c.is_alive() for c, _ in consumers)
-                if not alive:
+                stopped = done.value
+                if stopped >= len(consumers):
                     break
                 flow.send_one(STOP_BASE + k)
-                stop_wait = time.monotonic() + 10  # the consumer that got it exits: one fewer alive
-                while sum(c.is_alive() for c, _ in consumers) >= alive and time.monotonic() < stop_wait:
+                stop_wait = time.monotonic() + 10  # the consumer that got it stops polling
+                while done.value <= stopped and time.monotonic() < stop_wait:
                     time.sleep(0.01)
     except (BenchError, OSError) as e:
         problems.append(f"producer: {e}")
