@@ -11,8 +11,6 @@
 namespace runnel::storage {
 
 namespace {
-// A group stops growing here so that one huge burst does not delay the first acknowledgements.
-constexpr size_t kMaxGroup = 512;
 
 // Pending writes are indexed by family byte + key.
 std::string pending_key(Family f, std::string_view key) {
@@ -37,7 +35,7 @@ struct PendingGroup {
 
 std::optional<std::string> WriteTxn::get(Family f, std::string_view key) {
   std::string k = pending_key(f, key);
-  if (auto it = group_.writes.find(k); it != group_.writes.end()) return it->second;
+  if (auto it = group_->writes.find(k); it != group_->writes.end()) return it->second;
   if (in_flight_) {
     if (auto it = in_flight_->writes.find(k); it != in_flight_->writes.end()) return it->second;
   }
@@ -46,66 +44,73 @@ std::optional<std::string> WriteTxn::get(Family f, std::string_view key) {
 
 void WriteTxn::put(Family f, std::string_view key, std::string_view value) {
   std::string k = pending_key(f, key);
-  auto it = group_.writes.find(k);
-  undo_.emplace_back(k, it == group_.writes.end() ? std::nullopt
-                                                  : std::optional<std::optional<std::string>>(it->second));
-  group_.writes[k] = std::string(value);
-  group_.batch.Put(engine_.family(f), rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  auto it = group_->writes.find(k);
+  undo_.emplace_back(k, it == group_->writes.end() ? std::nullopt
+                                                   : std::optional<std::optional<std::string>>(it->second));
+  group_->writes[k] = std::string(value);
+  group_->batch.Put(engine_.family(f), rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
 }
 
 void WriteTxn::del(Family f, std::string_view key) {
   std::string k = pending_key(f, key);
-  auto it = group_.writes.find(k);
-  undo_.emplace_back(k, it == group_.writes.end() ? std::nullopt
-                                                  : std::optional<std::optional<std::string>>(it->second));
-  group_.writes[k] = std::nullopt;
-  group_.batch.Delete(engine_.family(f), rocksdb::Slice(key.data(), key.size()));
+  auto it = group_->writes.find(k);
+  undo_.emplace_back(k, it == group_->writes.end() ? std::nullopt
+                                                   : std::optional<std::optional<std::string>>(it->second));
+  group_->writes[k] = std::nullopt;
+  group_->batch.Delete(engine_.family(f), rocksdb::Slice(key.data(), key.size()));
 }
 
 void WriteTxn::scan_prefix(Family f, std::string_view prefix,
                            const std::function<void(std::string_view, std::string_view)>& visit) {
-  // Once the group in flight has committed, the database plus this group's writes is the truth.
-  writer_.wait_until_committed();
-  in_flight_ = nullptr;
-  std::map<std::string, std::optional<std::string>, std::less<>> mine;
+  // The pending writes under the prefix, this group's over the in-flight group's, merged over the
+  // database. An iterator sees the in-flight group's batch either whole or not at all, and the
+  // overlay holds exactly that batch's final state, so either way the merge is the truth.
+  std::map<std::string, std::optional<std::string>, std::less<>> pending_writes;
   std::string full = pending_key(f, prefix);
-  for (const auto& [k, v] : group_.writes)
-    if (k.starts_with(full)) mine.emplace(k.substr(1), v);
-  auto pending = mine.begin();
+  auto collect = [&](const PendingGroup& g) {
+    for (const auto& [k, v] : g.writes)
+      if (k.starts_with(full)) pending_writes.insert_or_assign(k.substr(1), v);
+  };
+  if (in_flight_) collect(*in_flight_);
+  collect(*group_);
+  auto pending = pending_writes.begin();
   auto it = engine_.iterator(f);
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size())); it->Next()) {
+  rocksdb::Slice wanted(prefix.data(), prefix.size());
+  for (it->Seek(wanted); it->Valid() && it->key().starts_with(wanted); it->Next()) {
     std::string_view key = it->key().ToStringView();
-    for (; pending != mine.end() && pending->first < key; ++pending)
+    for (; pending != pending_writes.end() && pending->first < key; ++pending)
       if (pending->second) visit(pending->first, *pending->second);
-    if (pending != mine.end() && pending->first == key) {
+    if (pending != pending_writes.end() && pending->first == key) {
       if (pending->second) visit(key, *pending->second);
       ++pending;
       continue;
     }
     visit(key, it->value().ToStringView());
   }
-  for (; pending != mine.end(); ++pending)
+  for (; pending != pending_writes.end(); ++pending)
     if (pending->second) visit(pending->first, *pending->second);
 }
 
-void WriteTxn::on_commit(std::function<void(bool ok)> fn) { group_.after_commit.push_back(std::move(fn)); }
+void WriteTxn::on_commit(std::function<void(bool ok)> fn) { group_->after_commit.push_back(std::move(fn)); }
 
-void WriteTxn::begin_step() {
+void WriteTxn::begin_step(PendingGroup& group, const PendingGroup* in_flight) {
+  group_ = &group;
+  in_flight_ = in_flight;
   undo_.clear();
-  group_.batch.SetSavePoint();
+  group_->batch.SetSavePoint();
 }
 
 void WriteTxn::end_step(bool keep) {
   if (keep) {
-    group_.batch.PopSavePoint();
+    group_->batch.PopSavePoint();
     return;
   }
-  group_.batch.RollbackToSavePoint();
+  group_->batch.RollbackToSavePoint();
   for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
     if (it->second) {
-      group_.writes[it->first] = *it->second;
+      group_->writes[it->first] = *it->second;
     } else {
-      group_.writes.erase(it->first);
+      group_->writes.erase(it->first);
     }
   }
 }
@@ -113,7 +118,9 @@ void WriteTxn::end_step(bool keep) {
 // --- Writer -----------------------------------------------------------------------------------
 
 Writer::Writer(Engine& engine)
-    : engine_(engine), apply_thread_([this] {
+    : engine_(engine),
+      open_(std::make_unique<PendingGroup>()),
+      apply_thread_([this] {
         name_this_thread("rn-apply");
         apply_loop();
       }),
@@ -144,23 +151,15 @@ void Writer::stop() {
     stopped_ = true;
   }
   queue_cv_.notify_one();
+  // The apply thread drains the queue and exits; the commit thread then commits what is left.
   if (apply_thread_.joinable()) apply_thread_.join();
-  {
-    std::lock_guard lock(commit_mu_);
-    commit_stop_ = true;
-  }
-  commit_cv_.notify_all();
   if (commit_thread_.joinable()) commit_thread_.join();
-}
-
-void Writer::wait_until_committed() {
-  std::unique_lock lock(commit_mu_);
-  commit_cv_.wait(lock, [&] { return committing_ == nullptr; });
 }
 
 void Writer::apply_loop() {
   std::vector<Pending> taken;
   taken.reserve(kMaxGroup);
+  WriteTxn txn(engine_);
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -171,15 +170,16 @@ void Writer::apply_loop() {
         queue_.pop_front();
       }
     }
-    auto group = std::make_shared<PendingGroup>();
-    std::shared_ptr<PendingGroup> in_flight;
-    {
-      std::lock_guard lock(commit_mu_);
-      in_flight = committing_;  // kept alive by this reference while we read through it
-    }
-    WriteTxn txn(engine_, *this, *group, in_flight.get());
+    bool wake_commit = false;
     for (auto& p : taken) {
-      txn.begin_step();
+      std::unique_lock lock(group_mu_);
+      if (open_->requests >= kMaxGroup) {
+        apply_full_ = true;
+        if (commit_idle_) open_cv_.notify_one();
+        taken_cv_.wait(lock, [&] { return open_->requests < kMaxGroup; });
+        apply_full_ = false;
+      }
+      txn.begin_step(*open_, in_flight_.get());
       bool keep = false;
       try {
         keep = p.apply(txn);
@@ -189,32 +189,42 @@ void Writer::apply_loop() {
         keep = false;
       }
       txn.end_step(keep);
-      group->dones.push_back(std::move(p.done));
+      open_->dones.push_back(std::move(p.done));
+      ++open_->requests;
+      wake_commit = commit_idle_;
     }
-    group->requests = taken.size();
     taken.clear();
-    in_flight.reset();
-    // Hand over: wait until the previous group has committed, so at most one is in flight.
-    std::unique_lock lock(commit_mu_);
-    commit_cv_.wait(lock, [&] { return committing_ == nullptr; });
-    committing_ = std::move(group);
-    lock.unlock();
-    commit_cv_.notify_all();
+    // An idle commit thread is woken once the requests taken together are applied, so that they
+    // commit as one group; a busy one takes the open group by itself when it is done.
+    if (wake_commit) open_cv_.notify_one();
   }
-  wait_until_committed();
+  {
+    std::lock_guard lock(group_mu_);
+    apply_done_ = true;
+  }
+  open_cv_.notify_one();
 }
 
 void Writer::commit_loop() {
   rocksdb::WriteOptions write_options;
   write_options.sync = engine_.durability() == Durability::kStrict;
   for (;;) {
-    std::shared_ptr<PendingGroup> group;
+    std::unique_ptr<PendingGroup> written;  // the group committed last: in the database now
+    PendingGroup* group = nullptr;
+    bool notify_apply = false;
     {
-      std::unique_lock lock(commit_mu_);
-      commit_cv_.wait(lock, [&] { return commit_stop_ || committing_ != nullptr; });
-      if (!committing_) return;
-      group = committing_;
+      std::unique_lock lock(group_mu_);
+      written = std::move(in_flight_);
+      commit_idle_ = true;
+      open_cv_.wait(lock, [&] { return open_->requests > 0 || apply_done_; });
+      commit_idle_ = false;
+      if (open_->requests == 0) return;  // apply_done_ and nothing left
+      in_flight_ = std::exchange(open_, std::make_unique<PendingGroup>());
+      group = in_flight_.get();
+      notify_apply = apply_full_;
     }
+    if (notify_apply) taken_cv_.notify_one();
+    written.reset();
     bool ok = true;
     if (group->batch.Count() > 0) {
       auto s = engine_.db()->Write(write_options, &group->batch);
@@ -227,11 +237,6 @@ void Writer::commit_loop() {
     requests_.fetch_add(group->requests, std::memory_order_relaxed);
     for (auto& fn : group->after_commit) fn(ok);
     for (auto& done : group->dones) done(ok);
-    {
-      std::lock_guard lock(commit_mu_);
-      committing_.reset();
-    }
-    commit_cv_.notify_all();
   }
 }
 

@@ -2,18 +2,22 @@
 // and groups their commits, so that strict durability costs one fsync per group of concurrent
 // requests rather than one per request — and overlaps that fsync with the next group's work.
 //
-// Two threads, a two-stage pipeline (docs/architecture.md):
-//  - the apply thread takes the queued requests as a group and runs each one's apply step, in
-//    arrival order. A step reads through its own group's pending writes, then through the group
-//    being committed (if any), then the database; so two increments of one counter both count, in
-//    one group or in consecutive ones, without a lock table. A step is validate-then-write: when it
+// Two threads, a two-stage pipeline (docs/architecture.md, "Storage and the writer"):
+//  - the apply thread runs each queued request's apply step, in arrival order, into the *open*
+//    group. A step reads through the open group's pending writes, then through the group being
+//    committed (if any), then the database; so two increments of one counter both count, in one
+//    group or in consecutive ones, without a lock table. A step is validate-then-write: when it
 //    returns false its writes are rolled back to its savepoint and the rest of the group goes on.
-//  - the commit thread writes a finished group with one rocksdb::DB::Write (WAL append, plus one
-//    fdatasync in strict mode) and then runs every request's completion.
-// While group N is being fsynced, group N+1 is applied; at most one group is in flight, so the
-// overlay a step reads through is exactly the writes not yet in the database. Nothing is visible to
-// readers (which read the database) before its group's Write has returned: in strict mode, nothing
-// is ever read that a crash could take back. I/O threads never block on disk.
+//  - the commit thread, as soon as it has finished a group, takes the open group as it stands and
+//    writes it with one rocksdb::DB::Write (WAL append, plus one fdatasync in strict mode), then runs
+//    every request's completion.
+// The commit thread never waits for the apply thread to hand a group over: the hand-over is a
+// pointer swap under a mutex the apply thread holds only for the length of one step. (An earlier
+// version closed a group on the apply thread and passed it over with a condition variable; each
+// group then paid two thread wake-ups between one fdatasync and the next.) At most one group is in
+// flight, so the overlay a step reads through is exactly the writes not yet in the database.
+// Nothing is visible to readers (which read the database) before its group's Write has returned:
+// in strict mode, nothing is ever read that a crash could take back. I/O threads never block on disk.
 #pragma once
 
 #include <atomic>
@@ -45,8 +49,8 @@ class WriteTxn {
   void put(Family f, std::string_view key, std::string_view value);
   void del(Family f, std::string_view key);
   // Visits, in key order, every key starting with `prefix` as it is now: the database merged with
-  // the pending writes. Waits for the group in flight to commit first (rare operations only, such
-  // as backfilling a new index).
+  // the pending writes of the group in flight and of this group. Costs a pass over both groups'
+  // writes: for rare operations, such as backfilling a new index.
   void scan_prefix(Family f, std::string_view prefix,
                    const std::function<void(std::string_view key, std::string_view value)>& visit);
 
@@ -57,15 +61,14 @@ class WriteTxn {
 
  private:
   friend class Writer;
-  WriteTxn(Engine& engine, class Writer& writer, PendingGroup& group, const PendingGroup* in_flight)
-      : engine_(engine), writer_(writer), group_(group), in_flight_(in_flight) {}
-  void begin_step();
+  explicit WriteTxn(Engine& engine) : engine_(engine) {}
+  // Starts a step that writes into `group` and reads through `in_flight` (may be null).
+  void begin_step(PendingGroup& group, const PendingGroup* in_flight);
   void end_step(bool keep);
 
   Engine& engine_;
-  class Writer& writer_;
-  PendingGroup& group_;
-  const PendingGroup* in_flight_;
+  PendingGroup* group_ = nullptr;
+  const PendingGroup* in_flight_ = nullptr;
   // Undo log of the current step: (map key, previous pending state or "absent from the map").
   std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo_;
 };
@@ -77,6 +80,8 @@ class Writer {
   // disk failed (the caller answers with an internal error). done must be quick (post elsewhere).
   using Apply = std::function<bool(WriteTxn&)>;
   using Done = std::function<void(bool committed)>;
+  // A group stops growing here so that one huge burst does not delay the first acknowledgements.
+  static constexpr size_t kMaxGroup = 512;
 
   explicit Writer(Engine& engine);
   ~Writer();
@@ -96,20 +101,25 @@ class Writer {
   };
   void apply_loop();
   void commit_loop();
-  void wait_until_committed();  // apply thread: blocks until no group is in flight
 
   Engine& engine_;
+  // Requests waiting for the apply thread.
   std::mutex mu_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
   bool stopped_ = false;
 
-  // Hand-off between the two threads: at most one group in flight.
-  std::mutex commit_mu_;
-  std::condition_variable commit_cv_;
-  std::shared_ptr<PendingGroup> committing_;  // set by apply thread, cleared by commit thread
-  bool commit_stop_ = false;
+  // The two groups. The apply thread holds group_mu_ while it runs a step (into open_, reading
+  // through in_flight_); the commit thread holds it to swap open_ into in_flight_.
+  std::mutex group_mu_;
+  std::condition_variable open_cv_;   // the commit thread waits here for a non-empty open group
+  std::condition_variable taken_cv_;  // the apply thread waits here while the open group is full
+  std::unique_ptr<PendingGroup> open_;
+  std::unique_ptr<PendingGroup> in_flight_;  // being written; read (never changed) by steps
+  bool commit_idle_ = false;                 // the commit thread is waiting on open_cv_
+  bool apply_full_ = false;                  // the apply thread is waiting on taken_cv_
+  bool apply_done_ = false;                  // the apply thread has exited: commit what is left
 
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> requests_{0};
