@@ -49,7 +49,7 @@ struct ReplySlot;
 // per batch instead of one per reply. Posting is the expensive part: each asio::post locks the
 // io_context's scheduler and, with its thread busy, wakes it through a futex. A commit thread that
 // posted a group's 20-odd replies one by one spent longer in those wake-ups than in the group's
-// fdatasync (measured with strace on rn-commit at 64 connections; docs/architecture.md, "HTTP").
+// fdatasync (measured with strace on rn-commit at 64 connections; docs/architecture.md, "One request").
 // A lock-free stack: pushing onto an empty stack posts one drain; pushes before that drain runs
 // ride along with it.
 class CrossThreadReplies {
