@@ -87,24 +87,29 @@ std::string Service::queue_key(const Queue& q) const {
 // Stores written before the queue_states family kept the state keys (`s|queue|seq`) in `queues`,
 // between the message keys. Moves them over once, in batches, each durable before the next, and
 // each a put in the new family with the delete in the old: a crash between batches leaves every
-// state in exactly one family, and the next start moves the rest. Returns how many moved.
+// state in exactly one family, and the next start moves the rest. Each batch starts after the last
+// key moved, so it does not step over the deletes of the batches before it (which would make a
+// large store's move quadratic). Returns how many moved.
 Result<size_t> move_state_keys(storage::Engine& engine) {
   size_t moved = 0;
   rocksdb::WriteOptions sync;
   sync.sync = true;
+  std::string from = "s";
   for (;;) {
     rocksdb::WriteBatch batch;
     auto it = engine.iterator(storage::Family::kQueues);
     size_t n = 0;
-    for (it->Seek("s"); it->Valid() && it->key().starts_with("s") && n < 10000; it->Next(), ++n) {
+    for (it->Seek(from); it->Valid() && it->key().starts_with("s") && n < 10000; it->Next(), ++n) {
       batch.Put(engine.family(storage::Family::kQueueStates), it->key(), it->value());
       batch.Delete(engine.family(storage::Family::kQueues), it->key());
+      from = it->key().ToString();
     }
     if (!it->status().ok()) return ApiError::internal("reading queue states: " + it->status().ToString());
     if (n == 0) return moved;
     auto s = engine.db()->Write(sync, &batch);
     if (!s.ok()) return ApiError::internal("moving queue states: " + s.ToString());
     moved += n;
+    from.push_back('\0');  // the smallest key after the last one moved
   }
 }
 
