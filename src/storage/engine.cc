@@ -1,9 +1,12 @@
 #include "storage/engine.h"
 
 #include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
+
+#include "storage/prewritten_wal.h"
 
 namespace runnel::storage {
 
@@ -36,9 +39,13 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
   // keep normal priority.
   rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   if (options.in_memory) {
-    engine->mem_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    db_options.env = engine->mem_env_.get();
+    engine->env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  } else {
+    // WAL files written ahead with zeros, so a commit's fdatasync does not also commit a file-size
+    // change through the file system's journal (storage/prewritten_wal.h).
+    engine->env_ = rocksdb::NewCompositeEnv(prewritten_wal_file_system(rocksdb::FileSystem::Default()));
   }
+  db_options.env = engine->env_.get();
 
   rocksdb::BlockBasedTableOptions table_options;
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));

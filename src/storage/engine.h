@@ -54,7 +54,7 @@ class Engine {
 
  private:
   Engine() = default;
-  std::unique_ptr<rocksdb::Env> mem_env_;
+  std::unique_ptr<rocksdb::Env> env_;  // outlives db_ (declared first, destroyed last)
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;
   Durability durability_ = Durability::kStrict;
