@@ -3,10 +3,11 @@
 //
 // Why: a strict write is acknowledged after the WAL's fdatasync, so that fdatasync is most of a
 // write's latency and bounds how many groups commit per second. When an append grows the file,
-// fdatasync must also commit the new size and block allocation through the ext4 journal (a
-// second device flush). Overwriting blocks that are already allocated and written skips the
-// journal: on this project's machine a 20 KB append + fdatasync took p50 520-570 us, the same
-// write over written blocks 210-230 us (docs/benchmarks.md, "A WAL written ahead").
+// fdatasync must also write the inode's new size and any new block mapping: a journal commit on
+// a journalled ext4, a separate inode write on the development VM's journal-less one. An
+// overwrite of blocks already allocated and written needs neither: on that VM the overwrite's
+// fdatasync took 12-60 % less than the append's, depending on the disk's minute
+// (docs/benchmarks.md, "A WAL written ahead").
 //
 // RocksDB's own answer, WAL recycling (recycle_log_file_num), is switched off by RocksDB under
 // kPointInTimeRecovery, the recovery mode we rely on. Zeros are safe instead: the log format
