@@ -41,8 +41,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
   if (options.in_memory) {
     engine->env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
   } else {
-    // WAL files written ahead with zeros, so a commit's fdatasync does not also commit a file-size
-    // change through the file system's journal (storage/prewritten_wal.h).
+    // WAL files written ahead with zeros, so a commit's fdatasync does not also have to write the
+    // file's grown size (storage/prewritten_wal.h).
     engine->env_ = rocksdb::NewCompositeEnv(prewritten_wal_file_system(rocksdb::FileSystem::Default()));
   }
   db_options.env = engine->env_.get();
