@@ -166,11 +166,12 @@ int serve(const ServeFlags& flags) {
     return r;
   });
   router.set_health_extra([&writer, &flags, &pusher] {
-    return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{}}},)"
+    return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{},)"
+                       R"("writes_refused":{}}},)"
                        R"("sns_push":{{"pending":{},"delivered":{},"failed":{},"smtp":{}}})",
                        flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
-                       writer.requests_committed(), pusher.pending(), pusher.delivered(), pusher.failed(),
-                       pusher.smtp_configured() ? "true" : "false");
+                       writer.requests_committed(), writer.failed() ? "true" : "false", pusher.pending(),
+                       pusher.delivered(), pusher.failed(), pusher.smtp_configured() ? "true" : "false");
   });
 
   runnel::http::ServerOptions server_options;
@@ -217,7 +218,7 @@ int serve(const ServeFlags& flags) {
   sqs.stop();           // waiting long polls answer (empty) while the writer still runs
   writer.stop();
   scheduler.stop();
-  (*engine)->sync_wal();
+  if (!writer.failed()) (*engine)->sync_wal();  // a failed WAL writer must not be touched again
   spdlog::info(R"("event":"server.stopped")");
   return 0;
 }

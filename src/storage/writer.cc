@@ -227,9 +227,12 @@ void Writer::commit_loop() {
     written.reset();
     bool ok = true;
     if (group->batch.Count() > 0) {
-      auto s = engine_.db()->Write(write_options, &group->batch);
-      if (!s.ok()) {
-        spdlog::error(R"("event":"writer.commit_failed","status":{})", json_quote(s.ToString()));
+      if (failed_.load(std::memory_order_relaxed)) {
+        ok = false;  // see failed(): a later group may rest on writes that were lost
+      } else if (auto s = engine_.db()->Write(write_options, &group->batch); !s.ok()) {
+        spdlog::error(R"("event":"writer.commit_failed","status":{},"effect":"writes are refused until a restart")",
+                      json_quote(s.ToString()));
+        failed_.store(true, std::memory_order_release);
         ok = false;
       }
     }

@@ -92,6 +92,10 @@ class Writer {
 
   uint64_t groups_committed() const { return groups_; }
   uint64_t requests_committed() const { return requests_; }
+  // Whether a commit has failed (disk full, I/O error). From then on every write is refused until
+  // a restart: the steps applied after the failed group read its writes, which never reached the
+  // database, and RocksDB's WAL writer must not be written again after an error.
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
 
  private:
   friend class WriteTxn;
@@ -123,6 +127,7 @@ class Writer {
 
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> requests_{0};
+  std::atomic<bool> failed_{false};
   std::thread apply_thread_;
   std::thread commit_thread_;
 };

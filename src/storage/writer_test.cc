@@ -174,6 +174,41 @@ TEST(Writer, OnCommitRunsAfterTheWrite) {
 }
 
 // After stop(), a submission is answered at once as not committed.
+// After a failed commit every later write is refused, even one the database would take: the steps
+// applied after the failed group may have read its writes, which never reached the database. Steps
+// that write nothing still complete. (The failure here is a write into a dropped column family; a
+// full disk fails the same DB::Write, and RocksDB's WAL writer must not be written after that.)
+TEST(Writer, AFailedCommitRefusesEveryLaterWrite) {
+  auto engine = open_engine();
+  ASSERT_TRUE(engine->db()->DropColumnFamily(engine->family(Family::kStreams)).ok());
+  Writer writer(*engine);
+  auto [seen_before, first] = run(writer, [](WriteTxn& txn) {
+    txn.put(Family::kMeta, "before", "1");
+    return 0;
+  });
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(writer.failed());
+
+  auto [seen_failing, failing] = run(writer, [](WriteTxn& txn) {
+    txn.put(Family::kStreams, "lost", "1");
+    return 0;
+  });
+  EXPECT_FALSE(failing);
+  EXPECT_TRUE(writer.failed());
+
+  auto [seen_after, after] = run(writer, [](WriteTxn& txn) {
+    txn.put(Family::kMeta, "after", "1");
+    return 0;
+  });
+  EXPECT_FALSE(after) << "a write after a failed commit must be refused";
+  auto [seen, read_only] = run(writer, [](WriteTxn& txn) { return txn.get(Family::kMeta, "before").value_or("-"); });
+  EXPECT_TRUE(read_only);
+  EXPECT_EQ(seen, "1");
+  writer.stop();
+  EXPECT_EQ(engine->get(Family::kMeta, "before"), "1");
+  EXPECT_EQ(engine->get(Family::kMeta, "after"), std::nullopt);
+}
+
 TEST(Writer, SubmitAfterStopFails) {
   auto engine = open_engine();
   Writer writer(*engine);
