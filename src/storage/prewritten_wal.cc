@@ -94,7 +94,7 @@ class PrewrittenWalFile final : public rocksdb::FSWritableFile {
     return Append(data, options, dbg);
   }
 
-  // RocksDB truncates a file to its data before closing it; the zeros past it go with it.
+  // Cuts the file at `size`, zeros included; no write follows a Truncate (FSWritableFile's contract).
   IOStatus Truncate(uint64_t size, const IOOptions&, IODebugContext*) override {
     stop_filler();
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return io_error("ftruncate", name_, errno);
