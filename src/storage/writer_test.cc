@@ -173,7 +173,6 @@ TEST(Writer, OnCommitRunsAfterTheWrite) {
   replied.get_future().get();
 }
 
-// After stop(), a submission is answered at once as not committed.
 // After a failed commit every later write is refused, even one the database would take: the steps
 // applied after the failed group may have read its writes, which never reached the database. Steps
 // that write nothing still complete. (The failure here is a write into a dropped column family; a
@@ -209,6 +208,7 @@ TEST(Writer, AFailedCommitRefusesEveryLaterWrite) {
   EXPECT_EQ(engine->get(Family::kMeta, "after"), std::nullopt);
 }
 
+// After stop(), a submission is answered at once as not committed.
 TEST(Writer, SubmitAfterStopFails) {
   auto engine = open_engine();
   Writer writer(*engine);
