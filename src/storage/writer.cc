@@ -236,8 +236,10 @@ void Writer::commit_loop() {
         ok = false;
       }
     }
-    groups_.fetch_add(1, std::memory_order_relaxed);
-    requests_.fetch_add(group->requests, std::memory_order_relaxed);
+    if (ok) {  // the health counters count what reached the store, not what was refused
+      groups_.fetch_add(1, std::memory_order_relaxed);
+      requests_.fetch_add(group->requests, std::memory_order_relaxed);
+    }
     for (auto& fn : group->after_commit) fn(ok);
     for (auto& done : group->dones) done(ok);
   }

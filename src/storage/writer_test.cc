@@ -206,6 +206,7 @@ TEST(Writer, AFailedCommitRefusesEveryLaterWrite) {
   writer.stop();
   EXPECT_EQ(engine->get(Family::kMeta, "before"), "1");
   EXPECT_EQ(engine->get(Family::kMeta, "after"), std::nullopt);
+  EXPECT_EQ(writer.requests_committed(), 2u) << "refused writes must not count as committed";
 }
 
 // After stop(), a submission is answered at once as not committed.
