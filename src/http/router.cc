@@ -136,12 +136,19 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
       operation = target_header.substr(dot + 1);
     }
   }
+  // REST services own their path prefix.
+  const protocol::RestService* rest = nullptr;
+  if (!service) {
+    for (const auto* candidate : rest_services_) {
+      if (candidate->owns_path(path)) rest = candidate;
+    }
+  }
   // Query protocol: a form POST, or a GET whose query string names an Action.
   const protocol::QueryService* query = nullptr;
   protocol::FormParams params;
   const std::string* action = nullptr;
   std::string_view authorization = request.header("Authorization");
-  if (!service && !query_services_.empty()) {
+  if (!service && !rest && !query_services_.empty()) {
     const bool form_post = request.method == "POST" &&
                            starts_with_ignoring_case(request.header("Content-Type"), "application/x-www-form-urlencoded");
     if (form_post || (request.method == "GET" && !query_string.empty())) {
@@ -160,7 +167,9 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   }
 
   // One log line per request (debug), and every server-side failure (warn), with its request id.
-  std::string op = query ? (action ? *action : std::string()) : std::string(target_header);
+  std::string op = query  ? (action ? *action : std::string())
+                   : rest ? std::string(request.method) + " " + std::string(path)
+                          : std::string(target_header);
   auto reply_with_id = [request_id, started, op = std::move(op), reply = std::move(reply)](protocol::Response r) {
     if (r.status >= 500 || spdlog::should_log(spdlog::level::debug)) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -183,7 +192,7 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     }
   }
 
-  if (!service && !query) {
+  if (!service && !query && !rest) {
     // No service claims this request. Answer in JSON 1.0 style, which every SDK can parse.
     protocol::JsonService fallback({"", "application/x-amz-json-1.0", false});
     ApiError e{"UnknownOperationException", "", 400, true, "com.amazon.coral.service", {}};
@@ -191,6 +200,7 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     return;
   }
   auto render_error = [&](const ApiError& e) {
+    if (rest) return rest->render_error(e);
     return service ? service->render_error(e)
                    : query->render_error(auth::error_for_service(e, query->signing_name()), request_id);
   };
@@ -233,6 +243,11 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
 
   if (query) {
     query->dispatch(std::move(ctx), params, std::move(reply_with_id));
+    return;
+  }
+  if (rest) {
+    protocol::RestRequest rest_request{request.method, path, query_string, request.headers, std::move(request.body)};
+    rest->dispatch(std::move(ctx), rest_request, std::move(reply_with_id));
     return;
   }
   service->dispatch(std::move(ctx), operation, request.body, std::move(reply_with_id));

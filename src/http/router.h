@@ -29,6 +29,7 @@
 #include "http/request.h"
 #include "protocol/aws_json.h"
 #include "protocol/query.h"
+#include "protocol/rest.h"
 
 namespace runnel::http {
 
@@ -46,6 +47,11 @@ class Router {
   // A Query-protocol service, chosen by its SigV4 signing name ("sqs", "sns") or its Action; see
   // above. Listed in health under its signing name unless that name is already there.
   void add_query_service(const protocol::QueryService* service, std::string signing_name);
+  // A REST service, chosen by its path prefix (requests without X-Amz-Target only).
+  void add_rest_service(const protocol::RestService* service) {
+    rest_services_.push_back(service);
+    service_names_.emplace_back(service->signing_name());
+  }
   // A fixed GET path answered by `handler` (e.g. the SNS signing certificate, the mailbox), without
   // auth. The handler gets the query string (without '?').
   using GetHandler = std::function<protocol::Response(std::string_view query_string)>;
@@ -64,6 +70,7 @@ class Router {
   std::map<std::string, const protocol::JsonService*, std::less<>> json_services_;
   // In registration order, which breaks ties between services that share an Action.
   std::vector<std::pair<std::string, const protocol::QueryService*>> query_services_;
+  std::vector<const protocol::RestService*> rest_services_;
   std::vector<std::string> service_names_;
   std::function<std::string()> health_extra_;
   std::map<std::string, GetHandler, std::less<>> get_handlers_;

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -133,7 +134,7 @@ protocol::Reply make_reply(std::shared_ptr<ReplySlot> slot) {
 // reads answered inline.
 struct Server::Impl {
   ServerOptions options;
-  Handler handler;
+  std::shared_ptr<const Handler> handler;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   // One per context, same index; declared after `contexts` so it is destroyed first (a stopped
@@ -143,9 +144,21 @@ struct Server::Impl {
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> accepting{true};
 
-  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::make_shared<const Handler>(std::move(h))) {}
 
-  asio::awaitable<void> serve_connection(tcp::socket socket, CrossThreadReplies& replies) {
+  // Extra listeners (open_listener): port -> acceptor and the context it runs on.
+  struct ExtraListener {
+    std::shared_ptr<tcp::acceptor> acceptor;
+    size_t context = 0;
+  };
+  std::mutex extra_mu;
+  std::map<uint16_t, ExtraListener> extra;
+  size_t next_extra_context = 0;
+
+  // `counted`: whether the connection's requests count as in flight (the main port's do; see
+  // open_listener for why a Runtime API's do not).
+  asio::awaitable<void> serve_connection(tcp::socket socket, CrossThreadReplies& replies,
+                                         std::shared_ptr<const Handler> handler, bool counted) {
     beast::tcp_stream stream(std::move(socket));
     stream.socket().set_option(tcp::no_delay(true));
     // Beast reads at most the buffer's free capacity (512 bytes when empty): reserve enough that a
@@ -181,10 +194,10 @@ struct Server::Impl {
       bool keep_alive = req.keep_alive();
       int version = req.version();
 
-      request.in_flight = in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (counted) request.in_flight = in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
       slot->response.reset();
       slot->inline_phase.store(true, std::memory_order_release);
-      handler(request, make_reply(slot));
+      (*handler)(request, make_reply(slot));
       slot->inline_phase.store(false, std::memory_order_release);
       if (!slot->response) {
         // Answered later: a posted completion fills the slot and cancels this wait. Nothing can run
@@ -193,7 +206,7 @@ struct Server::Impl {
         co_await slot->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       }
       protocol::Response response = std::move(*slot->response);
-      in_flight.fetch_sub(1, std::memory_order_relaxed);
+      if (counted) in_flight.fetch_sub(1, std::memory_order_relaxed);
 
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version};
       res.set(bhttp::field::server, "runnel");
@@ -209,7 +222,14 @@ struct Server::Impl {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor, CrossThreadReplies& replies) {
+  // An extra listener's loop owns its acceptor: it outlives close_listener until the loop sees the close.
+  asio::awaitable<void> accept_extra(asio::io_context& io, std::shared_ptr<tcp::acceptor> acceptor,
+                                     CrossThreadReplies& replies, std::shared_ptr<const Handler> handler) {
+    co_await accept_loop(io, *acceptor, replies, std::move(handler), false);
+  }
+
+  asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor, CrossThreadReplies& replies,
+                                    std::shared_ptr<const Handler> handler, bool counted) {
     for (;;) {
       beast::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -217,7 +237,7 @@ struct Server::Impl {
         if (!acceptor.is_open()) co_return;
         continue;
       }
-      asio::co_spawn(io, serve_connection(std::move(socket), replies), asio::detached);
+      asio::co_spawn(io, serve_connection(std::move(socket), replies, handler, counted), asio::detached);
     }
   }
 };
@@ -242,7 +262,7 @@ uint16_t Server::start() {
     // With port 0 the first acceptor picks the port; the others join it.
     endpoint.port(acceptor->local_endpoint().port());
     auto replies = std::make_unique<CrossThreadReplies>(*io);
-    asio::co_spawn(*io, im.accept_loop(*io, *acceptor, *replies), asio::detached);
+    asio::co_spawn(*io, im.accept_loop(*io, *acceptor, *replies, im.handler, true), asio::detached);
     im.contexts.push_back(std::move(io));
     im.replies.push_back(std::move(replies));
     im.acceptors.push_back(std::move(acceptor));
@@ -271,6 +291,43 @@ void Server::shutdown() {
   for (auto& io : im.contexts) io->stop();
   for (auto& t : im.threads) t.join();
   im.threads.clear();
+}
+
+uint16_t Server::open_listener(Handler handler) {
+  auto& im = *impl_;
+  if (im.contexts.empty()) return 0;
+  std::lock_guard lock(im.extra_mu);
+  size_t index = im.next_extra_context++ % im.contexts.size();
+  auto& io = *im.contexts[index];
+  auto acceptor = std::make_shared<tcp::acceptor>(io);
+  beast::error_code ec;
+  acceptor->open(tcp::v4(), ec);
+  if (!ec) acceptor->bind(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0), ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    spdlog::warn(R"("event":"http.listener_failed","error":"{}")", ec.message());
+    return 0;
+  }
+  uint16_t port = acceptor->local_endpoint().port();
+  // From here on the acceptor is used only on its context's thread (its accept loop, and the close
+  // that close_listener posts there).
+  asio::co_spawn(io, im.accept_extra(io, acceptor, *im.replies[index], std::make_shared<const Handler>(std::move(handler))),
+                 asio::detached);
+  im.extra[port] = {std::move(acceptor), index};
+  return port;
+}
+
+void Server::close_listener(uint16_t port) {
+  auto& im = *impl_;
+  std::lock_guard lock(im.extra_mu);
+  auto it = im.extra.find(port);
+  if (it == im.extra.end()) return;
+  // Closed on its own thread; the accept loop, which shares the acceptor, then ends.
+  asio::post(*im.contexts[it->second.context], [acceptor = it->second.acceptor] {
+    beast::error_code ignored;
+    acceptor->close(ignored);
+  });
+  im.extra.erase(it);
 }
 
 void Server::wait_for_signal() {

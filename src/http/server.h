@@ -32,6 +32,15 @@ class Server {
   // Blocks until SIGTERM/SIGINT; then shuts down.
   void wait_for_signal();
 
+  // A further listener on 127.0.0.1 and a free port, with its own handler, on one of the running
+  // I/O threads (call after start()). Lambda gives each function process its own Runtime API
+  // endpoint this way, as AWS gives each sandbox its own. Its requests are not counted as in flight:
+  // a runtime parks a GET .../invocation/next there for as long as it lives. Returns the port, or 0
+  // when it could not bind.
+  uint16_t open_listener(Handler handler);
+  // Stops accepting on that port; connections already open end when their peer closes them.
+  void close_listener(uint16_t port);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,0 +1,52 @@
+// REST-JSON requests (Lambda's control plane): the operation is the method and path, the input is
+// spread over the path, the query string, headers and the body. The router hands a REST service the
+// request as it came; the service matches its routes and renders its own errors.
+// https://smithy.io/2.0/aws/protocols/aws-restjson1-protocol.html
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "protocol/message.h"
+
+namespace runnel::protocol {
+
+struct RestRequest {
+  std::string_view method;
+  std::string_view path;          // as sent (percent-encoded)
+  std::string_view query_string;  // without '?'
+  std::vector<std::pair<std::string_view, std::string_view>> headers;  // valid until the reply
+  std::string body;
+
+  // Case-insensitive; empty when absent.
+  std::string_view header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+      if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+          }))
+        return v;
+    }
+    return {};
+  }
+};
+
+class RestService {
+ public:
+  virtual ~RestService() = default;
+  // Whether `path` is one of this service's (Lambda: "/2015-03-31/functions...").
+  virtual bool owns_path(std::string_view path) const = 0;
+  // The SigV4 signing name ("lambda"), for the health listing.
+  virtual std::string_view signing_name() const = 0;
+  // The request may be answered later, from any thread.
+  virtual void dispatch(RequestContext ctx, RestRequest& request, Reply reply) const = 0;
+  // How this service renders errors found before dispatch (auth, throttling).
+  virtual Response render_error(const ApiError& error) const = 0;
+};
+
+}  // namespace runnel::protocol
