@@ -79,4 +79,11 @@ std::string account_for_access_key(std::string_view key) {
   return twelve_digits ? std::string(key) : std::string(kDefaultAccountId);
 }
 
+std::optional<std::pair<std::string, std::string>> CredentialStore::key_of_account(std::string_view account) const {
+  std::optional<std::pair<std::string, std::string>> best;
+  for (const auto& [key, secret] : secrets_)
+    if (account_for_access_key(key) == account && (!best || key < best->first)) best.emplace(key, secret);
+  return best;
+}
+
 }  // namespace runnel::auth

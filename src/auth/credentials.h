@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "common/result.h"
 
@@ -40,6 +41,10 @@ class CredentialStore {
   Result<std::string_view> secret_for(std::string_view access_key) const;
 
   size_t size() const { return secrets_.size(); }
+
+  // A key of `account` and its secret (the smallest such key, so the choice is stable), for a
+  // process runnel starts that must call runnel back in that account (Lambda functions).
+  std::optional<std::pair<std::string, std::string>> key_of_account(std::string_view account) const;
 
  private:
   std::unordered_map<std::string, std::string> secrets_;

@@ -2,6 +2,7 @@
 // This is the only place that knows every module and wires them together.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -16,8 +17,10 @@
 #include "dynamodb/service.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "lambda/service.h"
 #include "protocol/aws_json.h"
 #include "protocol/query.h"
+#include "protocol/query_codec.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 #include "streams/service.h"
@@ -46,6 +49,8 @@ struct ServeFlags {
   double stream_iterator_ttl_s = 900;
   runnel::sns::PushOptions push;
   int sns_signing_key_bits = 1024;
+  int64_t lambda_async_retry_delay_ms = 60000;
+  int lambda_max_sandboxes = 10;
 };
 
 void setup_logging(const std::string& level) {
@@ -108,6 +113,22 @@ int serve(const ServeFlags& flags) {
   // The Query protocol (boto3 <= 1.30, the AWS CLI v2.9) reaches the same handlers.
   runnel::protocol::QueryService sqs_query({"", "sqs", true, {}}, sqs_json, runnel::protocol::QueryModel::sqs());
 
+  // Function code is unpacked beside the store (in a temporary directory with --in-memory).
+  std::string lambda_code_root = flags.data_dir + "/lambda-code";
+  if (flags.in_memory) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "runnel-lambda-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) {
+      spdlog::critical(R"("event":"lambda.start_failed","error":"cannot create a temporary directory")");
+      return 1;
+    }
+    lambda_code_root = pattern;
+  }
+  runnel::lambda::Service lambda(**engine, writer, scheduler, sqs, {lambda_code_root, flags.lambda_async_retry_delay_ms});
+  if (auto s = lambda.start(); !s.ok()) {
+    spdlog::critical(R"("event":"lambda.start_failed","error":{})", runnel::json_quote(s.error().message));
+    return 1;
+  }
+
   auto signer = runnel::sns::Signer::load_or_create(**engine, flags.sns_signing_key_bits);
   if (!signer.ok()) {
     spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(signer.error().message));
@@ -128,6 +149,9 @@ int serve(const ServeFlags& flags) {
     return 1;
   }
   sns.set_pusher(&pusher);
+  sns.set_lambda_invoker([&lambda](runnel::storage::WriteTxn& txn, std::string_view function_arn, std::string payload) {
+    return lambda.invoke_async(txn, function_arn, std::move(payload));
+  });
   // SNS speaks only the Query protocol; its handlers sit on a JsonService that no router entry
   // exposes. Confirmation and unsubscribe links arrive unsigned.
   runnel::protocol::JsonService sns_handlers({"", "application/x-amz-json-1.0", false});
@@ -151,6 +175,17 @@ int serve(const ServeFlags& flags) {
   router.add_json_service(&sqs_json, "sqs");
   router.add_query_service(&sns_query, "sns");  // first: unsigned links pick the first service with the Action
   router.add_query_service(&sqs_query, "sqs");
+  router.add_rest_service(&lambda);
+  router.add_get("/_runnel/lambda/code", [&lambda](std::string_view query) {
+    auto params = runnel::protocol::parse_form(query);
+    const std::string* arn = runnel::protocol::find_param(params, "FunctionArn");
+    runnel::protocol::Response r;
+    r.body = arn ? lambda.code_zip(*arn) : std::string();
+    r.status = r.body.empty() ? 404 : 200;
+    r.content_type = r.body.empty() ? "text/plain" : "application/zip";
+    if (r.body.empty()) r.body = "no such function\n";
+    return r;
+  });
   router.add_get("/_runnel/mailbox", [&mailbox](std::string_view query) {
     auto answer = mailbox.http_get(query);
     runnel::protocol::Response r;
@@ -165,13 +200,15 @@ int serve(const ServeFlags& flags) {
     r.body = signer->certificate_pem();
     return r;
   });
-  router.set_health_extra([&writer, &flags, &pusher] {
+  router.set_health_extra([&writer, &flags, &pusher, &lambda] {
     return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{},)"
                        R"("writes_refused":{}}},)"
-                       R"("sns_push":{{"pending":{},"delivered":{},"failed":{},"smtp":{}}})",
+                       R"("sns_push":{{"pending":{},"delivered":{},"failed":{},"smtp":{}}},)"
+                       R"("lambda":{{"async_pending":{}}})",
                        flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
                        writer.requests_committed(), writer.failed() ? "true" : "false", pusher.pending(),
-                       pusher.delivered(), pusher.failed(), pusher.smtp_configured() ? "true" : "false");
+                       pusher.delivered(), pusher.failed(), pusher.smtp_configured() ? "true" : "false",
+                       lambda.async_pending());
   });
 
   runnel::http::ServerOptions server_options;
@@ -188,6 +225,32 @@ int serve(const ServeFlags& flags) {
   } catch (const std::exception& e) {
     spdlog::critical(R"("event":"http.listen_failed","host":"{}","port":{},"error":{})", flags.host, flags.port, runnel::json_quote(e.what()));
     return 1;
+  }
+
+  {
+    runnel::lambda::SandboxOptions sandbox_options;
+    std::string self_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
+    sandbox_options.endpoint_url = fmt::format("http://{}:{}", self_host, port);
+    sandbox_options.max_per_function = flags.lambda_max_sandboxes;
+    sandbox_options.credentials = [credentials = router_options.credentials](const std::string& account) {
+      if (credentials) {
+        if (auto key = credentials->key_of_account(account)) return *key;
+      }
+      // Without verification any key works; a 12-digit key keeps the function in its account.
+      return std::pair<std::string, std::string>{account == runnel::auth::kDefaultAccountId ? "test" : account, "test"};
+    };
+    sandbox_options.open_listener = [&server](std::function<void(runnel::protocol::RestRequest&, runnel::protocol::Reply)> handler) {
+      return server.open_listener([handler = std::move(handler)](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
+        std::string_view target = request.target;
+        size_t question = target.find('?');
+        runnel::protocol::RestRequest rest{request.method, target.substr(0, question),
+                                           question == std::string_view::npos ? std::string_view() : target.substr(question + 1),
+                                           request.headers, std::move(request.body)};
+        handler(rest, std::move(reply));
+      });
+    };
+    sandbox_options.close_listener = [&server](uint16_t listener_port) { server.close_listener(listener_port); };
+    lambda.serve(std::move(sandbox_options));
   }
 
   runnel::background::PeriodicTask ttl_sweep("dynamodb.ttl", std::chrono::milliseconds(1000), [&dynamodb] {
@@ -208,8 +271,10 @@ int serve(const ServeFlags& flags) {
                flags.host, port, runnel::json_quote(flags.data_dir), flags.in_memory, flags.durability, ready_ms);
 
   server.wait_for_signal();
-  // Graceful stop: no new connections, in-flight requests finish, background work stops, the
-  // writer drains its queue (every acknowledged write is already durable), the WAL is flushed.
+  // Graceful stop: function processes end (their async invocations stay stored), no new
+  // connections, in-flight requests finish, background work stops, the writer drains its queue
+  // (every acknowledged write is already durable), the WAL is flushed.
+  lambda.stop();
   server.shutdown();
   ttl_sweep.stop();
   stream_sweep.stop();  // before the writer: a sweep waits for its own commit
@@ -219,6 +284,10 @@ int serve(const ServeFlags& flags) {
   writer.stop();
   scheduler.stop();
   if (!writer.failed()) (*engine)->sync_wal();  // a failed WAL writer must not be touched again
+  if (flags.in_memory) {
+    std::error_code ignored;
+    std::filesystem::remove_all(lambda_code_root, ignored);
+  }
   spdlog::info(R"("event":"server.stopped")");
   return 0;
 }
@@ -226,7 +295,7 @@ int serve(const ServeFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"runnel: AWS wire-compatible DynamoDB, DynamoDB Streams, SQS and SNS (Lambda to follow) on one port"};
+  CLI::App app{"runnel: AWS wire-compatible DynamoDB, DynamoDB Streams, Lambda, SQS and SNS on one port"};
   app.require_subcommand(1);
 
   ServeFlags flags;
@@ -273,6 +342,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--sns-delivery-threads", flags.push.workers, "Threads delivering SNS HTTP/S and email")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+
+  serve_cmd->add_option("--lambda-async-retry-delay-ms", flags.lambda_async_retry_delay_ms,
+                        "Delay before the second attempt of a failed asynchronous invocation (the third waits twice "
+                        "as long; AWS: 60000)")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}))
+      ->capture_default_str();
+  serve_cmd->add_option("--lambda-max-sandboxes", flags.lambda_max_sandboxes,
+                        "Function processes one function may run at once")
+      ->check(CLI::Range(1, 1000))
       ->capture_default_str();
 
   MailboxFlags mailbox_flags;

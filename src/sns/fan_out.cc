@@ -1,6 +1,7 @@
 // Publish fan-out: which subscriptions get a message and in what form — SQS by an in-process
 // enqueue into the publishing batch, HTTP/S and email as durable push tasks (sns/push.h), Lambda
-// (not yet built) to the dead-letter queue — plus the confirmation messages and the dead-letter path.
+// as an asynchronous invocation stored in the same batch — plus the confirmation messages and the
+// dead-letter path.
 // https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -28,6 +29,20 @@ bool attribute_is(const std::map<std::string, std::string>& attributes, const ch
   return it != attributes.end() && it->second == value;
 }
 
+// "MessageAttributes":{"name":{"Type":..,"Value":..}}, binary values in base64.
+void write_message_attributes(JsonWriter& w, const FilterAttributes& attributes) {
+  w.Key("MessageAttributes");
+  w.StartObject();
+  for (const auto& [name, a] : attributes) {
+    w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+    w.StartObject();
+    key_string(w, "Type", a.data_type);
+    key_string(w, "Value", a.data_type.starts_with("Binary") ? base64_encode(a.string_value) : a.string_value);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 }  // namespace
 
 std::string notification_envelope(const Topic& topic, const Subscription& sub, const Service::Message& m,
@@ -47,18 +62,42 @@ std::string notification_envelope(const Topic& topic, const Subscription& sub, c
   key_string(w, "Signature", m.signature_for(std::string(message)));
   key_string(w, "SigningCertURL", base + "/_runnel/sns/SimpleNotificationService.pem");
   key_string(w, "UnsubscribeURL", unsubscribe_url(sub, host));
-  if (!m.attributes.empty()) {
-    w.Key("MessageAttributes");
-    w.StartObject();
-    for (const auto& [name, a] : m.attributes) {
-      w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
-      w.StartObject();
-      key_string(w, "Type", a.data_type);
-      key_string(w, "Value", a.data_type.starts_with("Binary") ? base64_encode(a.string_value) : a.string_value);
-      w.EndObject();
-    }
-    w.EndObject();
-  }
+  if (!m.attributes.empty()) write_message_attributes(w, m.attributes);
+  w.EndObject();
+  return finish_json(sb);
+}
+
+std::string lambda_event(const Topic& topic, const Subscription& sub, const Service::Message& m, std::string_view message,
+                         std::string_view host) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  std::string base = base_url(host);
+  w.StartObject();
+  w.Key("Records");
+  w.StartArray();
+  w.StartObject();
+  key_string(w, "EventSource", "aws:sns");
+  key_string(w, "EventVersion", "1.0");
+  key_string(w, "EventSubscriptionArn", sub.arn());
+  w.Key("Sns");
+  w.StartObject();
+  key_string(w, "Type", "Notification");
+  key_string(w, "MessageId", m.message_id);
+  if (topic.fifo) key_string(w, "SequenceNumber", fmt::format("{:020d}", m.sequence));
+  key_string(w, "TopicArn", topic.arn());
+  w.Key("Subject");
+  if (m.subject.empty()) w.Null();
+  else write_string(w, m.subject);
+  key_string(w, "Message", message);
+  key_string(w, "Timestamp", m.timestamp);
+  key_string(w, "SignatureVersion", std::to_string(m.signature_version));
+  key_string(w, "Signature", m.signature_for(std::string(message)));
+  key_string(w, "SigningCertUrl", base + "/_runnel/sns/SimpleNotificationService.pem");
+  key_string(w, "UnsubscribeUrl", unsubscribe_url(sub, host));
+  write_message_attributes(w, m.attributes);
+  w.EndObject();
+  w.EndObject();
+  w.EndArray();
   w.EndObject();
   return finish_json(sb);
 }
@@ -112,12 +151,18 @@ void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message&
       continue;
     }
     if (sub->protocol == "lambda") {
-      // Lambda is not built yet: the function cannot be found, a client-side error.
-      std::string body = notification_envelope(topic, *sub, m, text, host);
-      bool dlq = dead_letter(txn, sub->arn(), body, m.message_id, "ResourceNotFoundException",
-                             "Function not found: " + sub->endpoint + " (runnel has no Lambda service yet)");
-      spdlog::warn(R"("event":"sns.delivery_failed","subscription":"{}","error":"lambda not available","dead_lettered":{})",
-                   sub->arn(), dlq);
+      // An asynchronous invoke, stored in this batch like an SQS enqueue: never lost once the
+      // publish is acknowledged. Lambda runs it and retries it under the function's settings.
+      std::string event = lambda_event(topic, *sub, m, text, host);
+      Status invoked = lambda_invoker_ ? lambda_invoker_(txn, sub->endpoint, event)
+                                       : Status(not_found("Function not found: " + sub->endpoint));
+      if (!invoked.ok()) {
+        // The function is gone (a client-side error): to the subscription's DLQ, or dropped.
+        bool dlq = dead_letter(txn, sub->arn(), notification_envelope(topic, *sub, m, text, host), m.message_id,
+                               invoked.error().code, invoked.error().message);
+        spdlog::warn(R"("event":"sns.delivery_failed","subscription":"{}","error":"{}","dead_lettered":{})", sub->arn(),
+                     invoked.error().code, dlq);
+      }
       continue;
     }
     if (!pusher_) continue;

@@ -8,6 +8,7 @@
 // https://docs.aws.amazon.com/sns/latest/api/API_Operations.html
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -117,6 +118,12 @@ class Service {
   void remember(const Topic& topic, const std::string& dedup_id, const std::string& message_id, uint64_t seq, int64_t now_ms);
   uint64_t next_sequence(const Topic& topic);
 
+  // Lambda subscriptions: an asynchronous invocation of the function, stored in the caller's batch
+  // (wired by main to lambda::Service::invoke_async; SNS does not link Lambda). Set once before
+  // serving; without it, lambda deliveries fail as for a missing function.
+  using LambdaInvoker = std::function<Status(storage::WriteTxn&, std::string_view function_arn, std::string payload)>;
+  void set_lambda_invoker(LambdaInvoker invoker) { lambda_invoker_ = std::move(invoker); }
+
   // Push deliveries (HTTP/S, email) go through `pusher`; set once before serving.
   void set_pusher(Pusher* pusher) { pusher_ = pusher; }
   Pusher* pusher() const { return pusher_; }
@@ -137,6 +144,7 @@ class Service {
   sqs::Service& sqs_;
   const Signer& signer_;
   Pusher* pusher_ = nullptr;
+  LambdaInvoker lambda_invoker_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<const Topic>, std::less<>> topics_;  // by ARN
   std::map<std::string, std::shared_ptr<const Subscription>, std::less<>> subscriptions_;  // by ARN
@@ -145,6 +153,13 @@ class Service {
   std::map<std::string, std::map<std::string, std::tuple<std::string, uint64_t, int64_t>>> dedup_;
   std::map<std::string, uint64_t> sequences_;
 };
+
+// The event a Lambda subscription's function receives: {"Records":[{"EventSource":"aws:sns",...,
+// "Sns":{...}}]}. Its "Sns" member is the envelope with Lambda's spellings (SigningCertUrl,
+// UnsubscribeUrl, Subject null when absent, MessageAttributes always present).
+// https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+std::string lambda_event(const Topic& topic, const Subscription& sub, const Service::Message& m, std::string_view message,
+                         std::string_view host);
 
 // The JSON envelope SQS (non-raw) and HTTP subscribers receive.
 // https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html

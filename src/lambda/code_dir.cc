@@ -1,0 +1,119 @@
+#include "lambda/code_dir.h"
+
+#include <sys/stat.h>
+#include <zip.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "lambda/function.h"
+
+namespace runnel::lambda {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+ApiError bad_zip(std::string_view why) {
+  return invalid_parameter(fmt::format("Could not unzip uploaded file. Please check your file, then try to upload again. ({})", why));
+}
+
+struct ZipCloser {
+  void operator()(zip_t* z) const { zip_discard(z); }
+};
+
+Result<std::unique_ptr<zip_t, ZipCloser>> open_zip(std::string_view bytes) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  if (!source) return bad_zip(zip_error_strerror(&error));
+  zip_t* z = zip_open_from_source(source, ZIP_RDONLY, &error);
+  if (!z) {
+    zip_source_free(source);
+    std::string why = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    return bad_zip(why);
+  }
+  return std::unique_ptr<zip_t, ZipCloser>(z);
+}
+
+// An entry name that stays inside the root: relative, no "..".
+bool safe_name(std::string_view name) {
+  if (name.empty() || name.front() == '/') return false;
+  for (const auto& part : fs::path(std::string(name)))
+    if (part == "..") return false;
+  return true;
+}
+
+Status walk(std::string_view bytes, const fs::path* into) {
+  RUNNEL_TRY(auto z, open_zip(bytes));
+  zip_int64_t entries = zip_get_num_entries(z.get(), 0);
+  uint64_t total = 0;
+  for (zip_int64_t i = 0; i < entries; ++i) {
+    zip_stat_t st;
+    if (zip_stat_index(z.get(), i, 0, &st) != 0) return bad_zip(zip_strerror(z.get()));
+    std::string name = st.name;
+    if (!safe_name(name)) return bad_zip("entry outside the archive root: " + name);
+    total += st.size;
+    if (total > kMaxUnzippedBytes)
+      return invalid_parameter(fmt::format("Unzipped size must be smaller than {} bytes", kMaxUnzippedBytes));
+    if (!into) continue;
+    fs::path target = *into / name;
+    std::error_code ec;
+    if (name.back() == '/') {
+      fs::create_directories(target, ec);
+      continue;
+    }
+    fs::create_directories(target.parent_path(), ec);
+    zip_file_t* file = zip_fopen_index(z.get(), i, 0);
+    if (!file) return bad_zip(zip_strerror(z.get()));
+    std::ofstream out(target, std::ios::binary | std::ios::trunc);
+    char buffer[64 * 1024];
+    zip_int64_t n;
+    while ((n = zip_fread(file, buffer, sizeof buffer)) > 0) out.write(buffer, n);
+    zip_fclose(file);
+    if (n < 0 || !out) return ApiError::internal("could not unpack " + name);
+    out.close();
+    // Unix permissions ride in the upper half of the external attributes (made on Unix: opsys 3).
+    zip_uint8_t opsys = 0;
+    zip_uint32_t attributes = 0;
+    mode_t mode = 0644;
+    if (zip_file_get_external_attributes(z.get(), i, 0, &opsys, &attributes) == 0 && opsys == ZIP_OPSYS_UNIX &&
+        ((attributes >> 16) & 0777) != 0)
+      mode = (attributes >> 16) & 0777;
+    ::chmod(target.c_str(), mode | 0400);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status check_zip(std::string_view zip) {
+  if (zip.size() > kMaxZipBytes) return too_large("Request must be smaller than 52428800 bytes for the CreateFunction operation");
+  return walk(zip, nullptr);
+}
+
+Result<std::string> unpack(std::string_view zip, const std::string& root, const std::string& sha_hex) {
+  fs::path final_dir = fs::path(root) / sha_hex;
+  std::error_code ec;
+  if (fs::is_directory(final_dir, ec)) return final_dir.string();
+  fs::path staging = fs::path(root) / (".unpack-" + sha_hex + "-" + new_uuid());
+  fs::create_directories(staging, ec);
+  if (ec) return ApiError::internal("cannot create " + staging.string() + ": " + ec.message());
+  auto done = walk(zip, &staging);
+  if (!done.ok()) {
+    fs::remove_all(staging, ec);
+    return std::move(done).error();
+  }
+  fs::rename(staging, final_dir, ec);
+  if (ec) {
+    fs::remove_all(staging, ec);
+    if (!fs::is_directory(final_dir)) return ApiError::internal("cannot move unpacked code into " + final_dir.string());
+  }
+  return final_dir.string();
+}
+
+}  // namespace runnel::lambda

@@ -1,0 +1,246 @@
+#include "lambda/service.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/log.h"
+#include "lambda/code_dir.h"
+
+namespace runnel::lambda {
+
+namespace {
+
+constexpr std::string_view kFunctionPrefix = "lambda/f/";
+
+std::string function_key(const Function& f) {
+  return fmt::format("{}{}/{}/{}", kFunctionPrefix, f.account, f.region, f.name);
+}
+
+// A path segment, percent-decoded ("arn%3Aaws%3A..." -> "arn:aws:...").
+std::string decode_segment(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() + 0 && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Service::Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler, sqs::Service& sqs,
+                 ServiceOptions options)
+    : engine_(engine), writer_(writer), scheduler_(scheduler), sqs_(sqs), options_(std::move(options)) {}
+
+Service::~Service() { stop(); }
+
+Status Service::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.code_root, ec);
+  if (ec) return ApiError::internal("cannot create " + options_.code_root + ": " + ec.message());
+  auto it = engine_.iterator(storage::Family::kMeta);
+  for (it->Seek(std::string(kFunctionPrefix)); it->Valid() && it->key().starts_with(kFunctionPrefix); it->Next()) {
+    RUNNEL_TRY(Function f, decode_function(it->value().ToStringView()));
+    auto zip = engine_.get(storage::Family::kMeta, "lambda/c/" + f.code_sha256_hex);
+    if (!zip) return ApiError::internal("the code of Lambda function " + f.arn() + " is missing from the store");
+    RUNNEL_TRY(std::string dir, unpack(*zip, options_.code_root, f.code_sha256_hex));
+    auto function = std::make_shared<const Function>(std::move(f));
+    images_[function->arn()] = image_of(*function);
+    functions_[function->arn()] = std::move(function);
+  }
+  return load_async();
+}
+
+void Service::serve(SandboxOptions sandbox_options) {
+  sandboxes_ = std::make_unique<Sandboxes>(scheduler_, std::move(sandbox_options));
+  // A previous run's stored async invocations go to sandboxes now that these can start.
+  auto resumed = std::move(resumed_);
+  for (auto& task : resumed) run_async(std::move(task));
+}
+
+void Service::stop() {
+  if (stopping_.exchange(true)) return;
+  if (sandboxes_) sandboxes_->stop();
+}
+
+bool Service::owns_path(std::string_view path) const {
+  return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions");
+}
+
+protocol::Response Service::render_error(const ApiError& error) const {
+  protocol::Response r;
+  r.status = error.http_status;
+  r.content_type = "application/json";
+  r.headers.emplace_back("x-amzn-ErrorType", error.code);
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string(w, "Type", error.sender_fault ? "User" : "Service");
+  key_string(w, "Message", error.message);
+  w.EndObject();
+  r.body = finish_json(sb);
+  return r;
+}
+
+void Service::dispatch(protocol::RequestContext ctx, protocol::RestRequest& request, protocol::Reply reply) const {
+  // /<version>/functions[/<name>[/<sub>[/<id>]]]
+  std::string_view path = request.path;
+  std::string_view version = path.substr(0, 11);  // "/2015-03-31" or "/2019-09-25"
+  path.remove_prefix(std::min(path.size(), std::string_view("/2015-03-31/functions").size()));
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  std::vector<std::string> parts;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    parts.push_back(decode_segment(path.substr(0, slash)));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  const std::string_view method = request.method;
+  Handler handler = nullptr;
+  const char* operation = "";
+  std::string name = parts.empty() ? std::string() : parts[0];
+  if (version == "/2019-09-25") {
+    if (parts.size() == 2 && parts[1] == "event-invoke-config") {
+      if (method == "PUT" || method == "POST") handler = &Service::put_event_invoke_config, operation = "PutFunctionEventInvokeConfig";
+      else if (method == "GET") handler = &Service::get_event_invoke_config, operation = "GetFunctionEventInvokeConfig";
+      else if (method == "DELETE") handler = &Service::delete_event_invoke_config, operation = "DeleteFunctionEventInvokeConfig";
+    }
+  } else if (parts.empty()) {
+    if (method == "GET") handler = &Service::list_functions, operation = "ListFunctions";
+    else if (method == "POST") handler = &Service::create_function, operation = "CreateFunction";
+  } else if (parts.size() == 1) {
+    if (method == "GET") handler = &Service::get_function, operation = "GetFunction";
+    else if (method == "DELETE") handler = &Service::delete_function, operation = "DeleteFunction";
+  } else if (parts.size() == 2) {
+    const std::string& sub = parts[1];
+    if (sub == "configuration" && method == "GET") handler = &Service::get_configuration, operation = "GetFunctionConfiguration";
+    else if (sub == "configuration" && method == "PUT") handler = &Service::update_configuration, operation = "UpdateFunctionConfiguration";
+    else if (sub == "code" && method == "PUT") handler = &Service::update_code, operation = "UpdateFunctionCode";
+    else if (sub == "invocations" && method == "POST") handler = &Service::invoke, operation = "Invoke";
+    else if (sub == "policy" && method == "POST") handler = &Service::add_permission, operation = "AddPermission";
+    else if (sub == "policy" && method == "GET") handler = &Service::get_policy, operation = "GetPolicy";
+  } else if (parts.size() == 3 && parts[1] == "policy" && method == "DELETE") {
+    handler = &Service::remove_permission, operation = "RemovePermission";
+    name = parts[0] + "\n" + parts[2];  // remove_permission splits the statement id off again
+  }
+  if (!handler) {
+    reply(render_error({"UnknownOperationException", fmt::format("Unknown operation {} {}", method, request.path), 404, true,
+                        "com.amazonaws.lambda", {}}));
+    return;
+  }
+  ctx.operation = operation;
+  if (!sandboxes_) {
+    reply(render_error({"ServiceException", "Lambda is starting", 503, false, "com.amazonaws.lambda", {}}));
+    return;
+  }
+  (this->*handler)(ctx, request, name, std::move(reply));
+}
+
+std::shared_ptr<const Function> Service::find(const std::string& account, const std::string& region,
+                                              const std::string& name) const {
+  return find_arn("arn:aws:lambda:" + region + ":" + account + ":function:" + name);
+}
+
+std::shared_ptr<const Function> Service::find_arn(std::string_view arn) const {
+  // A qualified ARN (":$LATEST") names the same function.
+  if (arn.ends_with(":$LATEST")) arn.remove_suffix(8);
+  std::shared_lock lock(mu_);
+  auto it = functions_.find(arn);
+  return it == functions_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const FunctionImage> Service::image_of(const Function& f) const {
+  auto image = std::make_shared<FunctionImage>();
+  image->arn = f.arn();
+  image->name = f.name;
+  image->region = f.region;
+  image->account = f.account;
+  image->handler = f.handler;
+  image->code_dir = (std::filesystem::path(options_.code_root) / f.code_sha256_hex).string();
+  image->revision = f.revision_id;
+  image->timeout_seconds = f.timeout;
+  image->memory_size = f.memory_size;
+  image->environment = f.environment;
+  return image;
+}
+
+void Service::put_function(storage::WriteTxn& txn, std::shared_ptr<const Function> f) {
+  txn.put(storage::Family::kMeta, function_key(*f), encode_function(*f));
+  auto image = image_of(*f);
+  std::string arn = f->arn();
+  {
+    std::unique_lock lock(mu_);
+    functions_[arn] = f;
+    images_[arn] = image;
+  }
+  if (sandboxes_) sandboxes_->retire(arn, f->revision_id);
+}
+
+bool Service::code_in_use(const std::string& sha_hex, const std::string& except_arn) const {
+  std::shared_lock lock(mu_);
+  for (const auto& [arn, f] : functions_)
+    if (arn != except_arn && f->code_sha256_hex == sha_hex) return true;
+  return false;
+}
+
+void Service::remove_function(storage::WriteTxn& txn, const Function& f) {
+  txn.del(storage::Family::kMeta, function_key(f));
+  std::string arn = f.arn();
+  if (!code_in_use(f.code_sha256_hex, arn)) txn.del(storage::Family::kMeta, "lambda/c/" + f.code_sha256_hex);
+  {
+    std::unique_lock lock(mu_);
+    functions_.erase(arn);
+    images_.erase(arn);
+  }
+  if (sandboxes_) sandboxes_->retire(arn, "");
+}
+
+void Service::update(const protocol::RequestContext& ctx, const std::string& name, std::function<Status(Function&, storage::WriteTxn&)> change,
+                     std::function<protocol::Response(const Function&)> render, protocol::Reply reply) const {
+  auto outcome = std::make_shared<Result<std::shared_ptr<const Function>>>(ApiError::internal("not applied"));
+  auto self = const_cast<Service*>(this);
+  writer_.submit(
+      [self, account = ctx.account, region = ctx.region, name, change = std::move(change), outcome](storage::WriteTxn& txn) {
+        auto current = self->find(account, region, name);
+        if (!current) {
+          *outcome = not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}", region, account, name));
+          return false;
+        }
+        auto next = std::make_shared<Function>(*current);
+        auto changed = change(*next, txn);
+        if (!changed.ok()) {
+          *outcome = std::move(changed).error();
+          return false;
+        }
+        self->put_function(txn, next);
+        *outcome = std::shared_ptr<const Function>(next);
+        return true;
+      },
+      [self, outcome, render = std::move(render), reply = std::move(reply)](bool committed) {
+        if (!committed) return reply(self->render_error(ApiError::internal("the write did not reach the disk")));
+        if (!outcome->ok()) return reply(self->render_error(outcome->error()));
+        reply(render(*outcome->value()));
+      });
+}
+
+std::string Service::code_zip(std::string_view function_arn) const {
+  auto f = find_arn(function_arn);
+  if (!f) return {};
+  auto zip = engine_.get(storage::Family::kMeta, "lambda/c/" + f->code_sha256_hex);
+  return zip ? *zip : std::string();
+}
+
+}  // namespace runnel::lambda

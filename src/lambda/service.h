@@ -1,0 +1,124 @@
+// The Lambda service (REST-JSON, API 2015-03-31): functions, their resource policies and async
+// settings, and invocation — synchronous on a sandbox (sandboxes.h), asynchronous through a durable
+// queue of invocations.
+//
+// An asynchronous invocation (Invoke with InvocationType Event, or an SNS delivery) is stored by the
+// writer step that accepts it, so an acknowledged one survives kill -9; after its commit it goes to
+// a sandbox. Its outcome is written back in a writer step: done (deleted), retried (attempt count
+// stored, handed back by the scheduler after AWS's delays: 1 minute, then 2), or, once its retries
+// or its maximum age are spent, sent to the function's DeadLetterConfig queue with AWS's RequestID,
+// ErrorCode and ErrorMessage attributes (or dropped and logged without one). A restart hands every
+// stored invocation to a sandbox again: at least once, as AWS promises.
+// https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
+//
+// Storage:
+//   meta   "lambda/f/<account>/<region>/<name>" -> function (function.h)
+//   meta   "lambda/c/<sha256 hex>"              -> the code zip (shared by functions with equal code)
+//   queues "lambda/a/<id, 20 digits>"           -> an async invocation waiting or being retried
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "background/scheduler.h"
+#include "lambda/function.h"
+#include "lambda/sandboxes.h"
+#include "protocol/rest.h"
+#include "sqs/service.h"
+#include "storage/engine.h"
+#include "storage/writer.h"
+
+namespace runnel::lambda {
+
+struct ServiceOptions {
+  std::string code_root;                 // where zips are unpacked, one directory per SHA-256
+  int64_t async_retry_delay_ms = 60000;  // AWS: 1 minute before the 2nd attempt, 2 before the 3rd
+};
+
+class Service : public protocol::RestService {
+ public:
+  Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler, sqs::Service& sqs,
+          ServiceOptions options);
+  ~Service() override;
+
+  // Loads the functions (unpacking code a previous run left packed).
+  Status start();
+  // Starts running functions, once the HTTP server is up, and resumes stored async invocations.
+  void serve(SandboxOptions sandbox_options);
+  // Stops every function process; unfinished async invocations stay stored for the next run.
+  void stop();
+
+  bool owns_path(std::string_view path) const override;
+  std::string_view signing_name() const override { return "lambda"; }
+  void dispatch(protocol::RequestContext ctx, protocol::RestRequest& request, protocol::Reply reply) const override;
+  protocol::Response render_error(const ApiError& error) const override;
+
+  // Writer thread, inside the caller's step: stores an asynchronous invocation of `function_arn`
+  // in that batch (SNS deliveries). ResourceNotFoundException when there is no such function.
+  Status invoke_async(storage::WriteTxn& txn, std::string_view function_arn, std::string payload);
+
+  // The code zip of a function (GetFunction's Code.Location serves it), or empty.
+  std::string code_zip(std::string_view function_arn) const;
+
+  uint64_t async_pending() const { return async_pending_.load(); }
+
+ private:
+  struct AsyncTask;
+  using Handler = void (Service::*)(const protocol::RequestContext&, protocol::RestRequest&, const std::string& name,
+                                    protocol::Reply) const;
+
+  std::shared_ptr<const Function> find(const std::string& account, const std::string& region, const std::string& name) const;
+  std::shared_ptr<const Function> find_arn(std::string_view arn) const;
+  // Writer thread: stages `f` (or its removal) and updates the catalog.
+  void put_function(storage::WriteTxn& txn, std::shared_ptr<const Function> f);
+  void remove_function(storage::WriteTxn& txn, const Function& f);
+  std::shared_ptr<const FunctionImage> image_of(const Function& f) const;
+  // Whether a function other than `except_arn` runs the code of that hash.
+  bool code_in_use(const std::string& sha_hex, const std::string& except_arn) const;
+  // Applies `change` to the named function in a writer step and answers with `render` of the result.
+  void update(const protocol::RequestContext& ctx, const std::string& name,
+              std::function<Status(Function&, storage::WriteTxn&)> change, std::function<protocol::Response(const Function&)> render,
+              protocol::Reply reply) const;
+
+  // Control plane (ops.cc).
+  void create_function(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void get_function(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void get_configuration(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void list_functions(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void delete_function(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void update_code(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void update_configuration(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void add_permission(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void get_policy(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void remove_permission(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void put_event_invoke_config(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void get_event_invoke_config(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void delete_event_invoke_config(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+
+  // Invocation (invoke.cc).
+  void invoke(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void run_async(std::shared_ptr<AsyncTask> task);
+  void settle_async(std::shared_ptr<AsyncTask> task, InvocationResult result);
+  Status load_async();
+
+  storage::Engine& engine_;
+  storage::Writer& writer_;
+  background::Scheduler& scheduler_;
+  sqs::Service& sqs_;
+  ServiceOptions options_;
+  std::unique_ptr<Sandboxes> sandboxes_;
+  std::vector<std::shared_ptr<AsyncTask>> resumed_;  // loaded by start(), run by serve()
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<const Function>, std::less<>> functions_;  // by ARN
+  std::map<std::string, std::shared_ptr<const FunctionImage>, std::less<>> images_;  // by ARN
+  std::atomic<uint64_t> next_async_id_{1};
+  std::atomic<uint64_t> async_pending_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace runnel::lambda
