@@ -1,0 +1,161 @@
+// Unit tests of the Lambda pieces that need no server: names, configuration, the stored form, and
+// code unpacking. The sandboxes and the Runtime API are tested in sandboxes_test.cc; the service
+// through real clients in tests/integration/test_lambda_*.py.
+#include <sys/stat.h>
+#include <zip.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "lambda/code_dir.h"
+#include "lambda/function.h"
+
+namespace runnel::lambda {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(ResolveFunctionName, TakesNamesAndArnsOfThisAccountAndRegion) {
+  EXPECT_EQ(*resolve_function_name("orders", "000000000000", "us-east-1"), "orders");
+  EXPECT_EQ(*resolve_function_name("arn:aws:lambda:us-east-1:000000000000:function:orders", "000000000000", "us-east-1"),
+            "orders");
+  EXPECT_EQ(*resolve_function_name("000000000000:function:orders", "000000000000", "us-east-1"), "orders");
+  EXPECT_EQ(*resolve_function_name("orders:$LATEST", "000000000000", "us-east-1"), "orders");
+}
+
+TEST(ResolveFunctionName, RefusesWhatAwsRefuses) {
+  auto bad = resolve_function_name("no spaces", "000000000000", "us-east-1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "ValidationException");
+  auto long_name = resolve_function_name(std::string(65, 'a'), "000000000000", "us-east-1");
+  ASSERT_FALSE(long_name.ok());
+  EXPECT_EQ(long_name.error().code, "ValidationException");
+  auto version = resolve_function_name("orders:7", "000000000000", "us-east-1");
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().code, "ResourceNotFoundException");
+  EXPECT_EQ(version.error().http_status, 404);
+  auto other = resolve_function_name("arn:aws:lambda:us-east-1:111122223333:function:orders", "000000000000", "us-east-1");
+  ASSERT_FALSE(other.ok());
+}
+
+rapidjson::Document json(const char* text) {
+  rapidjson::Document d;
+  d.Parse(text);
+  return d;
+}
+
+TEST(ApplyConfiguration, CreateNeedsACustomRuntimeARoleAndAHandler) {
+  Function f;
+  auto ok = apply_configuration(
+      f, json(R"({"Runtime":"provided.al2023","Handler":"h","Role":"arn:aws:iam::000000000000:role/r","Timeout":30})"), true);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(f.timeout, 30);
+  EXPECT_EQ(f.memory_size, 128);
+
+  Function g;
+  auto python = apply_configuration(
+      g, json(R"({"Runtime":"python3.12","Handler":"h","Role":"arn:aws:iam::000000000000:role/r"})"), true);
+  ASSERT_FALSE(python.ok());
+  EXPECT_EQ(python.error().code, "InvalidParameterValueException");
+
+  auto no_handler = apply_configuration(g, json(R"({"Runtime":"provided","Role":"arn:aws:iam::000000000000:role/r"})"), true);
+  ASSERT_FALSE(no_handler.ok());
+  EXPECT_EQ(no_handler.error().code, "InvalidParameterValueException");
+
+  auto bad_role = apply_configuration(g, json(R"({"Runtime":"provided","Handler":"h","Role":"admin"})"), true);
+  ASSERT_FALSE(bad_role.ok());
+  EXPECT_EQ(bad_role.error().code, "ValidationException");
+}
+
+TEST(ApplyConfiguration, LimitsAndReservedVariables) {
+  Function f;
+  EXPECT_EQ(apply_configuration(f, json(R"({"Timeout":0})"), false).error().code, "ValidationException");
+  EXPECT_FALSE(apply_configuration(f, json(R"({"Timeout":901})"), false).ok());
+  EXPECT_EQ(apply_configuration(f, json(R"({"MemorySize":64})"), false).error().code, "ValidationException");
+  auto reserved = apply_configuration(f, json(R"({"Environment":{"Variables":{"AWS_REGION":"x"}}})"), false);
+  ASSERT_FALSE(reserved.ok());
+  EXPECT_NE(reserved.error().message.find("AWS_REGION"), std::string::npos);
+  ASSERT_TRUE(apply_configuration(f, json(R"({"Environment":{"Variables":{"TABLE":"messages"}},"MemorySize":256})"), false).ok());
+  EXPECT_EQ(f.environment.at("TABLE"), "messages");
+  EXPECT_EQ(f.memory_size, 256);
+}
+
+TEST(StoredFunction, RoundTrips) {
+  Function f;
+  f.account = "000000000000";
+  f.region = "eu-west-1";
+  f.name = "proc";
+  f.runtime = "provided.al2023";
+  f.handler = "bootstrap";
+  f.timeout = 9;
+  f.environment = {{"A", "1"}};
+  f.code_sha256_hex = "ab";
+  f.code_size = 42;
+  f.policy_statements = {{"s1", R"({"Sid":"s1"})"}};
+  f.max_retry_attempts = 0;
+  auto back = decode_function(encode_function(f));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->arn(), "arn:aws:lambda:eu-west-1:000000000000:function:proc");
+  EXPECT_EQ(back->timeout, 9);
+  EXPECT_EQ(back->environment, f.environment);
+  EXPECT_EQ(back->code_size, 42u);
+  EXPECT_EQ(back->policy_statements, f.policy_statements);
+  EXPECT_EQ(back->retries(), 0);
+  EXPECT_EQ(back->event_age_seconds(), 21600);
+}
+
+// A zip made with libzip: (name, content, unix mode) entries.
+std::string make_zip(const std::vector<std::tuple<std::string, std::string, mode_t>>& entries) {
+  fs::path path = fs::temp_directory_path() / ("runnel-zip-" + new_uuid() + ".zip");
+  int error = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  EXPECT_NE(z, nullptr);
+  for (const auto& [name, content, mode] : entries) {
+    // libzip reads the buffer at zip_close; `entries` outlives it.
+    zip_source_t* source = zip_source_buffer(z, content.data(), content.size(), 0);
+    zip_int64_t index = zip_file_add(z, name.c_str(), source, ZIP_FL_OVERWRITE);
+    zip_file_set_external_attributes(z, index, 0, ZIP_OPSYS_UNIX, static_cast<zip_uint32_t>(mode) << 16);
+  }
+  zip_close(z);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove(path);
+  return bytes;
+}
+
+TEST(CodeDir, UnpacksOnceKeepingModes) {
+  std::string zip = make_zip({{"bootstrap", "#!/bin/sh\n", 0100755}, {"lib/data.txt", "x", 0100644}});
+  ASSERT_TRUE(check_zip(zip).ok());
+  fs::path root = fs::temp_directory_path() / ("runnel-code-" + new_uuid());
+  auto dir = unpack(zip, root.string(), "abc");
+  ASSERT_TRUE(dir.ok()) << dir.error().message;
+  EXPECT_EQ(*dir, (root / "abc").string());
+  struct stat st;
+  ASSERT_EQ(::stat((root / "abc" / "bootstrap").c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IXUSR);
+  ASSERT_EQ(::stat((root / "abc" / "lib" / "data.txt").c_str(), &st), 0);
+  EXPECT_FALSE(st.st_mode & S_IXUSR);
+  // A second unpack of the same hash finds the directory and writes nothing.
+  fs::remove(root / "abc" / "lib" / "data.txt");
+  ASSERT_TRUE(unpack(zip, root.string(), "abc").ok());
+  EXPECT_FALSE(fs::exists(root / "abc" / "lib" / "data.txt"));
+  // No staging directory is left behind.
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(root)) ++entries;
+  EXPECT_EQ(entries, 1u);
+  fs::remove_all(root);
+}
+
+TEST(CodeDir, RefusesWhatIsNotAZipOrEscapesItsRoot) {
+  auto garbage = check_zip("this is not a zip archive");
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().code, "InvalidParameterValueException");
+  auto escape = check_zip(make_zip({{"../evil", "x", 0100644}}));
+  ASSERT_FALSE(escape.ok());
+  EXPECT_EQ(escape.error().code, "InvalidParameterValueException");
+}
+
+}  // namespace
+}  // namespace runnel::lambda

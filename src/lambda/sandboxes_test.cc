@@ -1,0 +1,198 @@
+// Sandboxes without a network: the test plays the runtime, calling the Runtime API handler a
+// sandbox registers, while the sandbox's process is a shell script that only sleeps or exits. What
+// is checked is the hand-over (a parked /next answered by an invoke, or an invoke waiting for
+// /next), results, the deadline, and processes that exit or cannot start.
+#include "lambda/sandboxes.h"
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include <gtest/gtest.h>
+
+#include "lambda/function.h"
+
+namespace runnel::lambda {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+using RuntimeHandler = std::function<void(protocol::RestRequest&, protocol::Reply)>;
+
+class SandboxesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("runnel-sandbox-" + new_uuid());
+    fs::create_directories(dir_);
+    SandboxOptions options;
+    options.endpoint_url = "http://127.0.0.1:1";
+    options.open_listener = [this](RuntimeHandler handler) {
+      std::lock_guard lock(mu_);
+      uint16_t port = next_port_++;
+      listeners_[port] = std::move(handler);
+      cv_.notify_all();
+      return port;
+    };
+    options.close_listener = [this](uint16_t port) {
+      std::lock_guard lock(mu_);
+      listeners_.erase(port);
+      cv_.notify_all();
+    };
+    sandboxes_ = std::make_unique<Sandboxes>(scheduler_, options);
+  }
+  void TearDown() override {
+    sandboxes_->stop();
+    fs::remove_all(dir_);
+  }
+
+  std::shared_ptr<const FunctionImage> image(const std::string& script, int timeout = 3) {
+    if (!script.empty()) {
+      std::ofstream(dir_ / "bootstrap") << script;
+      fs::permissions(dir_ / "bootstrap", fs::perms::owner_all);
+    }
+    auto im = std::make_shared<FunctionImage>();
+    im->arn = "arn:aws:lambda:us-east-1:000000000000:function:f";
+    im->name = "f";
+    im->region = "us-east-1";
+    im->account = "000000000000";
+    im->code_dir = dir_.string();
+    im->revision = "r1";
+    im->timeout_seconds = timeout;
+    return im;
+  }
+
+  // Waits for the sandbox's Runtime API to be registered; returns its handler.
+  RuntimeHandler runtime() {
+    std::unique_lock lock(mu_);
+    EXPECT_TRUE(cv_.wait_for(lock, 10s, [this] { return !listeners_.empty(); }));
+    return listeners_.empty() ? RuntimeHandler() : listeners_.begin()->second;
+  }
+  bool listeners_closed() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 10s, [this] { return listeners_.empty(); });
+  }
+
+  // Calls the Runtime API; the response may come later (a parked /next).
+  std::shared_future<protocol::Response> call(const RuntimeHandler& handler, std::string method, std::string path,
+                                              std::string body = {}) {
+    auto promise = std::make_shared<std::promise<protocol::Response>>();
+    protocol::RestRequest request{method, path, {}, {}, std::move(body)};
+    handler(request, [promise](protocol::Response r) { promise->set_value(std::move(r)); });
+    return promise->get_future().share();
+  }
+
+  std::future<InvocationResult> invoke(std::shared_ptr<const FunctionImage> im, std::string payload,
+                                       std::string request_id = "req-1") {
+    auto promise = std::make_shared<std::promise<InvocationResult>>();
+    auto future = promise->get_future();
+    sandboxes_->invoke(Invocation{im, request_id, std::move(payload),
+                                  [promise](InvocationResult r) { promise->set_value(std::move(r)); }});
+    return future;
+  }
+
+  static std::string header(const protocol::Response& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return {};
+  }
+
+  fs::path dir_;
+  background::Scheduler scheduler_;
+  std::unique_ptr<Sandboxes> sandboxes_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint16_t, RuntimeHandler> listeners_;
+  uint16_t next_port_ = 9001;
+};
+
+TEST_F(SandboxesTest, AnInvocationWaitsForNextAndItsResponseEndsIt) {
+  auto im = image("#!/bin/sh\nexec sleep 30\n");
+  auto result = invoke(im, R"({"a":1})");
+  auto api = runtime();
+  auto next = call(api, "GET", "/2018-06-01/runtime/invocation/next");
+  ASSERT_EQ(next.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(next.get().status, 200);
+  EXPECT_EQ(next.get().body, R"({"a":1})");
+  EXPECT_EQ(header(next.get(), "Lambda-Runtime-Aws-Request-Id"), "req-1");
+  EXPECT_EQ(header(next.get(), "Lambda-Runtime-Invoked-Function-Arn"), im->arn);
+  EXPECT_FALSE(header(next.get(), "Lambda-Runtime-Deadline-Ms").empty());
+  EXPECT_EQ(result.wait_for(100ms), std::future_status::timeout);  // not before the response
+
+  auto wrong = call(api, "POST", "/2018-06-01/runtime/invocation/other/response", "x");
+  EXPECT_EQ(wrong.get().status, 400);
+  auto done = call(api, "POST", "/2018-06-01/runtime/invocation/req-1/response", R"({"ok":true})");
+  EXPECT_EQ(done.get().status, 202);
+  ASSERT_EQ(result.wait_for(5s), std::future_status::ready);
+  auto r = result.get();
+  EXPECT_EQ(r.payload, R"({"ok":true})");
+  EXPECT_EQ(r.function_error, "");
+  EXPECT_NE(r.log.find("START RequestId: req-1"), std::string::npos);
+  EXPECT_NE(r.log.find("REPORT RequestId: req-1"), std::string::npos);
+}
+
+TEST_F(SandboxesTest, AParkedNextIsAnsweredByTheNextInvokeAndErrorsAreUnhandled) {
+  auto im = image("#!/bin/sh\nexec sleep 30\n");
+  auto first = invoke(im, "1", "a");
+  auto api = runtime();
+  call(api, "GET", "/2018-06-01/runtime/invocation/next").get();
+  call(api, "POST", "/2018-06-01/runtime/invocation/a/response", "one").get();
+  ASSERT_EQ(first.wait_for(5s), std::future_status::ready);
+
+  auto parked = call(api, "GET", "/2018-06-01/runtime/invocation/next");
+  EXPECT_EQ(parked.wait_for(100ms), std::future_status::timeout);  // nothing to hand out: it waits
+  auto second = invoke(im, "2", "b");
+  ASSERT_EQ(parked.wait_for(5s), std::future_status::ready);       // the invoke answered it, same sandbox
+  EXPECT_EQ(parked.get().body, "2");
+  call(api, "POST", "/2018-06-01/runtime/invocation/b/error", R"({"errorMessage":"no","errorType":"E"})").get();
+  ASSERT_EQ(second.wait_for(5s), std::future_status::ready);
+  auto r = second.get();
+  EXPECT_EQ(r.function_error, "Unhandled");
+  EXPECT_EQ(r.payload, R"({"errorMessage":"no","errorType":"E"})");
+  EXPECT_EQ(sandboxes_->running(), 1u);
+}
+
+TEST_F(SandboxesTest, TheDeadlineKillsTheProcess) {
+  auto im = image("#!/bin/sh\nexec sleep 30\n", 1);
+  auto result = invoke(im, "{}");
+  auto api = runtime();
+  call(api, "GET", "/2018-06-01/runtime/invocation/next").get();
+  ASSERT_EQ(result.wait_for(5s), std::future_status::ready);
+  auto r = result.get();
+  EXPECT_EQ(r.function_error, "Unhandled");
+  EXPECT_NE(r.payload.find("Task timed out after 1.00 seconds"), std::string::npos) << r.payload;
+  EXPECT_TRUE(listeners_closed());  // the killed process is reaped and its Runtime API closed
+  EXPECT_EQ(sandboxes_->running(), 0u);
+}
+
+TEST_F(SandboxesTest, AProcessThatExitsFailsItsInvocation) {
+  auto im = image("#!/bin/sh\necho starting\nexit 3\n");
+  auto result = invoke(im, "{}");
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  auto r = result.get();
+  EXPECT_EQ(r.function_error, "Unhandled");
+  EXPECT_NE(r.payload.find("Runtime.ExitError"), std::string::npos) << r.payload;
+  EXPECT_NE(r.payload.find("exit status 3"), std::string::npos) << r.payload;
+}
+
+TEST_F(SandboxesTest, AMissingBootstrapIsAnInvalidEntrypoint) {
+  auto im = image("");
+  auto result = invoke(im, "{}");
+  ASSERT_EQ(result.wait_for(5s), std::future_status::ready);
+  auto r = result.get();
+  EXPECT_EQ(r.function_error, "Unhandled");
+  EXPECT_NE(r.payload.find("Runtime.InvalidEntrypoint"), std::string::npos) << r.payload;
+}
+
+TEST_F(SandboxesTest, StopAbortsWhatIsRunning) {
+  auto im = image("#!/bin/sh\nexec sleep 30\n");
+  auto result = invoke(im, "{}");
+  auto api = runtime();
+  call(api, "GET", "/2018-06-01/runtime/invocation/next").get();
+  sandboxes_->stop();
+  ASSERT_EQ(result.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(result.get().aborted);
+}
+
+}  // namespace
+}  // namespace runnel::lambda
