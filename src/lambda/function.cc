@@ -124,6 +124,8 @@ Status apply_configuration(Function& f, const rapidjson::Value& in, bool creatin
   if (in.HasMember("Role") || creating) {
     std::string role = string_member(in, "Role");
     static const std::regex re(R"(arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+)");
+    // std::regex recurses per character: bound the input before matching.
+    if (role.size() > 2048) return constraint(role.substr(0, 64) + "...", "role", "Member must have length less than or equal to 2048");
     if (!std::regex_match(role, re))
       return constraint(role, "role",
                         R"(Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+)");
@@ -163,7 +165,7 @@ Status apply_configuration(Function& f, const rapidjson::Value& in, bool creatin
       std::vector<std::string> reserved;
       for (const auto& m : v->value.GetObject()) {
         std::string name(m.name.GetString(), m.name.GetStringLength());
-        if (!std::regex_match(name, re))
+        if (name.size() > 4096 || !std::regex_match(name, re))
           return constraint(name, "environment.variables",
                             R"(Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+])");
         if (reserved_variable(name)) reserved.push_back(name);

@@ -341,7 +341,7 @@ void Service::add_permission(const protocol::RequestContext& ctx, protocol::Rest
                                    "' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression "
                                    "pattern: ([a-zA-Z0-9-_.]+)",
                                400, true, "com.amazonaws.lambda", {}}));
-  if (!std::regex_match(action, action_re))
+  if (action.size() > 256 || !std::regex_match(action, action_re))
     return reply(render_error({"ValidationException",
                                "1 validation error detected: Value '" + action +
                                    "' at 'action' failed to satisfy constraint: Member must satisfy regular expression "

@@ -25,6 +25,9 @@ case "$name" in
   request_json_fuzz)
     sources=("$src"/tests/fuzz/request_json_fuzz.cc "$src"/src/common/decimal.cc
              "$src"/src/common/attribute_value.cc "$src"/src/common/base64.cc) ;;
+  lambda_fuzz)
+    libs+=(-lzip -lfmt)
+    sources=("$src"/tests/fuzz/lambda_fuzz.cc "$src"/src/lambda/function.cc "$src"/src/lambda/code_dir.cc) ;;
   *) echo "unknown fuzzer $name" >&2; exit 2 ;;
 esac
 # Unit tests are not part of a fuzz binary.
