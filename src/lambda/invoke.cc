@@ -79,6 +79,7 @@ Status Service::load_async() {
     task->attempts = d["attempts"].GetInt();
     task->enqueued_ms = d["enqueued_ms"].GetInt64();
     next_async_id_ = std::max<uint64_t>(next_async_id_.load(), task->id + 1);
+    std::lock_guard lock(resumed_mu_);
     resumed_.push_back(std::move(task));
   }
   async_pending_ = resumed_.size();
@@ -89,6 +90,13 @@ Status Service::load_async() {
 
 void Service::run_async(std::shared_ptr<AsyncTask> task) {
   if (stopping_) return;
+  if (!serving_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(resumed_mu_);
+    if (!serving_.load(std::memory_order_acquire)) {
+      resumed_.push_back(std::move(task));
+      return;
+    }
+  }
   std::shared_ptr<const FunctionImage> image;
   {
     std::shared_lock lock(mu_);

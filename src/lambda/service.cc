@@ -61,19 +61,30 @@ Status Service::start() {
     images_[function->arn()] = image_of(*function);
     functions_[function->arn()] = std::move(function);
   }
+  // Unpacked code no function runs any more (deleted or replaced in an earlier run), and staging
+  // directories a crash left, go now, while no sandbox can be running in them.
+  for (const auto& entry : std::filesystem::directory_iterator(options_.code_root, ec)) {
+    std::string dir = entry.path().filename().string();
+    if (!code_in_use(dir, "")) std::filesystem::remove_all(entry.path(), ec);
+  }
   return load_async();
 }
 
 void Service::serve(SandboxOptions sandbox_options) {
   sandboxes_ = std::make_unique<Sandboxes>(scheduler_, std::move(sandbox_options));
-  // A previous run's stored async invocations go to sandboxes now that these can start.
-  auto resumed = std::move(resumed_);
+  std::vector<std::shared_ptr<AsyncTask>> resumed;
+  {
+    std::lock_guard lock(resumed_mu_);
+    serving_.store(true, std::memory_order_release);
+    resumed = std::move(resumed_);
+  }
+  // Stored async invocations go to sandboxes now that these can start.
   for (auto& task : resumed) run_async(std::move(task));
 }
 
 void Service::stop() {
   if (stopping_.exchange(true)) return;
-  if (sandboxes_) sandboxes_->stop();
+  if (serving_.load(std::memory_order_acquire)) sandboxes_->stop();
 }
 
 bool Service::owns_path(std::string_view path) const {
@@ -142,7 +153,7 @@ void Service::dispatch(protocol::RequestContext ctx, protocol::RestRequest& requ
     return;
   }
   ctx.operation = operation;
-  if (!sandboxes_) {
+  if (!serving_.load(std::memory_order_acquire)) {
     reply(render_error({"ServiceException", "Lambda is starting", 503, false, "com.amazonaws.lambda", {}}));
     return;
   }
@@ -186,7 +197,7 @@ void Service::put_function(storage::WriteTxn& txn, std::shared_ptr<const Functio
     functions_[arn] = f;
     images_[arn] = image;
   }
-  if (sandboxes_) sandboxes_->retire(arn, f->revision_id);
+  if (serving_.load(std::memory_order_acquire)) sandboxes_->retire(arn, f->revision_id);
 }
 
 bool Service::code_in_use(const std::string& sha_hex, const std::string& except_arn) const {
@@ -205,7 +216,7 @@ void Service::remove_function(storage::WriteTxn& txn, const Function& f) {
     functions_.erase(arn);
     images_.erase(arn);
   }
-  if (sandboxes_) sandboxes_->retire(arn, "");
+  if (serving_.load(std::memory_order_acquire)) sandboxes_->retire(arn, "");
 }
 
 void Service::update(const protocol::RequestContext& ctx, const std::string& name, std::function<Status(Function&, storage::WriteTxn&)> change,

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -112,13 +113,17 @@ class Service : public protocol::RestService {
   sqs::Service& sqs_;
   ServiceOptions options_;
   std::unique_ptr<Sandboxes> sandboxes_;
-  std::vector<std::shared_ptr<AsyncTask>> resumed_;  // loaded by start(), run by serve()
+  // Async invocations that arrived before serve() (a previous run's, or a publish in the moment
+  // between the HTTP server's start and serve()); serve() runs them.
+  std::mutex resumed_mu_;
+  std::vector<std::shared_ptr<AsyncTask>> resumed_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<const Function>, std::less<>> functions_;  // by ARN
   std::map<std::string, std::shared_ptr<const FunctionImage>, std::less<>> images_;  // by ARN
   std::atomic<uint64_t> next_async_id_{1};
   std::atomic<uint64_t> async_pending_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> serving_{false};  // sandboxes_ is set (serve() ran); requests before it get 503
 };
 
 }  // namespace runnel::lambda
