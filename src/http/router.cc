@@ -177,7 +177,13 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
                   R"("event":"request","request_id":"{}","target":{},"status":{},"ms":{:.3f})", request_id,
                   json_quote(op), r.status, ms);
     }
-    r.headers.emplace_back("x-amzn-RequestId", request_id);
+    // A service may answer under its own id (Lambda's Invoke replies with the invocation's id, the
+    // one the function sees); otherwise the request's.
+    const bool has_id = std::any_of(r.headers.begin(), r.headers.end(),
+                                    [](const auto& h) {
+      return h.first.size() == 16 && starts_with_ignoring_case(h.first, "x-amzn-requestid");
+    });
+    if (!has_id) r.headers.emplace_back("x-amzn-RequestId", request_id);
     reply(std::move(r));
   };
 

@@ -58,7 +58,7 @@ class Router {
   void add_get(std::string path, GetHandler handler) {
     get_handlers_[std::move(path)] = std::move(handler);
   }
-  // Extra members for GET /_runnel/health's "services" object (e.g. storage counters).
+  // Extra top-level members for GET /_runnel/health's object (storage, SNS push and Lambda counters).
   void set_health_extra(std::function<std::string()> extra) { health_extra_ = std::move(extra); }
 
   void handle(HttpRequest& request, protocol::Reply reply) const;

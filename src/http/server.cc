@@ -13,7 +13,9 @@
 #include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -157,6 +159,20 @@ struct Server::Impl {
 
   // `counted`: whether the connection's requests count as in flight (the main port's do; see
   // open_listener for why a Runtime API's do not).
+  static asio::awaitable<void> drain(beast::tcp_stream& stream) {
+    constexpr size_t kMaxDrainBytes = 256u * 1024 * 1024;
+    std::vector<char> scratch(64 * 1024);
+    size_t drained = 0;
+    beast::error_code ec;
+    stream.expires_after(std::chrono::seconds(10));
+    while (drained < kMaxDrainBytes) {
+      size_t n = co_await stream.async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      drained += n;
+    }
+    stream.expires_never();
+  }
+
   asio::awaitable<void> serve_connection(tcp::socket socket, CrossThreadReplies& replies,
                                          std::shared_ptr<const Handler> handler, bool counted) {
     beast::tcp_stream stream(std::move(socket));
@@ -170,19 +186,42 @@ struct Server::Impl {
     slot->connection_thread = std::this_thread::get_id();
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(options.max_body_bytes);
+      // The limit depends on the path, known once the header is in: read it unbounded, then check
+      // a declared Content-Length against the path's limit, and bound a chunked body by it.
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       parser.header_limit(64 * 1024);
       beast::error_code ec;
-      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (ec == bhttp::error::body_limit) {
-          bhttp::response<bhttp::string_body> res{bhttp::status::payload_too_large, 11};
-          res.set(bhttp::field::content_type, "application/json");
-          res.body() = R"({"__type":"com.amazon.coral.service#SerializationException","message":"Request body too large"})";
-          res.keep_alive(false);
-          res.prepare_payload();
-          co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      const std::string_view target = std_view(parser.get().target());
+      const size_t limit = options.body_limit_for ? options.body_limit_for(target) : options.max_body_bytes;
+      bool too_large = parser.content_length() && *parser.content_length() > limit;
+      if (!too_large) {
+        parser.body_limit(limit);
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        too_large = ec == bhttp::error::body_limit;
+        if (ec && !too_large) break;
+      }
+      if (too_large) {
+        protocol::Response refusal;
+        if (options.body_too_large) {
+          refusal = options.body_too_large(target, limit);
+        } else {
+          refusal.status = 413;
+          refusal.body = R"({"__type":"com.amazon.coral.service#SerializationException","message":"Request body too large"})";
         }
+        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(refusal.status), parser.get().version()};
+        res.set(bhttp::field::server, "runnel");
+        res.set(bhttp::field::content_type, refusal.content_type);
+        for (auto& [k, v] : refusal.headers) res.insert(k, v);
+        res.body() = std::move(refusal.body);
+        res.keep_alive(false);
+        res.prepare_payload();
+        co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        // Clients send the whole body before they read a reply: closing now would reset the
+        // connection under them and hide the 413. Read and drop what they still send (bounded
+        // in bytes and time), then close.
+        if (!ec) co_await drain(stream);
         break;
       }
       auto& req = parser.get();

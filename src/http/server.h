@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "http/request.h"
 
@@ -19,6 +20,12 @@ struct ServerOptions {
   int threads = 2;
   size_t max_body_bytes = 16 * 1024 * 1024 + 64 * 1024;  // BatchWriteItem's 16 MB plus envelope
   size_t max_in_flight = 4096;                             // beyond it: the service's throttling error
+  // A service whose requests may be larger than max_body_bytes (Lambda's CreateFunction carries a
+  // base64 zip of up to 50 MB) names its limit by path; null keeps max_body_bytes for every path.
+  std::function<size_t(std::string_view target)> body_limit_for;
+  // The reply a request over its limit gets, in the shape its service's clients parse; null gives
+  // a JSON-protocol SerializationException. Either way the connection closes after it.
+  std::function<protocol::Response(std::string_view target, size_t limit)> body_too_large;
 };
 
 class Server {

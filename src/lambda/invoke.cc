@@ -47,13 +47,14 @@ struct Service::AsyncTask {
   }
 };
 
-Status Service::invoke_async(storage::WriteTxn& txn, std::string_view function_arn, std::string payload) {
+Status Service::invoke_async(storage::WriteTxn& txn, std::string_view function_arn, std::string payload,
+                             std::string request_id) {
   if (!find_arn(function_arn)) return not_found("Function not found: " + std::string(function_arn));
   auto task = std::make_shared<AsyncTask>();
   task->id = next_async_id_++;
   task->function_arn = std::string(function_arn);
   if (task->function_arn.ends_with(":$LATEST")) task->function_arn.resize(task->function_arn.size() - 8);
-  task->request_id = new_uuid();
+  task->request_id = std::move(request_id);
   task->payload = std::move(payload);
   task->enqueued_ms = wall_ms();
   txn.put(storage::Family::kQueues, async_key(task->id), task->encode());
@@ -166,6 +167,14 @@ void Service::settle_async(std::shared_ptr<AsyncTask> task, InvocationResult res
           if (!sent.ok())
             spdlog::warn(R"("event":"lambda.dead_letter_failed","function":"{}","queue":"{}","error":"{}")", task->function_arn,
                          target, sent.error().code);
+        } else if (target.starts_with("arn:aws:sns:") && topic_publisher_) {
+          auto published = topic_publisher_(txn, target, task->payload,
+                                            {{"RequestID", {"String", task->request_id}},
+                                             {"ErrorCode", {"Number", "200"}},
+                                             {"ErrorMessage", {"String", error_message}}});
+          if (!published.ok())
+            spdlog::warn(R"("event":"lambda.dead_letter_failed","function":"{}","topic":"{}","error":"{}")", task->function_arn,
+                         target, published.error().code);
         } else {
           spdlog::warn(R"("event":"lambda.async_dropped","function":"{}","request_id":"{}")", task->function_arn,
                        task->request_id);
@@ -217,18 +226,21 @@ void Service::invoke(const protocol::RequestContext& ctx, protocol::RestRequest&
   }
   auto self = const_cast<Service*>(this);
   if (type == "Event") {
+    // The 202 carries the id the function will run under, as AWS's does.
     auto outcome = std::make_shared<Status>(ok_status());
+    std::string request_id = new_uuid();
     writer_.submit(
-        [self, arn = function->arn(), payload = std::move(payload), outcome](storage::WriteTxn& txn) mutable {
-          *outcome = self->invoke_async(txn, arn, std::move(payload));
+        [self, arn = function->arn(), payload = std::move(payload), outcome, request_id](storage::WriteTxn& txn) mutable {
+          *outcome = self->invoke_async(txn, arn, std::move(payload), request_id);
           return outcome->ok();
         },
-        [self, outcome, reply = std::move(reply)](bool committed) {
+        [self, outcome, request_id, reply = std::move(reply)](bool committed) {
           if (!committed) return reply(self->render_error(ApiError::internal("the write did not reach the disk")));
           if (!outcome->ok()) return reply(self->render_error(outcome->error()));
           protocol::Response accepted;
           accepted.status = 202;
           accepted.content_type = "application/json";
+          accepted.headers.emplace_back("x-amzn-RequestId", request_id);
           reply(std::move(accepted));
         });
     return;
@@ -241,14 +253,16 @@ void Service::invoke(const protocol::RequestContext& ctx, protocol::RestRequest&
   }
   if (!image) return reply(render_error(not_found("Function not found: " + function->arn())));
   const bool tail = request.header("X-Amz-Log-Type") == "Tail";
+  std::string request_id = new_uuid();
   sandboxes_->invoke(Invocation{
-      image, new_uuid(), std::move(payload), [self, tail, reply = std::move(reply)](InvocationResult result) {
+      image, request_id, std::move(payload), [self, tail, request_id, reply = std::move(reply)](InvocationResult result) {
         if (result.aborted)
           return reply(self->render_error({"ServiceException", "runnel is stopping", 500, false, "com.amazonaws.lambda", {}}));
         protocol::Response r;
         r.status = 200;
         r.content_type = "application/json";
         r.body = std::move(result.payload);
+        r.headers.emplace_back("x-amzn-RequestId", request_id);
         r.headers.emplace_back("X-Amz-Executed-Version", "$LATEST");
         if (!result.function_error.empty()) r.headers.emplace_back("X-Amz-Function-Error", result.function_error);
         if (tail) r.headers.emplace_back("X-Amz-Log-Result", base64_encode(result.log));

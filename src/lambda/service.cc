@@ -91,6 +91,26 @@ bool Service::owns_path(std::string_view path) const {
   return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions");
 }
 
+namespace {
+constexpr size_t kMaxRequestBytes = 69905067;  // base64 of a 50 MB zip, as AWS's message names it
+}
+
+size_t Service::request_limit(std::string_view target) {
+  const bool lambda = target.starts_with("/2015-03-31/functions") || target.starts_with("/2019-09-25/functions") ||
+                      target.starts_with("/2018-06-01/runtime/");
+  return lambda ? kMaxRequestBytes : 0;
+}
+
+protocol::Response Service::request_too_large(std::string_view target) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string_view operation = path.ends_with("/invocations") ? "InvokeFunction"
+                               : path.ends_with("/code")      ? "UpdateFunctionCode"
+                                                              : "CreateFunction";
+  return render_error({"RequestEntityTooLargeException",
+                       fmt::format("Request must be smaller than {} bytes for the {} operation", kMaxRequestBytes, operation),
+                       413, true, "com.amazonaws.lambda", {}});
+}
+
 protocol::Response Service::render_error(const ApiError& error) const {
   protocol::Response r;
   r.status = error.http_status;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,9 +60,24 @@ class Service : public protocol::RestService {
   void dispatch(protocol::RequestContext ctx, protocol::RestRequest& request, protocol::Reply reply) const override;
   protocol::Response render_error(const ApiError& error) const override;
 
+  // Lambda's requests may be far larger than the other services' (a CreateFunction carries a base64
+  // zip of up to 50 MB, and a runtime may post a response over the 6 MB limit, which it must be told
+  // about): the HTTP server bounds a request to this path by this many bytes, 0 when the path is not
+  // Lambda's. Over it, AWS answers RequestEntityTooLargeException (413).
+  static size_t request_limit(std::string_view target);
+  protocol::Response request_too_large(std::string_view target) const;
+
   // Writer thread, inside the caller's step: stores an asynchronous invocation of `function_arn`
   // in that batch (SNS deliveries). ResourceNotFoundException when there is no such function.
-  Status invoke_async(storage::WriteTxn& txn, std::string_view function_arn, std::string payload);
+  Status invoke_async(storage::WriteTxn& txn, std::string_view function_arn, std::string payload,
+                      std::string request_id = new_uuid());
+
+  // A function's DeadLetterConfig may name an SNS topic: spent async invocations are published
+  // there, in the batch that settles them (wired by main to sns::Service::publish_in; Lambda does
+  // not link SNS). Attributes are name -> {DataType, value}. Set once before serve().
+  using TopicPublisher = std::function<Status(storage::WriteTxn&, std::string_view topic_arn, std::string message,
+                                              std::map<std::string, std::pair<std::string, std::string>> attributes)>;
+  void set_topic_publisher(TopicPublisher publisher) { topic_publisher_ = std::move(publisher); }
 
   // The code zip of a function (GetFunction's Code.Location serves it), or empty.
   std::string code_zip(std::string_view function_arn) const;
@@ -113,6 +129,7 @@ class Service : public protocol::RestService {
   sqs::Service& sqs_;
   ServiceOptions options_;
   std::unique_ptr<Sandboxes> sandboxes_;
+  TopicPublisher topic_publisher_;
   // Async invocations that arrived before serve() (a previous run's, or a publish in the moment
   // between the HTTP server's start and serve()); serve() runs them.
   std::mutex resumed_mu_;

@@ -149,6 +149,16 @@ int serve(const ServeFlags& flags) {
     return 1;
   }
   sns.set_pusher(&pusher);
+  // Filled in once the server listens: the host Lambda's dead-letter notifications name in their
+  // UnsubscribeURL (nothing publishes through it before then).
+  std::string public_host;
+  lambda.set_topic_publisher([&sns, &public_host](runnel::storage::WriteTxn& txn, std::string_view topic_arn,
+                                                  std::string message,
+                                                  std::map<std::string, std::pair<std::string, std::string>> attributes) {
+    runnel::sns::FilterAttributes converted;
+    for (auto& [name, typed] : attributes) converted[name] = {std::move(typed.first), std::move(typed.second)};
+    return sns.publish_in(txn, topic_arn, std::move(message), std::move(converted), public_host);
+  });
   sns.set_lambda_invoker([&lambda](runnel::storage::WriteTxn& txn, std::string_view function_arn, std::string payload) {
     return lambda.invoke_async(txn, function_arn, std::move(payload));
   });
@@ -216,6 +226,17 @@ int serve(const ServeFlags& flags) {
   server_options.port = flags.port;
   server_options.threads = flags.threads > 0 ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
   server_options.max_in_flight = flags.max_in_flight;
+  server_options.body_limit_for = [default_limit = server_options.max_body_bytes](std::string_view target) {
+    size_t lambda_limit = runnel::lambda::Service::request_limit(target);
+    return lambda_limit ? lambda_limit : default_limit;
+  };
+  server_options.body_too_large = [&lambda](std::string_view target, size_t) {
+    if (runnel::lambda::Service::request_limit(target)) return lambda.request_too_large(target);
+    runnel::protocol::Response r;
+    r.status = 413;
+    r.body = R"({"__type":"com.amazon.coral.service#SerializationException","message":"Request body too large"})";
+    return r;
+  };
   runnel::http::Server server(server_options, [&router](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
     router.handle(request, std::move(reply));
   });
@@ -231,6 +252,7 @@ int serve(const ServeFlags& flags) {
     runnel::lambda::SandboxOptions sandbox_options;
     std::string self_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
     sandbox_options.endpoint_url = fmt::format("http://{}:{}", self_host, port);
+    public_host = fmt::format("{}:{}", self_host, port);
     sandbox_options.max_per_function = flags.lambda_max_sandboxes;
     sandbox_options.credentials = [credentials = router_options.credentials](const std::string& account) {
       if (credentials) {

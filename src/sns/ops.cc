@@ -421,6 +421,8 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   std::string endpoint = optional(body, "Endpoint");
   static const std::set<std::string> kProtocols = {"sqs", "http", "https", "email", "email-json", "lambda", "application", "sms", "firehose"};
   if (!kProtocols.count(*protocol)) return reply(invalid_parameter("Invalid protocol type: " + *protocol));
+  // FIFO topics deliver to SQS queues only; AWS words any other protocol as an unknown one.
+  if ((*t)->fifo && *protocol != "sqs") return reply(invalid_parameter("Invalid protocol type: " + *protocol));
   auto sub = std::make_shared<Subscription>();
   sub->id = sqs::new_message_id();
   sub->topic_arn = (*t)->arn();

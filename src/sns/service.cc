@@ -181,6 +181,20 @@ void Service::remove_subscription(storage::WriteTxn& txn, const Subscription& s)
   subscriptions_.erase(s.arn());
 }
 
+Status Service::publish_in(storage::WriteTxn& txn, std::string_view topic_arn, std::string message,
+                           FilterAttributes attributes, std::string_view host) {
+  auto topic = find_topic(topic_arn);
+  if (!topic) return not_found("Topic does not exist");
+  if (topic->fifo) return invalid_parameter("MessageGroupId Reason: The request must include parameter MessageGroupId");
+  Message m;
+  m.message_id = sqs::new_message_id();
+  m.message = std::move(message);
+  m.attributes = std::move(attributes);
+  stamp(*topic, m);
+  fan_out(txn, *topic, m, host);
+  return ok_status();
+}
+
 void Service::stamp(const Topic& topic, Message& m) const {
   m.timestamp_ms = wall_ms();
   m.timestamp = iso8601_ms(m.timestamp_ms);

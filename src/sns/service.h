@@ -113,6 +113,11 @@ class Service {
   // Writer thread: delivers `m` to every confirmed subscription of `topic` whose filter policy
   // matches, in the caller's batch. `host` names this server in UnsubscribeURL.
   void fan_out(storage::WriteTxn& txn, const Topic& topic, const Message& m, std::string_view host);
+  // Writer thread: publishes `message` with `attributes` to the standard topic `topic_arn` in the
+  // caller's batch, as Publish would (a Lambda function's dead-letter topic). NotFound when there is
+  // no such topic; InvalidParameter for a FIFO topic (it needs a MessageGroupId nobody gave).
+  Status publish_in(storage::WriteTxn& txn, std::string_view topic_arn, std::string message, FilterAttributes attributes,
+                    std::string_view host);
   // FIFO topics: the publish a deduplication id already names (5-minute window), if any.
   std::optional<std::pair<std::string, uint64_t>> duplicate(const Topic& topic, const std::string& dedup_id, int64_t now_ms);
   void remember(const Topic& topic, const std::string& dedup_id, const std::string& message_id, uint64_t seq, int64_t now_ms);
