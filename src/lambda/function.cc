@@ -147,7 +147,7 @@ Status apply_configuration(Function& f, const rapidjson::Value& in, bool creatin
     if (!it->value.IsInt()) return invalid_parameter("Timeout must be an integer");
     int v = it->value.GetInt();
     if (v < 1) return constraint(std::to_string(v), "timeout", "Member must have value greater than or equal to 1");
-    if (v > 900) return invalid_parameter(fmt::format("{} is not a valid timeout: the maximum is 900 seconds", v));
+    if (v > 900) return constraint(std::to_string(v), "timeout", "Member must have value less than or equal to 900");
     f.timeout = v;
   }
   if (auto it = in.FindMember("MemorySize"); it != in.MemberEnd()) {

@@ -1,5 +1,6 @@
 // Lambda's control plane: functions, resource policies and async-invocation settings.
 // https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html
+#include <algorithm>
 #include <regex>
 
 #include <fmt/format.h>
@@ -213,6 +214,9 @@ void Service::list_functions(const protocol::RequestContext& ctx, protocol::Rest
                                              max_text),
                                  400, true, "com.amazonaws.lambda", {}}));
   }
+  // "ListFunctions returns a maximum of 50 items in each response", whatever MaxItems allows.
+  // https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html
+  max_items = std::min(max_items, 50);
   std::string prefix = fmt::format("arn:aws:lambda:{}:{}:function:", ctx.region, ctx.account);
   std::vector<std::shared_ptr<const Function>> page;
   bool more = false;

@@ -18,6 +18,7 @@
 #include "common/json_write.h"
 #include "common/log.h"
 #include "common/thread_name.h"
+#include "lambda/function.h"
 
 extern char** environ;
 
@@ -272,12 +273,17 @@ bool Sandboxes::spawn(const std::shared_ptr<const FunctionImage>& image, Callbac
 std::vector<std::string> Sandboxes::environment_for(const FunctionImage& image, uint16_t port) const {
   std::vector<std::string> env;
   // The function's own variables first; the reserved ones cannot be set by it (CreateFunction
-  // refuses them) and are added after.
+  // refuses them) and are added after. PATH, LANG, TZ (AWS's "unreserved" ones) and runnel's
+  // AWS_ENDPOINT_URL are defaults the function may override.
+  // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
   for (const auto& [k, v] : image.environment) env.push_back(k + "=" + v);
   const char* path = std::getenv("PATH");
   auto [key, secret] = options_.credentials ? options_.credentials(image.account)
                                             : std::pair<std::string, std::string>{"test", "test"};
-  std::string log_stream = fmt::format("{}/[$LATEST]{}", log_stream_date(), image.revision.substr(0, 32));
+  // AWS names each execution environment's stream "2026/12/03/[$LATEST]" + 32 hex digits.
+  std::string instance = new_uuid();
+  std::erase(instance, '-');
+  std::string log_stream = fmt::format("{}/[$LATEST]{}", log_stream_date(), instance);
   for (auto& e : std::vector<std::string>{
            "_HANDLER=" + image.handler,
            fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", port),
@@ -292,14 +298,17 @@ std::vector<std::string> Sandboxes::environment_for(const FunctionImage& image, 
            "AWS_ACCESS_KEY_ID=" + key,
            "AWS_SECRET_ACCESS_KEY=" + secret,
            "AWS_SESSION_TOKEN=",
-           "AWS_ENDPOINT_URL=" + options_.endpoint_url,
            "LAMBDA_TASK_ROOT=" + image.code_dir,
            "LAMBDA_RUNTIME_DIR=" + image.code_dir,
-           "LANG=en_US.UTF-8",
-           "TZ=:UTC",
-           std::string("PATH=") + (path ? path : "/usr/local/bin:/usr/bin:/bin"),
        })
     env.push_back(std::move(e));
+  for (auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"AWS_ENDPOINT_URL", options_.endpoint_url},
+           {"LANG", "en_US.UTF-8"},
+           {"TZ", ":UTC"},
+           {"PATH", path ? path : "/usr/local/bin:/usr/bin:/bin"},
+       })
+    if (!image.environment.count(name)) env.push_back(name + "=" + value);
   return env;
 }
 
