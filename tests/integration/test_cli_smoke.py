@@ -1,6 +1,6 @@
 """The AWS CLI v2 (/usr/bin/aws) against the server: create-table, put-item, query, delete-table,
-reading a table's stream with `aws dynamodbstreams`, a queue's life with `aws sqs`, and a topic
-fanning out to a queue with `aws sns`."""
+reading a table's stream with `aws dynamodbstreams`, a queue's life with `aws sqs`, a topic
+fanning out to a queue with `aws sns`, and a function's life with `aws lambda`."""
 
 import hashlib
 import json
@@ -161,3 +161,27 @@ def test_cli_sns_topic_to_queue(aws):
     finally:
         aws('delete-topic', '--topic-arn', topic, service='sns')
         aws('delete-queue', '--queue-url', url, service='sqs')
+
+
+# A function's life through `aws lambda`: create-function from a fileb:// zip, invoke (the
+# response goes to the outfile), delete-function.
+def test_cli_lambda_function(aws, tmp_path):
+    from lambda_common import ROLE, code_sha256, make_zip
+    name = unique_table_name('clifn')
+    package = make_zip()
+    (tmp_path / 'function.zip').write_bytes(package)
+    created = aws('create-function', '--function-name', name, '--runtime', 'provided.al2023', '--role', ROLE,
+                  '--handler', 'function.handler', '--zip-file', 'fileb://%s' % (tmp_path / 'function.zip'),
+                  service='lambda')
+    try:
+        assert (created['FunctionName'], created['State']) == (name, 'Active')
+        assert created['CodeSha256'] == code_sha256(package)
+        out = tmp_path / 'response.json'
+        r = aws('invoke', '--function-name', name, '--cli-binary-format', 'raw-in-base64-out',
+                '--payload', json.dumps({'hello': 'from the cli ☃'}), str(out), service='lambda')
+        assert (r['StatusCode'], r['ExecutedVersion']) == (200, '$LATEST') and 'FunctionError' not in r
+        assert json.loads(out.read_text(encoding='utf-8')) == {'hello': 'from the cli ☃'}
+        assert aws('get-function', '--function-name', name, service='lambda')['Configuration']['FunctionName'] == name
+    finally:
+        aws('delete-function', '--function-name', name, service='lambda')
+    assert name not in [f['FunctionName'] for f in aws('list-functions', service='lambda')['Functions']]

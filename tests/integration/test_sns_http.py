@@ -350,8 +350,8 @@ def test_delivery_policy_validation(ps, sns, sub_server, policy, fragment):
     assert e.value.response['Error']['Message'].startswith('Invalid parameter: DeliveryPolicy: ')
 
 
-# runnel has no Lambda service yet: a Lambda subscription's deliveries fail as "function not
-# found" (a client-side error) and go to its dead-letter queue.
+# A Lambda subscription whose function does not exist: the delivery fails as "function not found"
+# (a client-side error) and goes to the subscription's dead-letter queue.
 def test_lambda_subscription_dead_letters(ps, sns, sqs):
     topic = ps.topic()
     dlq_url, dlq_arn = ps.queue('dlq')

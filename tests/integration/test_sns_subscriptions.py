@@ -127,6 +127,20 @@ def test_subscribe_unknown_protocol(sns, topic, moto):
     assert error_code(e) == 'InvalidParameter'
 
 
+# FIFO topics deliver to SQS queues only: any other protocol is InvalidParameter, worded as an
+# unknown protocol, and nothing is subscribed.
+@pytest.mark.parametrize('protocol,endpoint', [('http', 'http://127.0.0.1:9/fifo'), ('email', 'someone@example.com'),
+                                               ('email-json', 'someone@example.com')])
+def test_fifo_topic_refuses_non_sqs_protocols(sns, ps, moto, protocol, endpoint):
+    skip_on_moto(moto, 'moto subscribes any protocol to a FIFO topic')
+    fifo = ps.topic(fifo=True)
+    with pytest.raises(ClientError) as e:
+        sns.subscribe(TopicArn=fifo, Protocol=protocol, Endpoint=endpoint)
+    assert error_code(e) == 'InvalidParameter'
+    assert e.value.response['Error']['Message'] == 'Invalid parameter: Invalid protocol type: ' + protocol
+    assert sns.list_subscriptions_by_topic(TopicArn=fifo)['Subscriptions'] == []
+
+
 # --- Subscribe: protocols that need confirmation -----------------------------------------------
 
 # http, https, email and email-json subscriptions wait for confirmation: the result is the
