@@ -179,5 +179,51 @@ TEST(RouterQuery, HealthListsQueryServices) {
   EXPECT_TRUE(contains(r.body, R"("dynamodb":"running","sqs":"running","sns":"running")")) << r.body;
 }
 
+// A REST service answers by path; its own x-amzn-RequestId (Lambda's Invoke answers under the
+// invocation's id) is kept, and the router adds one only when the service did not.
+class PathEcho : public protocol::RestService {
+ public:
+  bool owns_path(std::string_view path) const override { return path.starts_with("/2015-03-31/functions"); }
+  std::string_view signing_name() const override { return "lambda"; }
+  void dispatch(RequestContext ctx, protocol::RestRequest& request, protocol::Reply reply) const override {
+    Response r;
+    r.status = 200;
+    r.content_type = "application/json";
+    r.body = R"({"Path":")" + ctx.path + R"(","Method":")" + std::string(request.method) + R"("})";
+    if (ctx.path.ends_with("/invocations")) r.headers.emplace_back("X-Amzn-RequestId", "invocation-id");
+    reply(std::move(r));
+  }
+  Response render_error(const ApiError& error) const override {
+    Response r;
+    r.status = error.http_status;
+    r.body = error.code;
+    return r;
+  }
+};
+
+TEST(RouterRest, PathRoutesAndTheServicesRequestIdIsKept) {
+  Fixture f;
+  PathEcho lambda;
+  f.router.add_rest_service(&lambda);
+  std::vector<std::pair<std::string, std::string>> signed_headers{{"Authorization", sqs_auth("lambda")},
+                                                                  {"X-Amz-Date", "20240101T000000Z"}};
+  Response invoke = f.send("POST", "/2015-03-31/functions/fn/invocations", signed_headers, "{}");
+  EXPECT_EQ(invoke.status, 200) << invoke.body;
+  EXPECT_TRUE(contains(invoke.body, R"("Path":"/2015-03-31/functions/fn/invocations","Method":"POST")")) << invoke.body;
+  int ids = 0;
+  for (const auto& [k, v] : invoke.headers)
+    if (k == "X-Amzn-RequestId" || k == "x-amzn-RequestId") {
+      ++ids;
+      EXPECT_EQ(v, "invocation-id");
+    }
+  EXPECT_EQ(ids, 1);
+
+  Response get = f.send("GET", "/2015-03-31/functions/fn", signed_headers);
+  EXPECT_EQ(get.status, 200) << get.body;
+  ASSERT_FALSE(get.headers.empty());
+  EXPECT_EQ(get.headers.back().first, "x-amzn-RequestId");
+  EXPECT_EQ(get.headers.back().second.size(), 52u);
+}
+
 }  // namespace
 }  // namespace runnel::http
