@@ -196,6 +196,12 @@ struct Server::Impl {
       const std::string_view target = std_view(parser.get().target());
       const size_t limit = options.body_limit_for ? options.body_limit_for(target) : options.max_body_bytes;
       bool too_large = parser.content_length() && *parser.content_length() > limit;
+      if (!too_large && beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+        // curl asks before sending a large body; answer at once instead of letting it wait a second.
+        bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, parser.get().version()};
+        co_await bhttp::async_write(stream, go_on, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+      }
       if (!too_large) {
         parser.body_limit(limit);
         co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
