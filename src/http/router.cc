@@ -11,6 +11,7 @@
 #include "auth/auth_error.h"
 #include "auth/authenticate.h"
 #include "common/log.h"
+#include "common/uuid.h"
 
 namespace runnel::http {
 
@@ -143,6 +144,7 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
       if (candidate->owns_path(path)) rest = candidate;
     }
   }
+  if (rest) request_id = new_uuid();  // Lambda's request ids are UUIDs
   // Query protocol: a form POST, or a GET whose query string names an Action.
   const protocol::QueryService* query = nullptr;
   protocol::FormParams params;

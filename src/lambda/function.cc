@@ -72,15 +72,6 @@ std::string lambda_timestamp(int64_t ms) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
 }
 
-std::string new_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & ~0xF000ULL) | 0x4000ULL;                                // version 4
-  b = (b & ~(0xC000ULL << 48)) | (0x8000ULL << 48);                // RFC 4122 variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF, b >> 48,
-                     b & 0xFFFFFFFFFFFFULL);
-}
-
 Result<std::string> resolve_function_name(std::string_view given, std::string_view account, std::string_view region) {
   std::string text(given);
   std::smatch m;

@@ -15,6 +15,7 @@
 
 #include "common/json_write.h"
 #include "common/result.h"
+#include "common/uuid.h"
 
 namespace runnel::lambda {
 
@@ -77,6 +78,5 @@ Status apply_configuration(Function& f, const rapidjson::Value& input, bool crea
 
 // 2024-01-01T00:00:00.000+0000
 std::string lambda_timestamp(int64_t ms);
-std::string new_uuid();
 
 }  // namespace runnel::lambda

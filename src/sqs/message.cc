@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "common/base64.h"
+#include "common/uuid.h"
 #include "sqs/queue.h"
 #include "storage/key_codec.h"
 
@@ -315,11 +316,6 @@ uint64_t new_nonce() {
   return rng() | 1;  // never 0: 0 means "not received"
 }
 
-std::string new_message_id() {
-  uint64_t a = new_nonce(), b = new_nonce();
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", static_cast<uint32_t>(a >> 32), static_cast<uint16_t>(a >> 16),
-                     static_cast<uint16_t>(a) & 0xfff, (static_cast<uint16_t>(b >> 48) & 0x3fff) | 0x8000,
-                     b & 0xffffffffffffull);
-}
+std::string new_message_id() { return new_uuid(); }
 
 }  // namespace runnel::sqs
