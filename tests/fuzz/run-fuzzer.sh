@@ -27,7 +27,8 @@ case "$name" in
              "$src"/src/common/attribute_value.cc "$src"/src/common/base64.cc) ;;
   lambda_fuzz)
     libs+=(-lzip -lfmt)
-    sources=("$src"/tests/fuzz/lambda_fuzz.cc "$src"/src/lambda/function.cc "$src"/src/lambda/code_dir.cc) ;;
+    sources=("$src"/tests/fuzz/lambda_fuzz.cc "$src"/src/lambda/function.cc "$src"/src/lambda/code_dir.cc
+             "$src"/src/common/uuid.cc) ;;
   *) echo "unknown fuzzer $name" >&2; exit 2 ;;
 esac
 # Unit tests are not part of a fuzz binary.
