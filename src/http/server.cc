@@ -157,8 +157,7 @@ struct Server::Impl {
   std::map<uint16_t, ExtraListener> extra;
   size_t next_extra_context = 0;
 
-  // `counted`: whether the connection's requests count as in flight (the main port's do; see
-  // open_listener for why a Runtime API's do not).
+  // Reads and drops what a refused request still sends (bounded in bytes and time).
   static asio::awaitable<void> drain(beast::tcp_stream& stream) {
     constexpr size_t kMaxDrainBytes = 256u * 1024 * 1024;
     std::vector<char> scratch(64 * 1024);
@@ -173,6 +172,8 @@ struct Server::Impl {
     stream.expires_never();
   }
 
+  // `counted`: whether the connection's requests count as in flight (the main port's do; see
+  // open_listener for why a Runtime API's do not).
   asio::awaitable<void> serve_connection(tcp::socket socket, CrossThreadReplies& replies,
                                          std::shared_ptr<const Handler> handler, bool counted) {
     beast::tcp_stream stream(std::move(socket));
@@ -209,13 +210,14 @@ struct Server::Impl {
         if (ec && !too_large) break;
       }
       if (too_large) {
-        protocol::Response refusal;
-        if (options.body_too_large) {
-          refusal = options.body_too_large(target, limit);
-        } else {
-          refusal.status = 413;
-          refusal.body = R"({"__type":"com.amazon.coral.service#SerializationException","message":"Request body too large"})";
+        std::optional<protocol::Response> answer;
+        if (options.body_too_large) answer = options.body_too_large(target, limit);
+        if (!answer) {
+          answer.emplace();
+          answer->status = 413;
+          answer->body = R"({"__type":"com.amazon.coral.service#SerializationException","message":"Request body too large"})";
         }
+        protocol::Response& refusal = *answer;
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(refusal.status), parser.get().version()};
         res.set(bhttp::field::server, "runnel");
         res.set(bhttp::field::content_type, refusal.content_type);

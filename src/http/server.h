@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,9 +24,9 @@ struct ServerOptions {
   // A service whose requests may be larger than max_body_bytes (Lambda's CreateFunction carries a
   // base64 zip of up to 50 MB) names its limit by path; null keeps max_body_bytes for every path.
   std::function<size_t(std::string_view target)> body_limit_for;
-  // The reply a request over its limit gets, in the shape its service's clients parse; null gives
-  // a JSON-protocol SerializationException. Either way the connection closes after it.
-  std::function<protocol::Response(std::string_view target, size_t limit)> body_too_large;
+  // The reply a request over its limit gets, in the shape its service's clients parse; null (or
+  // nullopt) gives a JSON-protocol SerializationException. Either way the connection closes after it.
+  std::function<std::optional<protocol::Response>(std::string_view target, size_t limit)> body_too_large;
 };
 
 class Server {

@@ -230,12 +230,9 @@ int serve(const ServeFlags& flags) {
     size_t lambda_limit = runnel::lambda::Service::request_limit(target);
     return lambda_limit ? lambda_limit : default_limit;
   };
-  server_options.body_too_large = [&lambda](std::string_view target, size_t) {
+  server_options.body_too_large = [&lambda](std::string_view target, size_t) -> std::optional<runnel::protocol::Response> {
     if (runnel::lambda::Service::request_limit(target)) return lambda.request_too_large(target);
-    runnel::protocol::Response r;
-    r.status = 413;
-    r.body = R"({"__type":"com.amazon.coral.service#SerializationException","message":"Request body too large"})";
-    return r;
+    return std::nullopt;
   };
   runnel::http::Server server(server_options, [&router](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
     router.handle(request, std::move(reply));
