@@ -144,7 +144,8 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
       if (candidate->owns_path(path)) rest = candidate;
     }
   }
-  if (rest) request_id = new_uuid();  // Lambda's request ids are UUIDs
+  // Lambda's request ids are UUIDs; an Invoke runs under its request's id (ctx.request_id).
+  if (rest) request_id = new_uuid();
   // Query protocol: a form POST, or a GET whose query string names an Action.
   const protocol::QueryService* query = nullptr;
   protocol::FormParams params;
@@ -179,13 +180,7 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
                   R"("event":"request","request_id":"{}","target":{},"status":{},"ms":{:.3f})", request_id,
                   json_quote(op), r.status, ms);
     }
-    // A service may answer under its own id (Lambda's Invoke replies with the invocation's id, the
-    // one the function sees); otherwise the request's.
-    const bool has_id = std::any_of(r.headers.begin(), r.headers.end(),
-                                    [](const auto& h) {
-      return h.first.size() == 16 && starts_with_ignoring_case(h.first, "x-amzn-requestid");
-    });
-    if (!has_id) r.headers.emplace_back("x-amzn-RequestId", request_id);
+    r.headers.emplace_back("x-amzn-RequestId", request_id);
     reply(std::move(r));
   };
 

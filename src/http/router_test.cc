@@ -179,8 +179,8 @@ TEST(RouterQuery, HealthListsQueryServices) {
   EXPECT_TRUE(contains(r.body, R"("dynamodb":"running","sqs":"running","sns":"running")")) << r.body;
 }
 
-// A REST service answers by path; its own x-amzn-RequestId (Lambda's Invoke answers under the
-// invocation's id) is kept, and the router adds one only when the service did not.
+// A REST service answers by path, under a UUID request id that the service is given too (Lambda's
+// Invoke runs the invocation under it), so the client's x-amzn-RequestId is the function's id.
 class PathEcho : public protocol::RestService {
  public:
   bool owns_path(std::string_view path) const override { return path.starts_with("/2015-03-31/functions"); }
@@ -189,8 +189,8 @@ class PathEcho : public protocol::RestService {
     Response r;
     r.status = 200;
     r.content_type = "application/json";
-    r.body = R"({"Path":")" + ctx.path + R"(","Method":")" + std::string(request.method) + R"("})";
-    if (ctx.path.ends_with("/invocations")) r.headers.emplace_back("X-Amzn-RequestId", "invocation-id");
+    r.body = R"({"Path":")" + ctx.path + R"(","Method":")" + std::string(request.method) + R"(","Id":")" +
+             ctx.request_id + R"("})";
     reply(std::move(r));
   }
   Response render_error(const ApiError& error) const override {
@@ -201,7 +201,7 @@ class PathEcho : public protocol::RestService {
   }
 };
 
-TEST(RouterRest, PathRoutesAndTheServicesRequestIdIsKept) {
+TEST(RouterRest, PathRoutesAndTheServiceSeesTheRequestId) {
   Fixture f;
   PathEcho lambda;
   f.router.add_rest_service(&lambda);
@@ -214,7 +214,8 @@ TEST(RouterRest, PathRoutesAndTheServicesRequestIdIsKept) {
   for (const auto& [k, v] : invoke.headers)
     if (k == "X-Amzn-RequestId" || k == "x-amzn-RequestId") {
       ++ids;
-      EXPECT_EQ(v, "invocation-id");
+      EXPECT_TRUE(contains(invoke.body, R"("Id":")" + v + R"(")")) << invoke.body;
+      EXPECT_EQ(v.size(), 36u);  // a UUID, as Lambda's
     }
   EXPECT_EQ(ids, 1);
 

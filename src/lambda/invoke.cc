@@ -226,21 +226,21 @@ void Service::invoke(const protocol::RequestContext& ctx, protocol::RestRequest&
   }
   auto self = const_cast<Service*>(this);
   if (type == "Event") {
-    // The 202 carries the id the function will run under, as AWS's does.
+    // The invocation runs under the request's id (a UUID, as Lambda's are): the 202's
+    // x-amzn-RequestId is the id the function is handed.
     auto outcome = std::make_shared<Status>(ok_status());
-    std::string request_id = new_uuid();
+    const std::string& request_id = ctx.request_id;
     writer_.submit(
         [self, arn = function->arn(), payload = std::move(payload), outcome, request_id](storage::WriteTxn& txn) mutable {
           *outcome = self->invoke_async(txn, arn, std::move(payload), request_id);
           return outcome->ok();
         },
-        [self, outcome, request_id, reply = std::move(reply)](bool committed) {
+        [self, outcome, reply = std::move(reply)](bool committed) {
           if (!committed) return reply(self->render_error(ApiError::internal("the write did not reach the disk")));
           if (!outcome->ok()) return reply(self->render_error(outcome->error()));
           protocol::Response accepted;
           accepted.status = 202;
           accepted.content_type = "application/json";
-          accepted.headers.emplace_back("x-amzn-RequestId", request_id);
           reply(std::move(accepted));
         });
     return;
@@ -253,16 +253,14 @@ void Service::invoke(const protocol::RequestContext& ctx, protocol::RestRequest&
   }
   if (!image) return reply(render_error(not_found("Function not found: " + function->arn())));
   const bool tail = request.header("X-Amz-Log-Type") == "Tail";
-  std::string request_id = new_uuid();
   sandboxes_->invoke(Invocation{
-      image, request_id, std::move(payload), [self, tail, request_id, reply = std::move(reply)](InvocationResult result) {
+      image, ctx.request_id, std::move(payload), [self, tail, reply = std::move(reply)](InvocationResult result) {
         if (result.aborted)
           return reply(self->render_error({"ServiceException", "runnel is stopping", 500, false, "com.amazonaws.lambda", {}}));
         protocol::Response r;
         r.status = 200;
         r.content_type = "application/json";
         r.body = std::move(result.payload);
-        r.headers.emplace_back("x-amzn-RequestId", request_id);
         r.headers.emplace_back("X-Amz-Executed-Version", "$LATEST");
         if (!result.function_error.empty()) r.headers.emplace_back("X-Amz-Function-Error", result.function_error);
         if (tail) r.headers.emplace_back("X-Amz-Log-Result", base64_encode(result.log));

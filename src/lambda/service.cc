@@ -87,18 +87,18 @@ void Service::stop() {
   if (serving_.load(std::memory_order_acquire)) sandboxes_->stop();
 }
 
-bool Service::owns_path(std::string_view path) const {
-  return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions");
-}
-
 namespace {
 constexpr size_t kMaxRequestBytes = 69905067;  // base64 of a 50 MB zip, as AWS's message names it
+
+bool api_path(std::string_view path) {
+  return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions");
 }
+}  // namespace
+
+bool Service::owns_path(std::string_view path) const { return api_path(path); }
 
 size_t Service::request_limit(std::string_view target) {
-  const bool lambda = target.starts_with("/2015-03-31/functions") || target.starts_with("/2019-09-25/functions") ||
-                      target.starts_with("/2018-06-01/runtime/");
-  return lambda ? kMaxRequestBytes : 0;
+  return api_path(target) || target.starts_with("/2018-06-01/runtime/") ? kMaxRequestBytes : 0;
 }
 
 protocol::Response Service::request_too_large(std::string_view target) const {
