@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -48,34 +49,84 @@ bool safe_name(std::string_view name) {
   return true;
 }
 
+ApiError too_big() {
+  return invalid_parameter(fmt::format("Unzipped size must be smaller than {} bytes", kMaxUnzippedBytes));
+}
+
+// Entries that cannot all exist at once: a file and then a path under it ("a", "a/b"), or a
+// directory and a file of the same name ("a/", "a"). Unpacking either would fail half-way; Lambda
+// refuses such an archive as unreadable (400), so runnel does so before writing anything.
+class Layout {
+ public:
+  // Records `name` (an entry name, "dir/" for a directory); false when it collides.
+  bool add(std::string_view name) {
+    bool dir = name.ends_with('/');
+    std::string path(dir ? name.substr(0, name.size() - 1) : name);
+    if (path.empty()) return true;
+    // Every parent becomes a directory; none may be a file.
+    for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      std::string parent = path.substr(0, slash);
+      if (files_.count(parent)) return false;
+      dirs_.insert(parent);
+    }
+    if (dir) {
+      if (files_.count(path)) return false;
+      dirs_.insert(path);
+    } else {
+      if (dirs_.count(path)) return false;
+      files_.insert(path);  // the same file twice is a rewrite, as unzip does it
+    }
+    return true;
+  }
+
+ private:
+  std::set<std::string> files_, dirs_;
+};
+
 Status walk(std::string_view bytes, const fs::path* into) {
   RUNNEL_TRY(auto z, open_zip(bytes));
   zip_int64_t entries = zip_get_num_entries(z.get(), 0);
-  uint64_t total = 0;
+  uint64_t declared = 0;
+  Layout layout;
   for (zip_int64_t i = 0; i < entries; ++i) {
     zip_stat_t st;
     if (zip_stat_index(z.get(), i, 0, &st) != 0) return bad_zip(zip_strerror(z.get()));
     std::string name = st.name;
     if (!safe_name(name)) return bad_zip("entry outside the archive root: " + name);
-    total += st.size;
-    if (total > kMaxUnzippedBytes)
-      return invalid_parameter(fmt::format("Unzipped size must be smaller than {} bytes", kMaxUnzippedBytes));
-    if (!into) continue;
+    if (!layout.add(name)) return bad_zip("entries collide: " + name);
+    // The sizes an archive declares are a first check only: they may lie (libzip inflates an
+    // entry past its declared size), so what unpacking writes is counted again below.
+    declared += st.size;
+    if (declared > kMaxUnzippedBytes) return too_big();
+  }
+  if (!into) return ok_status();
+  uint64_t written = 0;
+  char buffer[64 * 1024];
+  for (zip_int64_t i = 0; i < entries; ++i) {
+    std::string name = zip_get_name(z.get(), i, 0);
     fs::path target = *into / name;
     std::error_code ec;
     if (name.back() == '/') {
       fs::create_directories(target, ec);
+      if (ec) return bad_zip("cannot create directory " + name);
+      ::chmod(target.c_str(), 0755);
       continue;
     }
     fs::create_directories(target.parent_path(), ec);
+    if (ec) return bad_zip("cannot create the directory of " + name);
     zip_file_t* file = zip_fopen_index(z.get(), i, 0);
     if (!file) return bad_zip(zip_strerror(z.get()));
+    std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> closer(file, zip_fclose);
     std::ofstream out(target, std::ios::binary | std::ios::trunc);
-    char buffer[64 * 1024];
+    if (!out) return ApiError::internal("could not create " + name);
     zip_int64_t n;
-    while ((n = zip_fread(file, buffer, sizeof buffer)) > 0) out.write(buffer, n);
-    zip_fclose(file);
-    if (n < 0 || !out) return ApiError::internal("could not unpack " + name);
+    while ((n = zip_fread(file, buffer, sizeof buffer)) > 0) {
+      written += static_cast<uint64_t>(n);
+      if (written > kMaxUnzippedBytes) return too_big();
+      out.write(buffer, n);
+    }
+    if (n < 0) return bad_zip(zip_file_strerror(file));
+    if (!out) return ApiError::internal("could not unpack " + name);
     out.close();
     // Unix permissions ride in the upper half of the external attributes (made on Unix: opsys 3).
     zip_uint8_t opsys = 0;
@@ -84,7 +135,9 @@ Status walk(std::string_view bytes, const fs::path* into) {
     if (zip_file_get_external_attributes(z.get(), i, 0, &opsys, &attributes) == 0 && opsys == ZIP_OPSYS_UNIX &&
         ((attributes >> 16) & 0777) != 0)
       mode = (attributes >> 16) & 0777;
-    ::chmod(target.c_str(), mode | 0400);
+    // Readable by everyone: the function runs under its own uid (sandboxes.h), not runnel's, and
+    // reaches this tree only through its unguessable hash name (the roots above are 0711).
+    ::chmod(target.c_str(), mode | 0444);
   }
   return ok_status();
 }
@@ -103,7 +156,12 @@ Result<std::string> unpack(std::string_view zip, const std::string& root, const 
   fs::path staging = fs::path(root) / (".unpack-" + sha_hex + "-" + new_uuid());
   fs::create_directories(staging, ec);
   if (ec) return ApiError::internal("cannot create " + staging.string() + ": " + ec.message());
+  ::chmod(staging.c_str(), 0755);
   auto done = walk(zip, &staging);
+  // Directories the entries imply were made with runnel's umask (077): open them to the function.
+  if (done.ok())
+    for (auto it = fs::recursive_directory_iterator(staging, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_directory(ec)) ::chmod(it->path().c_str(), 0755);
   if (!done.ok()) {
     fs::remove_all(staging, ec);
     return std::move(done).error();

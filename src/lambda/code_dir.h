@@ -14,12 +14,15 @@ namespace runnel::lambda {
 inline constexpr uint64_t kMaxZipBytes = 50ULL * 1024 * 1024;
 inline constexpr uint64_t kMaxUnzippedBytes = 250ULL * 1024 * 1024;
 
-// Checks that `zip` is a zip archive Lambda would take (readable, within the unzipped limit, no
-// entry escaping its root) without writing anything.
+// Checks that `zip` is a zip archive Lambda would take (readable, within the unzipped limit as
+// declared, no entry escaping its root, no entries colliding) without writing anything.
 Status check_zip(std::string_view zip);
 
 // Unpacks `zip` into `<root>/<sha_hex>` unless that directory exists; returns its path. Unix modes
-// in the archive are kept (the bootstrap must stay executable).
+// in the archive are kept (the bootstrap must stay executable), plus read for all (the function's
+// uid is not runnel's). The bytes written are counted: an archive whose entries inflate past their
+// declared sizes stops at the unzipped limit with Lambda's InvalidParameterValueException. Slow
+// (up to 250 MB written): call it off the HTTP I/O threads.
 Result<std::string> unpack(std::string_view zip, const std::string& root, const std::string& sha_hex);
 
 }  // namespace runnel::lambda

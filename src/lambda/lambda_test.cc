@@ -113,6 +113,10 @@ std::string make_zip(const std::vector<std::tuple<std::string, std::string, mode
   zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
   EXPECT_NE(z, nullptr);
   for (const auto& [name, content, mode] : entries) {
+    if (name.ends_with('/')) {
+      zip_dir_add(z, name.substr(0, name.size() - 1).c_str(), 0);
+      continue;
+    }
     // libzip reads the buffer at zip_close; `entries` outlives it.
     zip_source_t* source = zip_source_buffer(z, content.data(), content.size(), 0);
     zip_int64_t index = zip_file_add(z, name.c_str(), source, ZIP_FL_OVERWRITE);
@@ -155,6 +159,76 @@ TEST(CodeDir, RefusesWhatIsNotAZipOrEscapesItsRoot) {
   auto escape = check_zip(make_zip({{"../evil", "x", 0100644}}));
   ASSERT_FALSE(escape.ok());
   EXPECT_EQ(escape.error().code, "InvalidParameterValueException");
+}
+
+// Makes the one entry of `zip` (a single file) declare `size` bytes uncompressed in its local
+// header and in the central directory: what a zip bomb that lies about its sizes does.
+std::string lie_about_size(std::string zip, uint32_t size) {
+  auto put = [&](size_t at) {
+    for (int i = 0; i < 4; ++i) zip[at + i] = static_cast<char>((size >> (8 * i)) & 0xFF);
+  };
+  EXPECT_EQ(zip.compare(0, 4, "PK\x03\x04"), 0);
+  put(22);  // local file header: uncompressed size
+  size_t central = zip.rfind("PK\x01\x02");
+  EXPECT_NE(central, std::string::npos);
+  put(central + 24);
+  return zip;
+}
+
+TEST(CodeDir, CountsTheBytesWrittenNotTheSizesDeclared) {
+  // 251 MB of zeros deflate to a few hundred KB; the archive says 1,000 bytes.
+  std::string zeros(kMaxUnzippedBytes + 1024 * 1024, '\0');
+  std::string zip = lie_about_size(make_zip({{"bootstrap", zeros, 0100755}}), 1000);
+  zeros.clear();
+  zeros.shrink_to_fit();
+  ASSERT_LT(zip.size(), 2u * 1024 * 1024);
+  ASSERT_TRUE(check_zip(zip).ok());  // the declared sizes pass: only unpacking can tell
+  fs::path root = fs::temp_directory_path() / ("runnel-code-" + new_uuid());
+  auto dir = unpack(zip, root.string(), "bomb");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.error().code, "InvalidParameterValueException");
+  EXPECT_EQ(dir.error().http_status, 400);
+  EXPECT_EQ(dir.error().message, "Unzipped size must be smaller than 262144000 bytes");
+  // Nothing is left: neither the final directory nor the staging one.
+  EXPECT_TRUE(fs::is_empty(root));
+  fs::remove_all(root);
+}
+
+TEST(CodeDir, TakesAnArchiveJustUnderTheLimitThatLiesAboutItsSizes) {
+  std::string zip = lie_about_size(make_zip({{"bootstrap", std::string(1024 * 1024, 'x'), 0100755}}), 10);
+  fs::path root = fs::temp_directory_path() / ("runnel-code-" + new_uuid());
+  auto dir = unpack(zip, root.string(), "ok");
+  ASSERT_TRUE(dir.ok()) << dir.error().message;
+  EXPECT_EQ(fs::file_size(root / "ok" / "bootstrap"), 1024u * 1024);
+  fs::remove_all(root);
+}
+
+TEST(CodeDir, DeclaredSizesOverTheLimitAreRefusedBeforeUnpacking) {
+  std::string zip = lie_about_size(make_zip({{"bootstrap", "small", 0100755}}), 0xF0000000u);
+  auto checked = check_zip(zip);
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.error().message, "Unzipped size must be smaller than 262144000 bytes");
+}
+
+TEST(CodeDir, EntriesThatCollideAreABadZipNotAnInternalError) {
+  for (const auto& entries : std::vector<std::vector<std::tuple<std::string, std::string, mode_t>>>{
+           {{"bootstrap", "a", 0100755}, {"bootstrap/x", "b", 0100644}},  // a file, then a path under it
+           {{"lib/", "", 040755}, {"lib", "b", 0100644}},                 // a directory, then a file of its name
+           {{"lib/a/b", "x", 0100644}, {"lib/a", "y", 0100644}},          // an implied directory, then a file
+       }) {
+    std::string zip = make_zip(entries);
+    auto checked = check_zip(zip);
+    ASSERT_FALSE(checked.ok()) << std::get<0>(entries[1]);
+    EXPECT_EQ(checked.error().code, "InvalidParameterValueException");
+    EXPECT_EQ(checked.error().http_status, 400);
+    fs::path root = fs::temp_directory_path() / ("runnel-code-" + new_uuid());
+    auto dir = unpack(zip, root.string(), "c");
+    ASSERT_FALSE(dir.ok());
+    EXPECT_EQ(dir.error().http_status, 400);
+    fs::remove_all(root);
+  }
+  // A directory entry with files under it is no collision.
+  EXPECT_TRUE(check_zip(make_zip({{"lib/", "", 040755}, {"lib/a", "x", 0100644}, {"bootstrap", "b", 0100755}})).ok());
 }
 
 }  // namespace
