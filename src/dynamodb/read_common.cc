@@ -1,5 +1,6 @@
 #include "dynamodb/read_common.h"
 
+#include "common/json_parse.h"
 #include "dynamodb/item_keys.h"
 #include "expr/ast.h"
 
@@ -111,7 +112,7 @@ Status parse_stored_json(std::string_view json, rapidjson::Document& doc, std::s
     insitu_buffer->assign(json);
     doc.ParseInsitu(insitu_buffer->data());
   } else {
-    doc.Parse(json.data(), json.size());
+    json::parse(doc, json);
   }
   if (doc.HasParseError() || !doc.IsObject()) return ApiError::internal("Internal server error");
   return ok_status();

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/json_parse.h"
 #include "dynamodb/idempotency.h"
 #include "dynamodb/item_keys.h"
 #include "dynamodb/operations.h"
@@ -38,7 +39,7 @@ void IdempotencyCache::expire(std::chrono::steady_clock::time_point now) {
 std::optional<AttributeMap> decode_stored_item(std::string_view stored) {
   if (stored.empty() || stored[0] != kItemFormatJson) return std::nullopt;
   rapidjson::Document d;
-  d.Parse(stored.data() + 1, stored.size() - 1);
+  json::parse(d, std::string_view(stored.data() + 1, stored.size() - 1));
   if (d.HasParseError()) return std::nullopt;
   auto m = decode_attribute_map(d);
   if (!m.ok()) return std::nullopt;

@@ -1,5 +1,7 @@
 #include "dynamodb/table_schema.h"
 
+#include "common/json_parse.h"
+
 #include <cmath>
 
 #include <fmt/format.h>
@@ -235,7 +237,7 @@ std::string encode_table_info(const TableInfo& t) {
 
 Result<TableInfo> decode_table_info(std::string_view json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  json::parse(d, json);
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("v") || d["v"].GetInt() != 1)
     return ApiError::internal("corrupt or unknown table catalog entry");
   TableInfo t;

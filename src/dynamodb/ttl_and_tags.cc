@@ -3,6 +3,8 @@
 // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTimeToLive.html
 #include <chrono>
 
+#include <set>
+
 #include "dynamodb/operations.h"
 #include "dynamodb/request_util.h"
 
@@ -120,6 +122,14 @@ RUNNEL_DDB_OP(tag_resource) {
   if (!table.ok()) return reply(table.error());
   const JsonValue* tags = member(body, "Tags");
   if (!tags || !tags->IsArray()) return reply(constraint_error("null", "tags", "Member must not be null"));
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html (50 tags per resource)
+constexpr size_t kMaxTagsPerTable = 50;
+
+ApiError too_many_tags() {
+  return {"LimitExceededException", "The number of tags exceeds the limit of 50", 400, true,
+          "com.amazonaws.dynamodb.v20120810", {}};
+}
+
   std::vector<std::pair<std::string, std::string>> added;
   for (const auto& tag : tags->GetArray()) {
     auto k = required_string(tag, "Key", "tags.member.key");
@@ -133,6 +143,11 @@ RUNNEL_DDB_OP(tag_resource) {
       [added](TableInfo& t) -> Status {
         for (const auto& [k, v] : added) {
           bool replaced = false;
+  // Refused here, before the writer, when the request alone passes the limit: the merge below runs
+  // in the writer's step, which must stay small whatever a request carries.
+  std::set<std::string_view> distinct;
+  for (const auto& [k, v] : added)
+    if (distinct.insert(k).second && distinct.size() > kMaxTagsPerTable) return reply(too_many_tags());
           for (auto& existing : t.tags)
             if (existing.first == k) {
               existing.second = v;
@@ -140,10 +155,7 @@ RUNNEL_DDB_OP(tag_resource) {
             }
           if (!replaced) t.tags.emplace_back(k, v);
         }
-        // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html (50 tags per resource)
-        if (t.tags.size() > 50)
-          return ApiError{"LimitExceededException", "The number of tags exceeds the limit of 50", 400, true,
-                          "com.amazonaws.dynamodb.v20120810", {}};
+        if (t.tags.size() > kMaxTagsPerTable) return too_many_tags();
         return ok_status();
       },
       "{}", std::move(reply));

@@ -19,6 +19,13 @@ struct HttpRequest {
   std::vector<std::pair<std::string_view, std::string_view>> headers;
   std::string body;
   size_t in_flight = 0;   // requests in progress when this one arrived (for load shedding)
+  // Set by the router for a request that may park for long (an SQS long poll): once its handler
+  // has returned it no longer counts as in flight, and the server watches for its client leaving.
+  bool long_poll = false;
+  // The connecting process, from SO_PEERCRED (loopback only); -1 when unknown. The Lambda Runtime
+  // API serves only its own sandbox's processes.
+  int peer_pid = -1;
+  int peer_uid = -1;
 
   // Case-insensitive header lookup; empty when absent.
   std::string_view header(std::string_view name) const;

@@ -193,6 +193,24 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
       reply_with_id(it->second(query_string));
       return;
     }
+    if (auto it = account_get_handlers_.find(path); it != account_get_handlers_.end()) {
+      std::string account;
+      if (!authorization.empty() || options_.credentials) {
+        auth::SignedRequest signed_request{request.method, request.target, request.headers, request.body};
+        auto identity = auth::authenticate(signed_request, options_.credentials.get(), std::chrono::system_clock::now());
+        if (!identity.ok()) {
+          // Not an AWS API: JSON 1.0's error shape, and 403 as for any refused credentials.
+          protocol::JsonService plain({"", "application/x-amz-json-1.0", false});
+          ApiError e = identity.error();
+          e.http_status = 403;
+          reply_with_id(plain.render_error(e));
+          return;
+        }
+        account = std::move(identity->account_id);
+      }
+      reply_with_id(it->second(account, query_string));
+      return;
+    }
   }
 
   if (!service && !query && !rest) {
@@ -244,6 +262,9 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     return;
   }
 
+  // An SQS ReceiveMessage may park for up to 20 s: the server stops counting it as in flight
+  // once it is parked, and ends it when its client leaves.
+  request.long_poll = query ? (action && *action == "ReceiveMessage") : target_header == "AmazonSQS.ReceiveMessage";
   if (query) {
     query->dispatch(std::move(ctx), params, std::move(reply_with_id));
     return;

@@ -100,6 +100,7 @@ struct ReplySlot {
   std::optional<protocol::Response> response;
   std::atomic<bool> inline_phase{false};
   std::thread::id connection_thread;
+  bool client_gone = false;  // a parked long poll's client closed (set on the connection's thread)
 };
 
 void CrossThreadReplies::drain() {
@@ -144,6 +145,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<CrossThreadReplies>> replies;
   std::vector<std::thread> threads;
   std::atomic<size_t> in_flight{0};
+  std::atomic<size_t> body_bytes{0};  // declared lengths of the bodies being read or served
   std::atomic<bool> accepting{true};
 
   Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::make_shared<const Handler>(std::move(h))) {}
@@ -172,6 +174,42 @@ struct Server::Impl {
     stream.expires_never();
   }
 
+  // Writes a short error answer (malformed request, too many bodies in flight) and closes.
+  static asio::awaitable<void> refuse(beast::tcp_stream& stream, bhttp::status status, std::string body,
+                                      std::chrono::milliseconds timeout) {
+    bhttp::response<bhttp::string_body> res{status, 11};
+    res.set(bhttp::field::server, "runnel");
+    res.set(bhttp::field::content_type, "application/json");
+    res.body() = std::move(body);
+    res.keep_alive(false);
+    res.prepare_payload();
+    beast::error_code ec;
+    stream.expires_after(timeout);
+    co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // The answer a request that could not be parsed gets before the connection closes (RFC 9112:
+  // 400 for a malformed request line or field, 431 for an oversized header, 505 for a version we
+  // do not speak); nothing for a client that just went away or timed out.
+  static std::optional<bhttp::status> status_for_parse_error(const beast::error_code& ec) {
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == beast::error::timeout ||
+        ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+      return std::nullopt;
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+      return bhttp::status::request_header_fields_too_large;
+    if (ec.category() == beast::error_code(bhttp::error::header_limit).category()) return bhttp::status::bad_request;
+    return std::nullopt;
+  }
+
+  // Whether a request line Beast refused as a bad version does name one ("HTTP/2.0"): that is a
+  // version we do not speak (505), where a line with no version at all is malformed (400).
+  static bool names_a_version(const beast::flat_buffer& buffer) {
+    std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+    std::string_view line = data.substr(0, data.find('\n'));
+    size_t at = line.rfind(" HTTP/");
+    return at != std::string_view::npos && at + 6 < line.size() && std::isdigit(static_cast<unsigned char>(line[at + 6]));
+  }
+
   // `counted`: whether the connection's requests count as in flight (the main port's do; see
   // open_listener for why a Runtime API's do not).
   asio::awaitable<void> serve_connection(tcp::socket socket, CrossThreadReplies& replies,
@@ -183,6 +221,14 @@ struct Server::Impl {
     beast::flat_buffer buffer;
     buffer.reserve(16 * 1024);
     HttpRequest request;
+    {
+      ucred peer{};
+      socklen_t len = sizeof(peer);
+      if (::getsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0) {
+        request.peer_pid = peer.pid;
+        request.peer_uid = static_cast<int>(peer.uid);
+      }
+    }
     auto slot = std::make_shared<ReplySlot>(stream.get_executor(), replies);
     slot->connection_thread = std::this_thread::get_id();
     for (;;) {
@@ -192,23 +238,61 @@ struct Server::Impl {
       parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       parser.header_limit(64 * 1024);
       beast::error_code ec;
+      // An idle keep-alive connection and a header that trickles in share one deadline.
+      stream.expires_after(options.header_timeout);
       co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
+      if (ec) {
+        auto status = status_for_parse_error(ec);
+        if (ec == bhttp::error::bad_version && names_a_version(buffer)) status = bhttp::status::http_version_not_supported;
+        if (status) co_await refuse(stream, *status, R"({"message":"Malformed HTTP request"})", options.write_timeout);
+        break;
+      }
+      if (parser.get().version() != 10 && parser.get().version() != 11) {
+        co_await refuse(stream, bhttp::status::http_version_not_supported, R"({"message":"HTTP version not supported"})",
+                        options.write_timeout);
+        break;
+      }
       const std::string_view target = std_view(parser.get().target());
       const size_t limit = options.body_limit_for ? options.body_limit_for(target) : options.max_body_bytes;
       bool too_large = parser.content_length() && *parser.content_length() > limit;
+      // Bodies being read count against one budget until their request is answered.
+      const size_t reserved = too_large ? 0 : static_cast<size_t>(parser.content_length().value_or(0));
+      if (reserved > 0 && body_bytes.fetch_add(reserved) + reserved > options.max_body_bytes_in_flight) {
+        body_bytes.fetch_sub(reserved);
+        co_await refuse(stream, bhttp::status::service_unavailable,
+                        R"({"__type":"com.amazon.coral.availability#ThrottlingException","message":"Too many request bodies in flight; retry later"})",
+                        options.write_timeout);
+        break;
+      }
+      struct Release {
+        std::atomic<size_t>& counter;
+        size_t bytes;
+        ~Release() { counter.fetch_sub(bytes); }
+      } release{body_bytes, reserved};
       if (!too_large && beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
         // curl asks before sending a large body; answer at once instead of letting it wait a second.
         bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, parser.get().version()};
+        stream.expires_after(options.write_timeout);
         co_await bhttp::async_write(stream, go_on, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
       }
       if (!too_large) {
         parser.body_limit(limit);
-        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        // Each read must make progress within body_timeout: a stalled upload is dropped, a slow
+        // but moving one is not.
+        while (!parser.is_done()) {
+          stream.expires_after(options.body_timeout);
+          co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) break;
+        }
         too_large = ec == bhttp::error::body_limit;
-        if (ec && !too_large) break;
+        if (ec && !too_large) {
+          if (auto status = status_for_parse_error(ec))
+            co_await refuse(stream, *status, R"({"message":"Malformed HTTP request"})", options.write_timeout);
+          break;
+        }
       }
+      stream.expires_never();
       if (too_large) {
         std::optional<protocol::Response> answer;
         if (options.body_too_large) answer = options.body_too_large(target, limit);
@@ -225,6 +309,7 @@ struct Server::Impl {
         res.body() = std::move(refusal.body);
         res.keep_alive(false);
         res.prepare_payload();
+        stream.expires_after(options.write_timeout);
         co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
         // Clients send the whole body before they read a reply: closing now would reset the
         // connection under them and hide the 413. Read and drop what they still send (bounded
@@ -238,22 +323,37 @@ struct Server::Impl {
       request.headers.clear();
       for (const auto& f : req) request.headers.emplace_back(std_view(f.name_string()), std_view(f.value()));
       request.body = std::move(req.body());
+      request.long_poll = false;
       bool keep_alive = req.keep_alive();
       int version = req.version();
 
-      if (counted) request.in_flight = in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
+      bool counting = counted;
+      if (counting) request.in_flight = in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
       slot->response.reset();
+      slot->client_gone = false;
       slot->inline_phase.store(true, std::memory_order_release);
       (*handler)(request, make_reply(slot));
       slot->inline_phase.store(false, std::memory_order_release);
-      if (!slot->response) {
+      if (!slot->response && request.long_poll) {
+        // A parked long poll costs a timer, not a request slot: others are served while it waits.
+        // If its client leaves, the connection ends at once (the late answer is dropped).
+        if (counting) in_flight.fetch_sub(1, std::memory_order_relaxed);
+        counting = false;
+        watch_for_departure(stream.socket(), slot);
+      }
+      while (!slot->response && !slot->client_gone) {
         // Answered later: a posted completion fills the slot and cancels this wait. Nothing can run
         // on this single-threaded executor between the handler's return and this wait.
         slot->wake.expires_at(asio::steady_timer::time_point::max());
         co_await slot->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       }
+      if (counting) in_flight.fetch_sub(1, std::memory_order_relaxed);
+      if (!slot->response) break;  // the long poll's client went away
+      if (request.long_poll) {
+        beast::error_code ignored;
+        stream.socket().cancel(ignored);  // the departure watch
+      }
       protocol::Response response = std::move(*slot->response);
-      if (counted) in_flight.fetch_sub(1, std::memory_order_relaxed);
 
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version};
       res.set(bhttp::field::server, "runnel");
@@ -262,11 +362,28 @@ struct Server::Impl {
       res.body() = std::move(response.body);
       res.keep_alive(keep_alive && accepting.load(std::memory_order_relaxed));
       res.prepare_payload();
+      stream.expires_after(options.write_timeout);
       co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !res.keep_alive()) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // Wakes a parked request's connection when its client closes (a peek reads 0 bytes or fails);
+  // bytes of a pipelined next request leave it parked.
+  static void watch_for_departure(tcp::socket& socket, std::shared_ptr<ReplySlot> slot) {
+    // The handler may run after the connection ended (queued before the cancel): it keeps the
+    // descriptor's number, never the socket, and only peeks.
+    socket.async_wait(tcp::socket::wait_read, [fd = socket.native_handle(), slot](const beast::error_code& ec) {
+      if (ec) return;  // cancelled: the answer came first
+      char c;
+      ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        slot->client_gone = true;
+        slot->wake.cancel();
+      }
+    });
   }
 
   // An extra listener's loop owns its acceptor: it outlives close_listener until the loop sees the close.
@@ -282,6 +399,13 @@ struct Server::Impl {
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (!acceptor.is_open()) co_return;
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+          // Out of descriptors (EMFILE/ENFILE): the pending connection stays in the backlog and
+          // accept would fail again at once, spinning the thread. Wait for connections to close.
+          spdlog::warn(R"("event":"http.accept_backoff","error":"{}")", ec.message());
+          asio::steady_timer pause(io, std::chrono::milliseconds(100));
+          co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
         continue;
       }
       asio::co_spawn(io, serve_connection(std::move(socket), replies, handler, counted), asio::detached);
@@ -297,6 +421,18 @@ Server::~Server() { shutdown(); }
 uint16_t Server::start() {
   auto& im = *impl_;
   tcp::endpoint endpoint(asio::ip::make_address(im.options.host), im.options.port);
+  if (endpoint.port() != 0) {
+    // The acceptors share the port through SO_REUSEPORT, which would also let a second runnel on
+    // the same port join them silently (the kernel then splits clients between two stores). A
+    // plain bind first fails while anything holds the port.
+    asio::io_context probe_io(1);
+    tcp::acceptor probe(probe_io);
+    probe.open(endpoint.protocol());
+    probe.set_option(asio::socket_base::reuse_address(true));
+    beast::error_code ec;
+    probe.bind(endpoint, ec);
+    if (ec) throw std::runtime_error(im.options.host + ":" + std::to_string(endpoint.port()) + " is in use (" + ec.message() + ")");
+  }
   for (int i = 0; i < im.options.threads; ++i) {
     auto io = std::make_unique<asio::io_context>(1);
     auto acceptor = std::make_unique<tcp::acceptor>(*io);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +22,15 @@ struct ServerOptions {
   int threads = 2;
   size_t max_body_bytes = 16 * 1024 * 1024 + 64 * 1024;  // BatchWriteItem's 16 MB plus envelope
   size_t max_in_flight = 4096;                             // beyond it: the service's throttling error
+  // Timeouts, as a front end's: a connection idle (or sending its header) for longer than
+  // header_timeout is closed; a body that makes no progress for body_timeout is dropped; a reply
+  // the client does not read within write_timeout closes the connection.
+  std::chrono::milliseconds header_timeout{60'000};
+  std::chrono::milliseconds body_timeout{20'000};
+  std::chrono::milliseconds write_timeout{60'000};
+  // All request bodies being read at once, together: a request whose declared length would pass
+  // it is answered 503 (SDKs retry it) instead of letting many large uploads hold the memory.
+  size_t max_body_bytes_in_flight = 1024u * 1024 * 1024;
   // A service whose requests may be larger than max_body_bytes (Lambda's CreateFunction carries a
   // base64 zip of up to 50 MB) names its limit by path; null keeps max_body_bytes for every path.
   std::function<size_t(std::string_view target)> body_limit_for;

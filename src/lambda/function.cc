@@ -1,5 +1,7 @@
 #include "lambda/function.h"
 
+#include "common/json_parse.h"
+
 #include <chrono>
 #include <random>
 #include <regex>
@@ -308,7 +310,7 @@ std::string encode_function(const Function& f) {
 
 Result<Function> decode_function(std::string_view stored) {
   rapidjson::Document d;
-  d.Parse(stored.data(), stored.size());
+  json::parse(d, stored);
   if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt stored Lambda function");
   auto map_of = [&](const char* name) {
     std::map<std::string, std::string> out;

@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include "common/json_parse.h"
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -70,7 +71,7 @@ Status Service::load_async() {
   for (it->Seek(std::string(kAsyncPrefix)); it->Valid() && it->key().starts_with(kAsyncPrefix); it->Next()) {
     std::string_view key = it->key().ToStringView();
     rapidjson::Document d;
-    d.Parse(it->value().data(), it->value().size());
+    json::parse(d, it->value().ToStringView());
     if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt stored Lambda invocation " + std::string(key));
     auto task = std::make_shared<AsyncTask>();
     task->id = std::stoull(std::string(key.substr(kAsyncPrefix.size())));
@@ -213,8 +214,7 @@ void Service::invoke(const protocol::RequestContext& ctx, protocol::RestRequest&
     return reply(render_error(too_large(fmt::format("Request must be smaller than {} bytes for the InvokeFunction operation", limit))));
   if (payload.empty()) payload = "{}";
   rapidjson::Document check;
-  check.Parse(payload.data(), payload.size());
-  if (check.HasParseError())
+  if (!json::parse(check, payload))
     return reply(render_error({"InvalidRequestContentException",
                                "Could not parse request body into json: Could not parse payload into json", 400, true,
                                "com.amazonaws.lambda", {}}));

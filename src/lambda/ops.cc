@@ -9,6 +9,7 @@
 #include "auth/crypto.h"
 #include "common/base64.h"
 #include "common/clock.h"
+#include "common/json_parse.h"
 #include "lambda/code_dir.h"
 #include "lambda/service.h"
 #include "protocol/query_codec.h"
@@ -27,8 +28,9 @@ protocol::Response json_response(int status, std::string body) {
 
 Result<rapidjson::Document> parse_body(const std::string& body) {
   rapidjson::Document d;
-  d.Parse(body.empty() ? "{}" : body.c_str());
-  if (d.HasParseError() || !d.IsObject())
+  if (body.empty()) d.SetObject();
+  else json::parse(d, body);
+  if (!d.IsObject())
     return ApiError{"InvalidRequestContentException", "Could not parse request body into json", 400, true,
                     "com.amazonaws.lambda", {}};
   return d;

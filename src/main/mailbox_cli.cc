@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include "common/json_parse.h"
 #include "sns/email.h"
 
 namespace {
@@ -59,7 +60,7 @@ int run_mailbox_command(const MailboxFlags& flags) {
     return 0;
   }
   rapidjson::Document d;
-  d.Parse(body.c_str());
+  runnel::json::parse(d, body);
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("messages") || !d["messages"].IsArray()) {
     std::cerr << "runnel mailbox: unexpected answer\n";
     return 1;

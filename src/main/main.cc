@@ -3,6 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -44,6 +48,8 @@ struct ServeFlags {
   int threads = 0;
   size_t max_in_flight = 4096;
   double stream_retention_s = 86400;
+  int64_t http_header_timeout_ms = 60000;
+  int64_t http_body_timeout_ms = 20000;
   double stream_shard_max_age_s = 14400;
   uint64_t stream_shard_max_records = 0;
   double stream_iterator_ttl_s = 900;
@@ -65,8 +71,22 @@ void setup_logging(const std::string& level) {
 int serve(const ServeFlags& flags) {
   setup_logging(flags.log_level);
   auto started = std::chrono::steady_clock::now();
+// Every connection and every function's pipes take a descriptor: start with as many as the hard
+// limit allows (often 1024 soft against 524288 hard), so load meets the in-flight limit first.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+    spdlog::warn(R"("event":"server.rlimit_failed","error":"{}")", std::strerror(errno));
+}
+
 
   runnel::storage::EngineOptions engine_options;
+  // What runnel writes (the store, unpacked code's roots, the mailbox) is its own alone: function
+  // processes run under other uids (docs/compatibility/lambda.md, "Isolation").
+  ::umask(077);
+  raise_descriptor_limit();
   engine_options.path = flags.data_dir;
   engine_options.in_memory = flags.in_memory;
   engine_options.durability =
@@ -235,6 +255,8 @@ int serve(const ServeFlags& flags) {
     return std::nullopt;
   };
   runnel::http::Server server(server_options, [&router](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
+  server_options.header_timeout = std::chrono::milliseconds(flags.http_header_timeout_ms);
+  server_options.body_timeout = std::chrono::milliseconds(flags.http_body_timeout_ms);
     router.handle(request, std::move(reply));
   });
   uint16_t port = 0;
@@ -349,6 +371,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   serve_cmd->add_option("--smtp-url", flags.push.smtp_url,
+  serve_cmd->add_option("--http-header-timeout-ms", flags.http_header_timeout_ms,
+                        "A connection idle, or sending its request header, for longer is closed")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
+      ->capture_default_str();
+  serve_cmd->add_option("--http-body-timeout-ms", flags.http_body_timeout_ms,
+                        "A request body that makes no progress for this long is dropped")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
+      ->capture_default_str();
                         "Send SNS email through this server (smtp://[user:pass@]host:port, smtps://...); "
                         "without it mails land in the built-in mailbox (GET /_runnel/mailbox, `runnel mailbox`)");
   serve_cmd->add_option("--smtp-from", flags.push.smtp_from, "Sender address of SNS email")->capture_default_str();

@@ -1,5 +1,7 @@
 #include "protocol/aws_json.h"
 
+#include "common/json_parse.h"
+
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -82,10 +84,8 @@ void JsonService::dispatch(RequestContext ctx, std::string_view operation, std::
   if (body.empty()) {
     doc.SetObject();
   } else {
-    doc.Parse(body.data(), body.size());
-    if (doc.HasParseError()) {
-      reply(render_error(ApiError::serialization(
-          std::string("Malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()))));
+    if (json::ParseOutcome parsed = json::parse(doc, body); !parsed) {
+      reply(render_error(ApiError::serialization("Malformed JSON: " + parsed.message)));
       return;
     }
     if (!doc.IsObject()) {

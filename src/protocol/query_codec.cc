@@ -1,5 +1,7 @@
 #include "protocol/query_codec.h"
 
+#include "common/json_parse.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -79,6 +81,11 @@ namespace {
 // Shapes nest a few levels in practice (SendMessageBatch entry -> attribute -> value); the limit
 // only guards against a model with recursive shapes.
 constexpr int kMaxDepth = 32;
+// Entries decoded per list or map. AWS's own limits on Query inputs are far lower (10 message
+// attributes or batch entries, 50 tags); one more than this is kept so that a handler still sees
+// that its limit was passed, while 100,000 entries cost no more than 1,001 (a map's repeated-key
+// check is linear in the entries so far).
+constexpr size_t kMaxEntries = 1000;
 
 // The parameters sorted by key, last value of a repeated key winning, for exact and prefix look-ups.
 class ParamIndex {
@@ -195,6 +202,7 @@ class Decoder {
       return true;
     }
     out.SetArray();
+    if (ns.size() > kMaxEntries + 1) ns.resize(kMaxEntries + 1);
     for (uint32_t n : ns) {
       rapidjson::Value element;
       if (!value(member, indexed(list_prefix, n), element, depth + 1)) {
@@ -214,6 +222,7 @@ class Decoder {
         shape.value.location_name.empty() ? "value" : std::string_view(shape.value.location_name);
     std::vector<uint32_t> ns = params_.indices(entries);
     if (ns.empty()) return false;
+    if (ns.size() > kMaxEntries + 1) ns.resize(kMaxEntries + 1);
     out.SetObject();
     for (uint32_t n : ns) {
       std::string entry = indexed(entries, n);
@@ -495,7 +504,7 @@ Result<std::string> render_query_response(const QueryOperation& op, std::string_
     if (json_output.empty()) {
       doc.SetObject();
     } else {
-      doc.Parse<rapidjson::kParseNumbersAsStringsFlag>(json_output.data(), json_output.size());
+      json::parse<rapidjson::kParseNumbersAsStringsFlag>(doc, json_output);
     }
     if (doc.HasParseError() || !doc.IsObject()) {
       ApiError e = ApiError::internal("The " + op.name + " handler produced an output that is not a JSON object");

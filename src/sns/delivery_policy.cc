@@ -1,5 +1,7 @@
 #include "sns/delivery_policy.h"
 
+#include "common/json_parse.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -104,7 +106,7 @@ Status parse_request_policy(const rapidjson::Value& o, std::string_view path, st
 
 Result<rapidjson::Document> parse_object(std::string_view json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  json::parse(d, json);
   if (d.HasParseError() || !d.IsObject()) return policy_error("failed to parse JSON");
   return d;
 }

@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include "common/json_parse.h"
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_write.h"
@@ -113,7 +114,7 @@ void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message&
   const Message& m = late ? *late : published;
   // MessageStructure=json: each protocol takes its own entry, or "default".
   rapidjson::Document structure;
-  if (m.structure_json) structure.Parse(m.message.c_str());
+  if (m.structure_json) json::parse(structure, m.message);
   auto text_for = [&](const std::string& protocol) -> std::string {
     if (!m.structure_json) return m.message;
     auto it = structure.FindMember(protocol.c_str());
@@ -239,7 +240,7 @@ bool Service::dead_letter(storage::WriteTxn& txn, std::string_view subscription_
   auto policy = sub->attributes.find("RedrivePolicy");
   if (policy == sub->attributes.end() || policy->second.empty()) return false;
   rapidjson::Document d;
-  d.Parse(policy->second.c_str());
+  json::parse(d, policy->second);
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("deadLetterTargetArn") || !d["deadLetterTargetArn"].IsString())
     return false;
   std::string target = d["deadLetterTargetArn"].GetString();

@@ -5,8 +5,10 @@
 
 #include <rapidjson/document.h>
 
+#include "common/json_parse.h"
 #include "common/json_write.h"
 #include "protocol/query_codec.h"
+#include "sns/access.h"
 #include "storage/key_codec.h"
 
 namespace runnel::sns {
@@ -47,7 +49,7 @@ void write_mail(JsonWriter& w, const StoredMail& m, bool with_id) {
 
 std::optional<StoredMail> decode(uint64_t id, std::string_view value) {
   rapidjson::Document d;
-  d.Parse(value.data(), value.size());
+  json::parse(d, value);
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
   auto str = [&](const char* k) { return d.HasMember(k) && d[k].IsString() ? std::string(d[k].GetString(), d[k].GetStringLength()) : std::string(); };
   StoredMail m;
@@ -81,14 +83,22 @@ void Mailbox::add(storage::WriteTxn& txn, StoredMail m) {
   txn.put(storage::Family::kQueues, mail_key(m.id), finish_json(sb));
 }
 
-std::vector<StoredMail> Mailbox::list(std::string_view to, uint64_t after, size_t limit) const {
+namespace {
+
+bool of_account(const StoredMail& m, std::string_view account) {
+  return account.empty() || arn_account(m.topic_arn) == account;
+}
+
+}  // namespace
+
+std::vector<StoredMail> Mailbox::list(std::string_view to, uint64_t after, size_t limit, std::string_view account) const {
   std::vector<StoredMail> out;
   auto it = engine_.iterator(storage::Family::kQueues);
   for (it->Seek(rocksdb::Slice(mail_key(after + 1))); it->Valid() && out.size() < limit; it->Next()) {
     auto key = it->key().ToStringView();
     if (key.size() != 9 || key[0] != 'b') break;
     auto m = decode(key_id(key), it->value().ToStringView());
-    if (m && (to.empty() || same_address(m->mail.to, to))) out.push_back(std::move(*m));
+    if (m && (to.empty() || same_address(m->mail.to, to)) && of_account(*m, account)) out.push_back(std::move(*m));
   }
   return out;
 }
@@ -99,7 +109,7 @@ std::optional<StoredMail> Mailbox::get(uint64_t id) const {
   return decode(id, *v);
 }
 
-Mailbox::Answer Mailbox::http_get(std::string_view query_string) const {
+Mailbox::Answer Mailbox::http_get(std::string_view query_string, std::string_view account) const {
   protocol::FormParams params;
   protocol::parse_form_into(query_string, params);
   auto param = [&](const char* name) {
@@ -116,7 +126,7 @@ Mailbox::Answer Mailbox::http_get(std::string_view query_string) const {
     auto id = number(id_text);
     if (!id) return {400, "application/json", R"({"error":"id must be a non-negative integer"})"};
     auto m = get(*id);
-    if (!m) return {404, "application/json", R"({"error":"no such mail"})"};
+    if (!m || !of_account(*m, account)) return {404, "application/json", R"({"error":"no such mail"})"};
     if (param("format") == "raw") return {200, "message/rfc822", rfc5322(m->mail)};
     a.content_type = "application/json";
     rapidjson::StringBuffer sb;
@@ -135,7 +145,7 @@ Mailbox::Answer Mailbox::http_get(std::string_view query_string) const {
   w.StartObject();
   w.Key("messages");
   w.StartArray();
-  for (const auto& m : list(param("to"), *after, std::min<uint64_t>(*limit, 10000))) write_mail(w, m, true);
+  for (const auto& m : list(param("to"), *after, std::min<uint64_t>(*limit, 10000), account)) write_mail(w, m, true);
   w.EndArray();
   w.EndObject();
   return {200, "application/json", finish_json(sb)};

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include "common/json_parse.h"
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_write.h"
@@ -125,7 +126,7 @@ Status validate_topic_attribute(const std::string& name, const std::string& valu
   if (name == "DeliveryPolicy" && !value.empty()) return validate_topic_delivery_policy(value);
   if (name == "Policy" && !value.empty()) {
     rapidjson::Document d;
-    d.Parse(value.c_str());
+    json::parse(d, value);
     if (d.HasParseError() || !d.IsObject()) return invalid_parameter(name + ": failed to parse JSON");
   }
   return ok_status();
@@ -151,7 +152,7 @@ Status validate_subscription_attribute(const std::string& name, const std::strin
       return invalid_parameter("FilterPolicyScope: Invalid value [" + value + "]. Please use either MessageBody or MessageAttributes");
   } else if (name == "RedrivePolicy" || name == "DeliveryPolicy") {
     rapidjson::Document d;
-    d.Parse(value.c_str());
+    json::parse(d, value);
     if (!value.empty() && (d.HasParseError() || !d.IsObject())) return invalid_parameter(name + ": failed to parse JSON");
     if (name == "DeliveryPolicy" && !value.empty()) return validate_subscription_delivery_policy(value);
     if (name == "RedrivePolicy" && !value.empty()) {
@@ -200,7 +201,7 @@ Result<FilterAttributes> message_attributes(const JsonValue& body) {
       }
       if (type == "String.Array") {
         rapidjson::Document d;
-        d.Parse(a.string_value.c_str());
+        json::parse(d, a.string_value);
         if (d.HasParseError() || !d.IsArray())
           return invalid_parameter(fmt::format("The message attribute '{}' with type 'String.Array' has to be a valid JSON array.", name));
       }
@@ -226,19 +227,20 @@ Result<Service::Message> decode_publish(const Topic& topic, const JsonValue& e) 
     if (!ok) return invalid_parameter("Subject");
   }
   std::string structure = optional(e, "MessageStructure");
+  RUNNEL_TRY(m.attributes, message_attributes(e));
+  size_t size = m.message.size();
+  for (const auto& [name, a] : m.attributes) size += name.size() + a.data_type.size() + a.string_value.size();
+  if (size > kMaxMessageBytes) return invalid_parameter("Message too long");
+  // After the size check: the structure is parsed only once it is known to be at most 256 KB.
   if (!structure.empty()) {
     if (structure != "json") return invalid_parameter("MessageStructure");
     rapidjson::Document d;
-    d.Parse(m.message.c_str());
+    json::parse(d, m.message);
     if (d.HasParseError() || !d.IsObject()) return invalid_parameter("Message Structure - JSON message body failed to parse");
     if (!d.HasMember("default") || !d["default"].IsString())
       return invalid_parameter("Message Structure - No default entry in JSON message body");
     m.structure_json = true;
   }
-  RUNNEL_TRY(m.attributes, message_attributes(e));
-  size_t size = m.message.size();
-  for (const auto& [name, a] : m.attributes) size += name.size() + a.data_type.size() + a.string_value.size();
-  if (size > kMaxMessageBytes) return invalid_parameter("Message too long");
   m.group_id = optional(e, "MessageGroupId");
   m.dedup_id = optional(e, "MessageDeduplicationId");
   if (topic.fifo) {
@@ -745,6 +747,9 @@ static void tag_change(Service& svc, const JsonValue& body, Reply reply, bool ad
     if (!current) return ApiError{"ResourceNotFound", "Resource does not exist", 404, true, "", {}};
     auto next = std::make_shared<Topic>(*current);
     if (add) {
+  // Past the quota on its own, a request is refused before the writer (whose step merges the tags).
+  if (tags.size() > 50 || keys.size() > 50)
+    return reply(ApiError{"TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400, true, "", {}});
       for (const auto& [k, v] : tags) next->tags[k] = v;
       if (next->tags.size() > 50) return ApiError{"TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400, true, "", {}};
     }

@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include "common/json_parse.h"
 #include "common/clock.h"
 #include "common/json_write.h"
 #include "common/log.h"
@@ -49,7 +50,7 @@ std::string encode_task(const PushTask& t) {
 
 std::shared_ptr<PushTask> decode_task(uint64_t id, std::string_view value) {
   rapidjson::Document d;
-  d.Parse(value.data(), value.size());
+  json::parse(d, value);
   if (d.HasParseError() || !d.IsObject()) return nullptr;
   auto str = [&](const char* k) { return d.HasMember(k) && d[k].IsString() ? std::string(d[k].GetString(), d[k].GetStringLength()) : std::string(); };
   auto t = std::make_shared<PushTask>();

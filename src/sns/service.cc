@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include "common/json_parse.h"
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_write.h"
@@ -61,7 +62,7 @@ Status Service::start() {
   for (it->Seek(tp); it->Valid() && it->key().starts_with(tp); it->Next()) {
     rapidjson::Document d;
     auto v = it->value().ToStringView();
-    d.Parse(v.data(), v.size());
+    json::parse(d, v);
     if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt SNS topic in the store");
     auto t = std::make_shared<Topic>();
     t->account = d["account"].GetString();
@@ -77,7 +78,7 @@ Status Service::start() {
   for (it->Seek(sp); it->Valid() && it->key().starts_with(sp); it->Next()) {
     rapidjson::Document d;
     auto v = it->value().ToStringView();
-    d.Parse(v.data(), v.size());
+    json::parse(d, v);
     if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt SNS subscription in the store");
     auto s = std::make_shared<Subscription>();
     s->id = d["id"].GetString();
@@ -228,7 +229,7 @@ void Service::sign(const Topic& topic, Message& m) const {
   }
   // MessageStructure=json: every subscriber gets its protocol's text (or "default"), signed as such.
   rapidjson::Document structure;
-  structure.Parse(m.message.c_str());
+  json::parse(structure, m.message);
   if (structure.IsObject())
     for (const auto& member : structure.GetObject())
       if (member.value.IsString()) {

@@ -13,7 +13,9 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include "common/json_parse.h"
 #include "common/clock.h"
+#include "sqs/access.h"
 #include "sqs/service.h"
 #include "storage/key_codec.h"
 
@@ -44,7 +46,7 @@ std::string encode_state(const MessageState& st) {
 
 std::optional<MessageState> decode_state(std::string_view json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  json::parse(d, json);
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
   MessageState st;
   st.receive_count = d["rc"].GetUint();
@@ -167,7 +169,7 @@ Status Service::load_messages(Queue& q) {
   for (d->Seek(dlo); d->Valid() && d->key().starts_with(dlo); d->Next()) {
     rapidjson::Document doc;
     auto v = d->value().ToStringView();
-    doc.Parse(v.data(), v.size());
+    json::parse(doc, v);
     if (doc.HasParseError() || !doc.IsObject()) continue;
     DedupEntry e{doc["id"].GetString(), doc["seq"].GetUint64(), doc["exp"].GetInt64()};
     if (e.expires_ms <= now) continue;
@@ -218,6 +220,8 @@ Result<std::shared_ptr<Queue>> Service::resolve(const protocol::RequestContext& 
   size_t sep = path.find('/');
   if (sep == std::string_view::npos || sep == 0 || sep + 1 >= path.size()) return queue_does_not_exist();
   auto q = find(path.substr(0, sep), ctx.region, path.substr(sep + 1));
+  // Every operation on a queue URL passes here: the cross-account rule is applied once, for all.
+  RUNNEL_CHECK(authorize(ctx, path.substr(0, sep), q.get(), iam_action(ctx.operation)));
   if (!q) return queue_does_not_exist();
   return q;
 }

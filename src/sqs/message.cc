@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "common/json_parse.h"
 #include "common/base64.h"
 #include "common/uuid.h"
 #include "sqs/queue.h"
@@ -255,7 +256,7 @@ std::string encode_stored(const StoredMessage& s) {
 
 std::optional<StoredMessage> decode_stored(std::string_view json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  json::parse(d, json);
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
   StoredMessage s;
   MessageInput& m = s.input;

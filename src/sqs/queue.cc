@@ -1,5 +1,7 @@
 #include "sqs/queue.h"
 
+#include "common/json_parse.h"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -67,7 +69,7 @@ Result<std::optional<RedrivePolicy>> parse_redrive(std::string_view text) {
     return invalid_parameter(fmt::format("Value {} for parameter RedrivePolicy is invalid. Reason: {}", text, reason));
   };
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
+  json::parse(d, text);
   if (d.HasParseError() || !d.IsObject()) return bad("Redrive policy is not a valid JSON map.");
   RedrivePolicy p;
   auto arn = d.FindMember("deadLetterTargetArn");
@@ -87,7 +89,7 @@ Result<std::optional<RedrivePolicy>> parse_redrive(std::string_view text) {
 
 Status check_redrive_allow(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
+  json::parse(d, text);
   auto bad = [&](std::string_view reason) {
     return invalid_parameter(fmt::format("Value {} for parameter RedriveAllowPolicy is invalid. Reason: {}", text, reason));
   };
@@ -126,7 +128,7 @@ Status apply_attributes(QueueConfig& c, const std::map<std::string, std::string>
     } else if (name == "Policy") {
       if (!value.empty()) {
         rapidjson::Document d;
-        d.Parse(value.data(), value.size());
+        json::parse(d, value);
         if (d.HasParseError() || !d.IsObject()) return invalid_value(name);
       }
     } else if (name == "KmsMasterKeyId") {
@@ -210,7 +212,7 @@ std::string encode_queue(const Queue& q) {
 
 Result<std::shared_ptr<Queue>> decode_queue(std::string_view json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  json::parse(d, json);
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("id")) return ApiError::internal("corrupt queue definition");
   auto q = std::make_shared<Queue>();
   q->account = d["account"].GetString();

@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_parse.h"
 #include "common/json_write.h"
 #include "common/clock.h"
 #include "common/base64.h"
@@ -377,6 +378,8 @@ RUNNEL_SQS_OP(tag_queue) {
   queue_step(svc, q, [tags = std::move(*tags)](storage::WriteTxn&, Queue& queue) -> Status {
     StringMap next = queue.tags;
     for (const auto& [k, v] : tags) next[k] = v;
+  // Checked before the writer too, so a request with 100,000 tags never reaches its step.
+  if (tags->size() > 50) return reply(invalid_parameter("Too many tags added for queue " + q->name + "."));
     if (next.size() > 50) return invalid_parameter("Too many tags added for queue " + queue.name + ".");
     queue.tags = std::move(next);
     return ok_status();
@@ -453,7 +456,7 @@ RUNNEL_SQS_OP(add_permission) {
   queue_step(svc, q, [label = *label, accounts, actions](storage::WriteTxn&, Queue& queue) -> Status {
     rapidjson::Document policy;
     auto raw = queue.config.raw.find("Policy");
-    if (raw != queue.config.raw.end()) policy.Parse(raw->second.c_str());
+    if (raw != queue.config.raw.end()) json::parse(policy, raw->second);
     if (raw == queue.config.raw.end() || policy.HasParseError() || !policy.IsObject()) {
       policy.SetObject();
       auto& a = policy.GetAllocator();
@@ -494,7 +497,7 @@ RUNNEL_SQS_OP(remove_permission) {
     auto raw = queue.config.raw.find("Policy");
     if (raw == queue.config.raw.end()) return not_found;
     rapidjson::Document policy;
-    policy.Parse(raw->second.c_str());
+    json::parse(policy, raw->second);
     if (policy.HasParseError() || !policy.IsObject() || !policy.HasMember("Statement")) return not_found;
     auto& statements = policy["Statement"];
     bool found = false;

@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_parse.h"
 #include "storage/key_codec.h"
 
 namespace runnel::streams {
@@ -112,7 +113,7 @@ std::string encode_stream_meta(const StreamMeta& m) {
 
 Result<StreamMeta> decode_stream_meta(std::string_view json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  json::parse(d, json);
   if (d.HasParseError() || !d.IsObject() || get_u64(d, "v") != 1)
     return ApiError::internal("corrupt stream definition in the store");
   StreamMeta m;
