@@ -232,11 +232,12 @@ void raise_descriptor_limit() {
   });
   router.set_health_extra([&writer, &flags, &pusher, &lambda] {
     return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{},)"
-                       R"("writes_refused":{}}},)"
+                       R"("writes_refused":{},"disk_full":{},"refused_for_space":{}}},)"
                        R"("sns_push":{{"pending":{},"delivered":{},"failed":{},"smtp":{}}},)"
                        R"("lambda":{{"async_pending":{}}})",
                        flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
-                       writer.requests_committed(), writer.failed() ? "true" : "false", pusher.pending(),
+                       writer.requests_committed(), writer.failed() ? "true" : "false",
+                       writer.out_of_space() ? "true" : "false", writer.refused_for_space(), pusher.pending(),
                        pusher.delivered(), pusher.failed(), pusher.smtp_configured() ? "true" : "false",
                        lambda.async_pending());
   });

@@ -1,11 +1,17 @@
 #include "storage/engine.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
+
+#include <chrono>
+
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 
+#include "common/log.h"
 #include "storage/prewritten_wal.h"
 
 namespace runnel::storage {
@@ -25,6 +31,7 @@ const char* family_name(Family f) {
 Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
   std::unique_ptr<Engine> engine(new Engine());
   engine->durability_ = options.durability;
+  if (!options.in_memory) engine->path_ = options.path;
 
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
@@ -33,6 +40,10 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
   // Group commit happens in our writer stage; RocksDB's own pipelining helps the WAL write overlap.
   db_options.enable_pipelined_write = true;
   db_options.max_background_jobs = 2;
+  // No automatic resume after a background I/O error: RocksDB's recovery thread writes to the WAL
+  // writer that failed (see has_room_for). Writes are refused after such an error until a restart
+  // (storage::Writer::failed), which replays the WAL.
+  db_options.max_bgerror_resume_count = 0;
   // Compactions run at the lowest CPU priority (nice 19): on a small machine they would otherwise
   // take the cores from the requests they exist to serve (docs/architecture.md, "Storage"). They
   // still get every idle cycle, and memtable flushes (the HIGH pool), which writes can stall on,
@@ -87,4 +98,19 @@ std::unique_ptr<rocksdb::Iterator> Engine::iterator(Family f, const rocksdb::Rea
 
 void Engine::sync_wal() { db_->FlushWAL(true); }
 
+uint64_t Engine::free_bytes() {
+  if (path_.empty()) return UINT64_MAX;
+  constexpr int64_t kRefreshNs = 50'000'000;
+  constexpr uint64_t kNearlyFull = 64u << 20;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  std::lock_guard lock(free_mu_);
+  if (now - last_statvfs_ns_ > kRefreshNs || free_bytes_ < kNearlyFull) {
+    struct statvfs fs {};
+    if (::statvfs(path_.c_str(), &fs) != 0) return UINT64_MAX;  // unknown: let RocksDB decide
+    free_bytes_ = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    last_statvfs_ns_ = now;
+  }
+  return free_bytes_;
+}
 }  // namespace runnel::storage

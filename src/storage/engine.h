@@ -2,7 +2,9 @@
 // stage every mutation goes through. Knows nothing of AWS: callers own their key layouts.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,12 +54,21 @@ class Engine {
   // Flushes the WAL to disk (used on clean shutdown in relaxed mode).
   void sync_wal();
 
+  // Free bytes on the data directory's file system (max when in memory): a statvfs at most every
+  // 50 ms while space is plentiful, at every call once less than 64 MiB is left. Thread-safe. The
+  // writer refuses writes that would leave less than a reserve (storage/writer.h, "A full disk").
+  uint64_t free_bytes();
+
  private:
   Engine() = default;
   std::unique_ptr<rocksdb::Env> env_;  // outlives db_ (declared first, destroyed last)
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;
   Durability durability_ = Durability::kStrict;
+  std::string path_;  // empty in memory: no disk to fill
+  std::mutex free_mu_;
+  uint64_t free_bytes_ = 0;  // at the last statvfs
+  int64_t last_statvfs_ns_ = 0;
 };
 
 }  // namespace runnel::storage

@@ -28,6 +28,7 @@ struct PendingGroup {
   std::unordered_map<std::string, std::optional<std::string>> writes;
   std::vector<Writer::Done> dones;
   std::vector<std::function<void(bool)>> after_commit;
+  std::vector<Writer::Done> refused;  // steps refused before they ran (a full disk): done(false)
   size_t requests = 0;
 };
 
@@ -179,6 +180,20 @@ void Writer::apply_loop() {
         taken_cv_.wait(lock, [&] { return open_->requests < kMaxGroup; });
         apply_full_ = false;
       }
+      // A full disk: the step is refused (its request answers 500) before it runs, so nothing of
+      // it is applied for later steps to read, and writes go on once space is free again.
+      const uint64_t pending = open_->batch.GetDataSize() + (in_flight_ ? in_flight_->batch.GetDataSize() : 0);
+      if (engine_.free_bytes() < pending + kStepReserve) {
+        if (!out_of_space_) spdlog::error(R"("event":"writer.disk_full","effect":"writes are refused until space is free")");
+        out_of_space_ = true;
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        open_->refused.push_back(std::move(p.done));  // answered by the commit thread, as every done
+        ++open_->requests;
+        wake_commit = commit_idle_;
+        continue;
+      }
+      if (out_of_space_) spdlog::info(R"("event":"writer.disk_space_back")");
+      out_of_space_ = false;
       txn.begin_step(*open_, in_flight_.get());
       bool keep = false;
       try {
@@ -229,6 +244,13 @@ void Writer::commit_loop() {
     if (group->batch.Count() > 0) {
       if (failed_.load(std::memory_order_relaxed)) {
         ok = false;  // see failed(): a later group may rest on writes that were lost
+      } else if (engine_.free_bytes() < group->batch.GetDataSize() + kCommitReserve) {
+        // Out of space despite the check before each step (a huge batch, or another process
+        // filling the disk): refused like a failed commit, but before RocksDB sees it, whose WAL
+        // writer asserts when written again after an out-of-space error.
+        spdlog::error(R"("event":"writer.commit_refused","reason":"disk full","effect":"writes are refused until a restart")");
+        failed_.store(true, std::memory_order_release);
+        ok = false;
       } else if (auto s = engine_.db()->Write(write_options, &group->batch); !s.ok()) {
         spdlog::error(R"("event":"writer.commit_failed","status":{},"effect":"writes are refused until a restart")",
                       json_quote(s.ToString()));
@@ -238,10 +260,11 @@ void Writer::commit_loop() {
     }
     if (ok) {  // the health counters count what reached the store, not what was refused
       groups_.fetch_add(1, std::memory_order_relaxed);
-      requests_.fetch_add(group->requests, std::memory_order_relaxed);
+      requests_.fetch_add(group->requests - group->refused.size(), std::memory_order_relaxed);
     }
     for (auto& fn : group->after_commit) fn(ok);
     for (auto& done : group->dones) done(ok);
+    for (auto& done : group->refused) done(false);
   }
 }
 

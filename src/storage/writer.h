@@ -82,6 +82,13 @@ class Writer {
   using Done = std::function<void(bool committed)>;
   // A group stops growing here so that one huge burst does not delay the first acknowledgements.
   static constexpr size_t kMaxGroup = 512;
+  // A full disk: a step runs only while the file system keeps this much free beyond what is pending
+  // in the two groups (a step's own writes: an item of 400 KB with its indexes and stream record,
+  // a 256 KB message; the WAL's next blocks and a MANIFEST update). A refused step answers 500 and
+  // writes resume by themselves once space is free. A commit finding less than kCommitReserve free
+  // beyond its batch (a 16 MB BatchWriteItem on a nearly full disk) fails as a failed commit does.
+  static constexpr uint64_t kStepReserve = 2u << 20;
+  static constexpr uint64_t kCommitReserve = 512u << 10;
 
   explicit Writer(Engine& engine);
   ~Writer();
@@ -91,6 +98,9 @@ class Writer {
   void stop();
 
   uint64_t groups_committed() const { return groups_; }
+  // Steps refused because the disk was full (see kStepReserve).
+  uint64_t refused_for_space() const { return refused_; }
+  bool out_of_space() const { return out_of_space_; }
   uint64_t requests_committed() const { return requests_; }
   // Whether a commit has failed (disk full, I/O error). From then on every write is refused until
   // a restart: the steps applied after the failed group read its writes, which never reached the
@@ -128,6 +138,8 @@ class Writer {
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> requests_{0};
   std::atomic<bool> failed_{false};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<bool> out_of_space_{false};  // the last step was refused for space
   std::thread apply_thread_;
   std::thread commit_thread_;
 };

@@ -298,3 +298,64 @@ def test_sqs_query_with_100000_message_attributes_is_refused_fast(server):
     status, _, body = form(server.url, 'sqs', params)
     assert time.monotonic() - t0 < 3
     assert status == 400, body
+
+
+# --- a full disk -------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 20 MB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount = tmp_path / 'disk'
+    mount.mkdir()
+    r = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', str(mount)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip('cannot mount a tmpfs here: %s' % r.stderr.decode().strip())
+    yield mount
+    subprocess.run(['umount', '-l', str(mount)], capture_output=True)
+
+
+def test_full_disk_refuses_writes_keeps_reads_and_loses_nothing(runnel_bin, small_disk):
+    data = str(small_disk / 'data')
+    s = RunnelServer(runnel_bin, data_dir=data)
+    s.start()
+    try:
+        r = raw_request(s.url, 'DynamoDB_20120810.CreateTable', {
+            'TableName': 'fill', 'BillingMode': 'PAY_PER_REQUEST',
+            'KeySchema': [{'AttributeName': 'p', 'KeyType': 'HASH'}],
+            'AttributeDefinitions': [{'AttributeName': 'p', 'AttributeType': 'S'}]})
+        assert r.status == 200, r.body
+        acked, refused = [], 0
+        for i in range(20_000):
+            r = raw_request(s.url, 'DynamoDB_20120810.PutItem',
+                            {'TableName': 'fill', 'Item': {'p': {'S': 'k%d' % i}, 'v': {'S': 'x' * 4000}}})
+            if r.status == 200:
+                acked.append(i)
+            else:
+                assert r.status == 500, r.body
+                refused += 1
+                if refused >= 20:
+                    break
+        assert refused >= 20 and len(acked) > 100
+        assert s.proc.poll() is None, s.log_tail()
+        status, body = health(s.url)
+        assert body['storage']['disk_full'] is True
+        # Reads go on.
+        r = raw_request(s.url, 'DynamoDB_20120810.GetItem', {'TableName': 'fill', 'Key': {'p': {'S': 'k%d' % acked[-1]}}})
+        assert r.status == 200 and 'Item' in r.json()
+        # Space comes back: writes go on, without a restart.
+        subprocess.run(['mount', '-o', 'remount,size=64m', str(small_disk)], check=True)
+        time.sleep(0.1)
+        more = 20_000
+        r = raw_request(s.url, 'DynamoDB_20120810.PutItem',
+                        {'TableName': 'fill', 'Item': {'p': {'S': 'k%d' % more}, 'v': {'S': 'y'}}})
+        assert r.status == 200, r.body
+        acked.append(more)
+        # Nothing acknowledged is lost across a crash.
+        s.kill()
+        s.start()
+        for i in acked:
+            r = raw_request(s.url, 'DynamoDB_20120810.GetItem', {'TableName': 'fill', 'Key': {'p': {'S': 'k%d' % i}}})
+            assert r.status == 200 and 'Item' in r.json(), i
+    finally:
+        s.stop()
+        s.cleanup()
