@@ -376,4 +376,16 @@ Decision decide_cross_account(std::string_view resource_account, std::string_vie
   return policy->evaluate(request);
 }
 
+Decision decide_for_account(std::string_view caller_account, std::string_view resource_account,
+                            std::string_view policy_text, std::string_view action, std::string_view resource) {
+  std::string principal = account_principal_arn(caller_account);
+  PolicyRequest request;
+  request.principal_arn = principal;
+  request.principal_account = caller_account;
+  request.action = action;
+  request.resource = resource;
+  request.context = {{"aws:PrincipalAccount", std::string(caller_account)}, {"aws:PrincipalArn", principal}};
+  return decide_cross_account(resource_account, policy_text, request);
+}
+
 }  // namespace runnel::auth

@@ -96,4 +96,9 @@ std::string not_authorized_message(std::string_view principal_arn, std::string_v
 Decision decide_cross_account(std::string_view resource_account, std::string_view policy_text,
                               const PolicyRequest& request);
 
+// decide_cross_account() for a direct call by `caller_account`'s principal (its root), with the
+// condition keys such a call has: aws:PrincipalAccount and aws:PrincipalArn.
+Decision decide_for_account(std::string_view caller_account, std::string_view resource_account,
+                            std::string_view policy_text, std::string_view action, std::string_view resource);
+
 }  // namespace runnel::auth

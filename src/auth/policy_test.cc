@@ -316,6 +316,15 @@ TEST(CrossAccount, OwnAccountAlwaysAllowedOthersNeedThePolicy) {
   EXPECT_EQ(decide_cross_account("111111111111", "", sns_request(kTopic)), Decision::kImplicitDeny);
 }
 
+TEST(CrossAccount, DirectCallCarriesPrincipalKeys) {
+  std::string only_b = one(R"({"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage",
+    "Condition":{"StringEquals":{"aws:PrincipalAccount":"222222222222"},"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::222222222222:root"}}})");
+  EXPECT_EQ(decide_for_account("222222222222", "111111111111", only_b, "sqs:SendMessage", kQueue), Decision::kAllow);
+  EXPECT_EQ(decide_for_account("333333333333", "111111111111", only_b, "sqs:SendMessage", kQueue), Decision::kImplicitDeny);
+  EXPECT_EQ(decide_for_account("222222222222", "111111111111", only_b, "sqs:DeleteQueue", kQueue), Decision::kImplicitDeny);
+  EXPECT_EQ(decide_for_account("111111111111", "111111111111", "", "sqs:DeleteQueue", kQueue), Decision::kAllow);
+}
+
 TEST(CrossAccount, Messages) {
   EXPECT_EQ(not_authorized_message("arn:aws:iam::222222222222:root", "dynamodb:GetItem",
                                    "arn:aws:dynamodb:us-east-1:111111111111:table/x", Decision::kImplicitDeny),
