@@ -11,6 +11,7 @@
 #include "common/json_write.h"
 #include "common/clock.h"
 #include "common/base64.h"
+#include "sqs/access.h"
 #include "sqs/operations.h"
 #include "storage/key_codec.h"
 
@@ -216,6 +217,8 @@ RUNNEL_SQS_OP(get_queue_url) {
   if (auto it = body.FindMember("QueueOwnerAWSAccountId"); it != body.MemberEnd() && it->value.IsString())
     account = it->value.GetString();
   auto q = svc.find(account, ctx.region, *name);
+  // Another account's queue URL is handed out only to whom its policy allows sqs:GetQueueUrl.
+  if (auto s = authorize(ctx, account, q.get(), "sqs:GetQueueUrl"); !s.ok()) return reply(s.error());
   if (!q) return reply(queue_does_not_exist());
   reply(url_reply(*q, ctx.host));
 }
@@ -375,11 +378,11 @@ RUNNEL_SQS_OP(tag_queue) {
   RUNNEL_SQS_QUEUE(q);
   auto tags = string_map(body, "Tags");
   if (!tags.ok()) return reply(tags.error());
+  // Checked before the writer too, so a request with 100,000 tags never reaches its step.
+  if (tags->size() > 50) return reply(invalid_parameter("Too many tags added for queue " + q->name + "."));
   queue_step(svc, q, [tags = std::move(*tags)](storage::WriteTxn&, Queue& queue) -> Status {
     StringMap next = queue.tags;
     for (const auto& [k, v] : tags) next[k] = v;
-  // Checked before the writer too, so a request with 100,000 tags never reaches its step.
-  if (tags->size() > 50) return reply(invalid_parameter("Too many tags added for queue " + q->name + "."));
     if (next.size() > 50) return invalid_parameter("Too many tags added for queue " + queue.name + ".");
     queue.tags = std::move(next);
     return ok_status();

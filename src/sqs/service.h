@@ -72,6 +72,12 @@ class Service {
   // In-process enqueue for other services (SNS deliveries, Lambda destinations): runs inside the
   // caller's writer step, so the message commits in the caller's batch. Wakes long polls on commit.
   Result<SendResult> enqueue(storage::WriteTxn& txn, std::string_view queue_arn, MessageInput message);
+  // enqueue() on behalf of another service's resource (`source_arn`, of `source_account`, acting as
+  // `service_principal`, e.g. an SNS topic as "sns.amazonaws.com"): a queue of another account
+  // takes it only when its Policy allows that (else AccessDenied, and AWS's delivery fails).
+  Result<SendResult> enqueue_for(storage::WriteTxn& txn, std::string_view queue_arn, MessageInput message,
+                                 std::string_view service_principal, std::string_view source_arn,
+                                 std::string_view source_account);
 
   // --- used by the operation files ---
   std::shared_ptr<Queue> find(std::string_view account, std::string_view region, std::string_view name) const;
