@@ -235,7 +235,7 @@ Result<TransactGet> decode_transact_get(Env& env, const protocol::RequestContext
     g.projection = std::move(p);
   }
   RUNNEL_CHECK(g.placeholders->subs->check_all_used());
-  RUNNEL_TRY(g.table, resolve_table(env, ctx, *get, path + ".tableName"));
+  RUNNEL_TRY(g.table, resolve_table(env, ctx, *get, path + ".tableName", "dynamodb:GetItem"));  // as IAM authorizes it
   RUNNEL_CHECK(validate_key(*g.table, key));
   if (g.projection) RUNNEL_CHECK(check_key_paths(*g.table, path_pointers(g.projection->paths)));
   g.storage_key = item_key(*g.table, key);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "auth/policy.h"
 #include "dynamodb/item_keys.h"
 
 namespace runnel::dynamodb {
@@ -65,8 +66,19 @@ Status validate_name(std::string_view name, std::string_view wire_path) {
   return ok_status();
 }
 
+Status authorize(const protocol::RequestContext& ctx, std::string_view resource_arn, std::string_view resource_account,
+                 std::string_view action, std::string_view policy) {
+  auto decision = auth::decide_for_account(ctx.account, resource_account, policy, action, resource_arn);
+  if (decision == auth::Decision::kAllow) return ok_status();
+  // DynamoDB answers 400 with the Coral namespace, as for its other AccessDeniedExceptions.
+  return ApiError{"AccessDeniedException",
+                  auth::not_authorized_message(auth::account_principal_arn(ctx.account), action, resource_arn, decision),
+                  400, true, "com.amazon.coral.service", {}};
+}
+
 Result<std::shared_ptr<const TableInfo>> resolve_table(Env& env, const protocol::RequestContext& ctx,
-                                                       const JsonValue& obj, std::string_view wire_path) {
+                                                       const JsonValue& obj, std::string_view wire_path,
+                                                       std::string_view action) {
   RUNNEL_TRY(std::string name, required_string(obj, "TableName", wire_path));
   std::string account = ctx.account;
   std::string region = ctx.region;
@@ -85,6 +97,11 @@ Result<std::shared_ptr<const TableInfo>> resolve_table(Env& env, const protocol:
       return ApiError::validation("Invalid TableName: " + name);
     region = parts[3];
     account = parts[4];
+    if (account != ctx.account) {
+      // Before the lookup, so another account's table names are not revealed by the answer.
+      std::string op = action.empty() ? "dynamodb:" + ctx.operation : std::string(action);
+      RUNNEL_CHECK(authorize(ctx, name, account, op));
+    }
     name = resource.substr(6);
   } else {
     RUNNEL_CHECK(validate_name(name, wire_path));

@@ -43,9 +43,19 @@ Result<bool> optional_bool(const JsonValue& obj, std::string_view name, bool fal
 Status validate_name(std::string_view name, std::string_view wire_path);
 
 // Resolves the TableName parameter (a name or a table ARN) to a table of the caller's account and
-// region. Missing table: ResourceNotFoundException "Requested resource not found".
+// region. Missing table: ResourceNotFoundException "Requested resource not found". A table ARN of
+// another account is refused by authorize() first, for `action` (empty: "dynamodb:" + the
+// request's operation; transactions name their items' actions).
 Result<std::shared_ptr<const TableInfo>> resolve_table(Env& env, const protocol::RequestContext& ctx,
-                                                       const JsonValue& obj, std::string_view wire_path = "tableName");
+                                                       const JsonValue& obj, std::string_view wire_path = "tableName",
+                                                       std::string_view action = {});
+
+// The cross-account rule of DynamoDB and its Streams, in one place: a table or stream of another
+// account than the caller's is AccessDeniedException unless `policy` (the resource's policy; runnel
+// has no PutResourcePolicy yet, so always empty) allows the caller. `action` is the IAM action
+// ("dynamodb:GetItem"). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html
+Status authorize(const protocol::RequestContext& ctx, std::string_view resource_arn, std::string_view resource_account,
+                 std::string_view action, std::string_view policy = {});
 
 // ExpressionAttributeNames/Values of a request, decoded once, shared by every expression it holds.
 struct Placeholders {

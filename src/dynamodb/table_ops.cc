@@ -113,6 +113,7 @@ RUNNEL_DDB_OP(describe_table) {
   auto name = required_string(body, "TableName", "tableName");
   if (!name.ok()) return reply(name.error());
   auto t = resolve_table(env, ctx, body);
+  if (!t.ok() && t.error().code == "AccessDeniedException") return reply(t.error());  // another account's
   if (!t.ok()) return reply(ApiError::resource_not_found("Requested resource not found: Table: " + *name + " not found"));
   reply(describe(env, **t, "ACTIVE", "Table"));
 }
@@ -161,6 +162,7 @@ RUNNEL_DDB_OP(delete_table) {
   auto name = required_string(body, "TableName", "tableName");
   if (!name.ok()) return reply(name.error());
   auto found = resolve_table(env, ctx, body);
+  if (!found.ok() && found.error().code == "AccessDeniedException") return reply(found.error());  // another account's
   if (!found.ok()) return reply(ApiError::resource_not_found("Requested resource not found: Table: " + *name + " not found"));
   auto table = *found;
   if (table->deletion_protection)
@@ -193,6 +195,7 @@ RUNNEL_DDB_OP(update_table) {
   auto name = required_string(body, "TableName", "tableName");
   if (!name.ok()) return reply(name.error());
   auto found = resolve_table(env, ctx, body);
+  if (!found.ok() && found.error().code == "AccessDeniedException") return reply(found.error());  // another account's
   if (!found.ok()) return reply(ApiError::resource_not_found("Requested resource not found: Table: " + *name + " not found"));
 
   // Decode the change against the current definition to report input errors early; the writer

@@ -51,7 +51,13 @@ Result<Action> decode_action(Env& env, const protocol::RequestContext& ctx, cons
   }
   if (found != 1)
     return ApiError::validation("TransactItems can only contain one of Check, Put, Update or Delete");
-  RUNNEL_TRY(a.table, resolve_table(env, ctx, *body));
+  // IAM authorizes each item of a transaction with its own action.
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
+  std::string_view action = a.kind == Action::Kind::kPut      ? "dynamodb:PutItem"
+                            : a.kind == Action::Kind::kDelete ? "dynamodb:DeleteItem"
+                            : a.kind == Action::Kind::kUpdate ? "dynamodb:UpdateItem"
+                                                              : "dynamodb:ConditionCheckItem";
+  RUNNEL_TRY(a.table, resolve_table(env, ctx, *body, "tableName", action));
   RUNNEL_TRY(a.placeholders, decode_placeholders(*body));
   if (a.kind == Action::Kind::kPut) {
     const JsonValue* item_json = member(*body, "Item");

@@ -47,6 +47,11 @@ Result<std::shared_ptr<const TableInfo>> table_by_arn(Env& env, const protocol::
   std::string prefix = "arn:aws:dynamodb:" + ctx.region + ":" + ctx.account + ":table/";
   if (!arn.starts_with("arn:aws:dynamodb:"))
     return ApiError::validation("Invalid TableArn: Invalid ResourceArn provided as input " + arn);
+  // arn:aws:dynamodb:<region>:<account>:...: another account's resource needs its policy's leave.
+  if (size_t at = arn.find(':', 17), end = at == std::string::npos ? at : arn.find(':', at + 1); end != std::string::npos) {
+    std::string_view account = std::string_view(arn).substr(at + 1, end - at - 1);
+    if (account != ctx.account) RUNNEL_CHECK(authorize(ctx, arn, account, "dynamodb:" + ctx.operation));
+  }
   if (!arn.starts_with(prefix))
     return ApiError::resource_not_found("Requested resource not found: ResourcArn: " + arn + " not found");
   std::string name = arn.substr(prefix.size());
@@ -117,11 +122,6 @@ RUNNEL_DDB_OP(describe_time_to_live) {
   reply(finish(sb));
 }
 
-RUNNEL_DDB_OP(tag_resource) {
-  auto table = table_by_arn(env, ctx, body);
-  if (!table.ok()) return reply(table.error());
-  const JsonValue* tags = member(body, "Tags");
-  if (!tags || !tags->IsArray()) return reply(constraint_error("null", "tags", "Member must not be null"));
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html (50 tags per resource)
 constexpr size_t kMaxTagsPerTable = 50;
 
@@ -130,6 +130,11 @@ ApiError too_many_tags() {
           "com.amazonaws.dynamodb.v20120810", {}};
 }
 
+RUNNEL_DDB_OP(tag_resource) {
+  auto table = table_by_arn(env, ctx, body);
+  if (!table.ok()) return reply(table.error());
+  const JsonValue* tags = member(body, "Tags");
+  if (!tags || !tags->IsArray()) return reply(constraint_error("null", "tags", "Member must not be null"));
   std::vector<std::pair<std::string, std::string>> added;
   for (const auto& tag : tags->GetArray()) {
     auto k = required_string(tag, "Key", "tags.member.key");
@@ -138,16 +143,16 @@ ApiError too_many_tags() {
     if (!v.ok()) return reply(v.error());
     added.emplace_back(*k, *v);
   }
-  modify_table(
-      env, *table,
-      [added](TableInfo& t) -> Status {
-        for (const auto& [k, v] : added) {
-          bool replaced = false;
   // Refused here, before the writer, when the request alone passes the limit: the merge below runs
   // in the writer's step, which must stay small whatever a request carries.
   std::set<std::string_view> distinct;
   for (const auto& [k, v] : added)
     if (distinct.insert(k).second && distinct.size() > kMaxTagsPerTable) return reply(too_many_tags());
+  modify_table(
+      env, *table,
+      [added](TableInfo& t) -> Status {
+        for (const auto& [k, v] : added) {
+          bool replaced = false;
           for (auto& existing : t.tags)
             if (existing.first == k) {
               existing.second = v;

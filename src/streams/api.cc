@@ -271,19 +271,43 @@ Result<std::string> get_records(const Service& svc, const JsonValue& body) {
   return out;
 }
 
+// The cross-account rule, for every operation that names a stream: by StreamArn, or by the ARN a
+// ShardIterator starts with ("<stream ARN>|1|..."). A stream is its table's account's
+// (arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>); another account is refused
+// with DynamoDB's AccessDeniedException before the stream is looked up.
+Status authorize_stream(const protocol::RequestContext& ctx, const JsonValue& body) {
+  std::string_view arn;
+  if (const JsonValue* v = member(body, "StreamArn"); v && v->IsString()) {
+    arn = std::string_view(v->GetString(), v->GetStringLength());
+  } else if (const JsonValue* it = member(body, "ShardIterator"); it && it->IsString()) {
+    arn = std::string_view(it->GetString(), it->GetStringLength());
+    arn = arn.substr(0, arn.find('|'));
+  }
+  if (!arn.starts_with("arn:aws:dynamodb:")) return ok_status();  // malformed: the operation says so
+  size_t at = arn.find(':', 17);
+  size_t end = at == std::string_view::npos ? at : arn.find(':', at + 1);
+  if (end == std::string_view::npos) return ok_status();
+  std::string_view account = arn.substr(at + 1, end - at - 1);
+  if (account == ctx.account) return ok_status();
+  return dynamodb::authorize(ctx, arn, account, "dynamodb:" + ctx.operation);
+}
+
 }  // namespace
 
 void Service::register_operations(protocol::JsonService& json) {
   json.add("ListStreams", [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
     reply(list_streams(*this, ctx, body));
   });
-  json.add("DescribeStream", [this](const protocol::RequestContext&, const rapidjson::Document& body, protocol::JsonReply reply) {
+  json.add("DescribeStream", [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
+    if (auto s = authorize_stream(ctx, body); !s.ok()) return reply(s.error());
     reply(describe_stream(*this, body));
   });
-  json.add("GetShardIterator", [this](const protocol::RequestContext&, const rapidjson::Document& body, protocol::JsonReply reply) {
+  json.add("GetShardIterator", [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
+    if (auto s = authorize_stream(ctx, body); !s.ok()) return reply(s.error());
     reply(get_shard_iterator(*this, body));
   });
-  json.add("GetRecords", [this](const protocol::RequestContext&, const rapidjson::Document& body, protocol::JsonReply reply) {
+  json.add("GetRecords", [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
+    if (auto s = authorize_stream(ctx, body); !s.ok()) return reply(s.error());
     reply(get_records(*this, body));
   });
 }
