@@ -58,6 +58,13 @@ class Router {
   void add_get(std::string path, GetHandler handler) {
     get_handlers_[std::move(path)] = std::move(handler);
   }
+  // A fixed GET path whose answer is an account's own (the mailbox). With --auth-credentials the
+  // request must be SigV4-signed (any signing service) and `account` is the signer's; without,
+  // a signed request still names its account, and an unsigned one gets "" (every account's).
+  using AccountGetHandler = std::function<protocol::Response(std::string_view account, std::string_view query_string)>;
+  void add_account_get(std::string path, AccountGetHandler handler) {
+    account_get_handlers_[std::move(path)] = std::move(handler);
+  }
   // Extra top-level members for GET /_runnel/health's object (storage, SNS push and Lambda counters).
   void set_health_extra(std::function<std::string()> extra) { health_extra_ = std::move(extra); }
 
@@ -74,6 +81,7 @@ class Router {
   std::vector<std::string> service_names_;
   std::function<std::string()> health_extra_;
   std::map<std::string, GetHandler, std::less<>> get_handlers_;
+  std::map<std::string, AccountGetHandler, std::less<>> account_get_handlers_;
 };
 
 // Request ids look like DynamoDB's: 52 upper-case letters and digits.

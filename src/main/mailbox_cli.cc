@@ -1,6 +1,7 @@
 #include "main/mailbox_cli.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include <curl/curl.h>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include "auth/signer.h"
 #include "common/json_parse.h"
 #include "sns/email.h"
 
@@ -18,10 +20,40 @@ size_t collect(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+// SigV4 headers for GET `url` when the environment holds a key (AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, as every AWS tool reads them): a server with --auth-credentials answers
+// only signed mailbox requests, with the signer's account's mail.
+curl_slist* signed_headers(const std::string& url) {
+  const char* key = std::getenv("AWS_ACCESS_KEY_ID");
+  const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+  if (!key || !secret || !*key) return nullptr;
+  const char* region = std::getenv("AWS_REGION");
+  if (!region || !*region) region = std::getenv("AWS_DEFAULT_REGION");
+  size_t scheme = url.find("://");
+  size_t path_at = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  std::string host = url.substr(scheme == std::string::npos ? 0 : scheme + 3,
+                                path_at == std::string::npos ? std::string::npos : path_at - (scheme + 3));
+  std::string target = path_at == std::string::npos ? "/" : url.substr(path_at);
+  runnel::auth::SignedRequest req{"GET", target, {{"Host", host}}, ""};
+  runnel::auth::SigningParams params;
+  params.region = region && *region ? region : "us-east-1";
+  params.service = "sns";  // the mailbox is SNS's
+  params.access_key = key;
+  params.secret = secret;
+  params.time = std::chrono::system_clock::now();
+  if (const char* token = std::getenv("AWS_SESSION_TOKEN")) params.session_token = token;
+  curl_slist* list = nullptr;
+  for (const auto& [name, value] : runnel::auth::sign_headers(req, params).headers_to_add)
+    list = curl_slist_append(list, (name + ": " + value).c_str());
+  return list;
+}
+
 // GET `url`; returns the HTTP status (0 when the server could not be reached) and fills `body`.
 long http_get(const std::string& url, std::string& body) {
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_slist* headers = signed_headers(url);
+  if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
@@ -30,6 +62,7 @@ long http_get(const std::string& url, std::string& body) {
   if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   else body = curl_easy_strerror(rc);
   curl_easy_cleanup(curl);
+  curl_slist_free_all(headers);
   return status;
 }
 

@@ -216,8 +216,9 @@ void raise_descriptor_limit() {
     if (r.body.empty()) r.body = "no such function\n";
     return r;
   });
-  router.add_get("/_runnel/mailbox", [&mailbox](std::string_view query) {
-    auto answer = mailbox.http_get(query);
+  // The mailbox holds confirmation tokens: each account sees its own (signed, with --auth-credentials).
+  router.add_account_get("/_runnel/mailbox", [&mailbox](std::string_view account, std::string_view query) {
+    auto answer = mailbox.http_get(query, account);
     runnel::protocol::Response r;
     r.status = answer.status;
     r.content_type = answer.content_type;

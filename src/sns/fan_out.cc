@@ -11,6 +11,7 @@
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_write.h"
+#include "sns/access.h"
 #include "sns/email.h"
 #include "sns/push.h"
 #include "sns/service.h"
@@ -142,9 +143,11 @@ void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message&
         in.dedup_id = m.dedup_id;
       }
       std::string body = in.body;
-      auto sent = sqs_.enqueue(txn, sub->endpoint, std::move(in));
+      // A queue of another account takes it only when its policy lets this topic send (as on AWS).
+      auto sent = sqs_.enqueue_for(txn, sub->endpoint, std::move(in), "sns.amazonaws.com", topic.arn(), topic.account);
       if (!sent.ok()) {
-        // The queue is gone (a client-side error): AWS moves the message to the DLQ, or drops it.
+        // The queue is gone or refuses the topic (client-side errors): AWS moves the message to
+        // the DLQ, or drops it.
         bool dlq = dead_letter(txn, sub->arn(), body, m.message_id, sent.error().code, sent.error().message, m.group_id);
         spdlog::warn(R"("event":"sns.delivery_failed","subscription":"{}","error":"{}","dead_lettered":{})", sub->arn(),
                      sent.error().code, dlq);
@@ -254,7 +257,8 @@ bool Service::dead_letter(storage::WriteTxn& txn, std::string_view subscription_
     in.group_id = group_id.empty() ? message_id : group_id;
     in.dedup_id = message_id + ":" + sub->id;
   }
-  auto sent = sqs_.enqueue(txn, target, std::move(in));
+  // A dead-letter queue of another account must allow the topic too.
+  auto sent = sqs_.enqueue_for(txn, target, std::move(in), "sns.amazonaws.com", sub->topic_arn, arn_account(sub->topic_arn));
   if (!sent.ok())
     spdlog::warn(R"("event":"sns.dead_letter_failed","subscription":"{}","queue":"{}","error":"{}")", sub->arn(), target,
                  sent.error().code);

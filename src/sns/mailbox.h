@@ -37,8 +37,9 @@ class Mailbox {
   // Writer thread: stores `mail` in the caller's batch.
   void add(storage::WriteTxn& txn, StoredMail mail);
 
-  // Mails with an id above `after`, oldest first, optionally only those to `to` (case-insensitive).
-  std::vector<StoredMail> list(std::string_view to, uint64_t after, size_t limit) const;
+  // Mails with an id above `after`, oldest first, optionally only those to `to` (case-insensitive)
+  // and only those of `account` (the account of the topic that sent them; empty: every account's).
+  std::vector<StoredMail> list(std::string_view to, uint64_t after, size_t limit, std::string_view account = {}) const;
   std::optional<StoredMail> get(uint64_t id) const;
 
   // GET /_runnel/mailbox: the HTTP answer for a query string (see above).
@@ -47,7 +48,9 @@ class Mailbox {
     std::string content_type;
     std::string body;
   };
-  Answer http_get(std::string_view query_string) const;
+  // `account` scopes it as list() does (the router passes the signer's account; see
+  // http::Router::add_account_get): another account's mail is "no such mail".
+  Answer http_get(std::string_view query_string, std::string_view account = {}) const;
 
  private:
   storage::Engine& engine_;

@@ -11,6 +11,7 @@
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_write.h"
+#include "sns/access.h"
 #include "sns/delivery_policy.h"
 #include "sns/push.h"
 #include "sns/service.h"
@@ -226,12 +227,12 @@ Result<Service::Message> decode_publish(const Topic& topic, const JsonValue& e) 
     for (char c : m.subject) ok = ok && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
     if (!ok) return invalid_parameter("Subject");
   }
-  std::string structure = optional(e, "MessageStructure");
   RUNNEL_TRY(m.attributes, message_attributes(e));
   size_t size = m.message.size();
   for (const auto& [name, a] : m.attributes) size += name.size() + a.data_type.size() + a.string_value.size();
   if (size > kMaxMessageBytes) return invalid_parameter("Message too long");
   // After the size check: the structure is parsed only once it is known to be at most 256 KB.
+  std::string structure = optional(e, "MessageStructure");
   if (!structure.empty()) {
     if (structure != "json") return invalid_parameter("MessageStructure");
     rapidjson::Document d;
@@ -510,8 +511,11 @@ static void confirm_subscription(Service& svc, const Ctx& ctx, const JsonValue& 
   if (!token.ok()) return reply(token.error());
   auto arn = std::make_shared<std::string>();
   auto status = std::make_shared<Status>(ok_status());
+  bool signed_call = !ctx.access_key.empty();
+  // Honoured only in a signed call: https://docs.aws.amazon.com/sns/latest/api/API_ConfirmSubscription.html
+  bool auth_unsubscribe = signed_call && optional(body, "AuthenticateOnUnsubscribe") == "true";
   svc.writer().submit(
-      [&svc, topic = (*t)->arn(), token = *token, arn, status, signed_call = !ctx.access_key.empty()](storage::WriteTxn& txn) {
+      [&svc, topic = (*t)->arn(), token = *token, arn, status, signed_call, auth_unsubscribe](storage::WriteTxn& txn) {
         for (const auto& s : svc.subscriptions(topic)) {
           if (s->token != token) continue;
           *arn = s->arn();
@@ -519,6 +523,7 @@ static void confirm_subscription(Service& svc, const Ctx& ctx, const JsonValue& 
           auto next = std::make_shared<Subscription>(*s);
           next->confirmed = true;
           next->authenticated = signed_call;  // a followed link (unsigned GET) is not authenticated
+          next->authenticate_on_unsubscribe = auth_unsubscribe;
           svc.put_subscription(txn, next);
           return true;
         }
@@ -742,14 +747,14 @@ static void tag_change(Service& svc, const JsonValue& body, Reply reply, bool ad
     if (auto k = body.FindMember("TagKeys"); k != body.MemberEnd() && k->value.IsArray())
       for (const auto& v : k->value.GetArray())
         if (v.IsString()) keys.emplace_back(v.GetString());
+  // Past the quota on its own, a request is refused before the writer (whose step merges the tags).
+  if (tags.size() > 50 || keys.size() > 50)
+    return reply(ApiError{"TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400, true, "", {}});
   catalog_step(svc, [&svc, arn = *arn, tags, keys, add](storage::WriteTxn& txn) -> Status {
     auto current = svc.find_topic(arn);
     if (!current) return ApiError{"ResourceNotFound", "Resource does not exist", 404, true, "", {}};
     auto next = std::make_shared<Topic>(*current);
     if (add) {
-  // Past the quota on its own, a request is refused before the writer (whose step merges the tags).
-  if (tags.size() > 50 || keys.size() > 50)
-    return reply(ApiError{"TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400, true, "", {}});
       for (const auto& [k, v] : tags) next->tags[k] = v;
       if (next->tags.size() > 50) return ApiError{"TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400, true, "", {}};
     }
@@ -778,7 +783,11 @@ static void list_tags_for_resource(Service& svc, const Ctx&, const JsonValue& bo
 void Service::register_operations(protocol::JsonService& json) {
   using Fn = void (*)(Service&, const Ctx&, const JsonValue&, Reply);
   auto add = [&](const char* name, Fn fn) {
-    json.add(name, [this, fn](const Ctx& ctx, const rapidjson::Document& body, Reply reply) { fn(*this, ctx, body, std::move(reply)); });
+    json.add(name, [this, fn, name](const Ctx& ctx, const rapidjson::Document& body, Reply reply) {
+      // The cross-account rule, once for every operation (sns/access.h).
+      if (auto allowed = authorize(*this, ctx, name, body); !allowed.ok()) return reply(allowed.error());
+      fn(*this, ctx, body, std::move(reply));
+    });
   };
   add("CreateTopic", create_topic);
   add("DeleteTopic", delete_topic);

@@ -89,6 +89,8 @@ Status Service::start() {
     s->confirmed = d["confirmed"].GetBool();
     // Older stores lack "authenticated": their confirmations counted as authenticated.
     s->authenticated = d.HasMember("authenticated") ? d["authenticated"].GetBool() : s->confirmed;
+    // Absent in stores written before it existed: those subscriptions never asked for it.
+    s->authenticate_on_unsubscribe = d.HasMember("auth_unsubscribe") && d["auth_unsubscribe"].IsBool() && d["auth_unsubscribe"].GetBool();
     s->token = d["token"].GetString();
     s->attributes = read_map(d, "attributes");
     (void)compile_policy(*s);
@@ -168,6 +170,10 @@ void Service::put_subscription(storage::WriteTxn& txn, std::shared_ptr<const Sub
   w.Bool(s->confirmed);
   w.Key("authenticated");
   w.Bool(s->authenticated);
+  if (s->authenticate_on_unsubscribe) {
+    w.Key("auth_unsubscribe");
+    w.Bool(true);
+  }
   key_string(w, "token", s->token);
   key_string_map(w, "attributes", s->attributes);
   w.EndObject();

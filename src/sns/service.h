@@ -51,6 +51,9 @@ struct Subscription {
   std::map<std::string, std::string> attributes;  // RawMessageDelivery, FilterPolicy, ...
   bool confirmed = false;
   bool authenticated = false;  // confirmed by a signed call (or auto-confirmed), not by an unsigned link
+  // ConfirmSubscription's AuthenticateOnUnsubscribe=true (in a signed call): an unsigned
+  // Unsubscribe (the notifications' link) is refused.
+  bool authenticate_on_unsubscribe = false;
   std::string token;  // confirmation token while pending
   std::shared_ptr<const FilterPolicy> policy;  // parsed FilterPolicy (null: none)
   bool body_scope = false;                     // FilterPolicyScope MessageBody

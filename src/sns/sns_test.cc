@@ -146,6 +146,7 @@ TEST(Mailbox, StoresListsFiltersAndRendersRaw) {
       m.mail.subject = subject;
       m.mail.body = "body of " + subject;
       m.mail.from = email_from("");
+      m.topic_arn = subject == "one" ? "arn:aws:sns:us-east-1:111111111111:t" : "arn:aws:sns:us-east-1:000000000000:t";
       box.add(txn, m);
       return true;
     }, [&](bool ok) { done.set_value(ok); });
@@ -155,6 +156,13 @@ TEST(Mailbox, StoresListsFiltersAndRendersRaw) {
   add("b@example.com", "two");
   add("A@example.com", "three");
   EXPECT_EQ(box.list("", 0, 100).size(), 3u);
+  // Scoped to an account: the topic's that sent the mail.
+  EXPECT_EQ(box.list("", 0, 100, "111111111111").size(), 1u);
+  EXPECT_EQ(box.list("", 0, 100, "111111111111")[0].mail.subject, "one");
+  EXPECT_EQ(box.list("", 0, 100, "222222222222").size(), 0u);
+  EXPECT_EQ(box.http_get("id=1", "222222222222").status, 404);
+  EXPECT_EQ(box.http_get("id=1", "111111111111").status, 200);
+  EXPECT_EQ(box.http_get("after=0", "222222222222").body, R"({"messages":[]})");
   auto to_a = box.list("a@EXAMPLE.com", 0, 100);
   ASSERT_EQ(to_a.size(), 2u);
   EXPECT_EQ(to_a[1].mail.subject, "three");
