@@ -6,9 +6,9 @@
 // time) are in "Elements of an AWS API request signature" / aws-reference.md 7.1. Everything here
 // is checked against AWS's own test vectors (aws-c-auth's v4 suite, sigv4_test.cc) and botocore.
 //
-// Not supported (documented in docs/compatibility and answered as a missing token by the caller):
-// presigned query-string auth (X-Amz-Algorithm=... in the URL), SigV4A, chunked/streaming payload
-// signatures (S3 only). X-Amz-Security-Token is accepted and signed over but not validated: runnel
+// Presigned query-string auth (X-Amz-Algorithm=... in the URL) is in auth/presigned.h. Not
+// supported (documented in docs/compatibility and answered as a missing token by the caller):
+// SigV4A, chunked/streaming payload signatures (S3 only). X-Amz-Security-Token is accepted and signed over but not validated: runnel
 // has no STS, so a session token carries no authority beyond its access key.
 #pragma once
 

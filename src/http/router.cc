@@ -231,16 +231,14 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   ctx.host = request.header("Host");
   ctx.path = path;
   const bool anonymous = query && authorization.empty() && action && query->allows_anonymous(*action);
-  if (authorization.empty() && (!options_.credentials || anonymous)) {
+  // A presigned URL (the signature in its query) is authenticated as a header signature is: its
+  // key names the account, and with verification on its signature and lifetime are checked.
+  const bool presigned = authorization.empty() && query_string.find("X-Amz-Signature=") != std::string_view::npos;
+  if (authorization.empty() && !presigned && (!options_.credentials || anonymous)) {
     // Unsigned requests (curl, health probes, SNS subscription links) are welcome when verification
-    // is off. A presigned URL's scope still names the region (its signature is not checked).
+    // is off.
     ctx.account = std::string(auth::kDefaultAccountId);
     ctx.region = "us-east-1";
-    if (query) {
-      if (const std::string* presigned = protocol::find_param(params, "X-Amz-Credential")) {
-        if (auto region = credential_scope(*presigned).region; !region.empty()) ctx.region = region;
-      }
-    }
   } else {
     auth::SignedRequest signed_request{request.method, request.target, request.headers, request.body};
     auto identity = auth::authenticate(signed_request, options_.credentials.get(), std::chrono::system_clock::now());
