@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/thread_name.h"
 #include "lambda/function.h"
 
 namespace runnel::lambda {
@@ -172,6 +173,46 @@ Result<std::string> unpack(std::string_view zip, const std::string& root, const 
     if (!fs::is_directory(final_dir)) return ApiError::internal("cannot move unpacked code into " + final_dir.string());
   }
   return final_dir.string();
+}
+
+Unpacker::Unpacker(size_t max_waiting) : max_waiting_(max_waiting), thread_([this] { run(); }) {}
+
+Unpacker::~Unpacker() { stop(); }
+
+bool Unpacker::submit(Job job) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || jobs_.size() >= max_waiting_) return false;
+  jobs_.push_back(std::move(job));
+  cv_.notify_one();
+  return true;
+}
+
+void Unpacker::run() {
+  name_this_thread("rn-lambda-unzip");
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job(false);
+  }
+}
+
+void Unpacker::stop() {
+  std::deque<Job> left;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    left.swap(jobs_);
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  for (auto& job : left) job(true);
 }
 
 }  // namespace runnel::lambda

@@ -3,8 +3,13 @@
 // sibling renamed into place, so a crash never leaves a half-unpacked tree under the final name.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/result.h"
 
@@ -24,5 +29,34 @@ Status check_zip(std::string_view zip);
 // declared sizes stops at the unzipped limit with Lambda's InvalidParameterValueException. Slow
 // (up to 250 MB written): call it off the HTTP I/O threads.
 Result<std::string> unpack(std::string_view zip, const std::string& root, const std::string& sha_hex);
+
+// The thread that unpacks uploaded code (CreateFunction, UpdateFunctionCode): up to 250 MB written
+// per zip must not stall an HTTP I/O thread and every connection on it. Jobs run one at a time in
+// order; at most `max_waiting` wait, beyond which a request is refused (Lambda's
+// TooManyRequestsException) instead of queueing memory without bound — each holds its zip.
+class Unpacker {
+ public:
+  // A job runs once: on the worker with `stopping` false, or, if stop() comes first, on the
+  // stopping thread with `stopping` true (it answers its request with an error).
+  using Job = std::function<void(bool stopping)>;
+
+  explicit Unpacker(size_t max_waiting = 16);
+  ~Unpacker();
+
+  // False (and `job` not run) when stopped or full.
+  bool submit(Job job);
+  // Finishes the job in progress, hands the waiting ones `stopping`, joins the thread.
+  void stop();
+
+ private:
+  void run();
+
+  const size_t max_waiting_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 }  // namespace runnel::lambda

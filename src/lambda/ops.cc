@@ -113,6 +113,19 @@ std::string url_encode(std::string_view value) {
   return out;
 }
 
+// S3's error document, which a presigned URL's refusal is.
+protocol::Response s3_error(int status, std::string_view code, std::string_view message) {
+  protocol::Response r;
+  r.status = status;
+  r.content_type = "application/xml";
+  r.body = fmt::format(R"(<?xml version="1.0" encoding="UTF-8"?>)"
+                       "\n<Error><Code>{}</Code><Message>{}</Message><RequestId>{}</RequestId></Error>",
+                       code, message, new_uuid());
+  return r;
+}
+
+constexpr int64_t kCodeUrlSeconds = 600;  // AWS: "The presigned URL is valid for ten minutes"
+
 ApiError function_not_found(const protocol::RequestContext& ctx, const std::string& name) {
   return not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}", ctx.region, ctx.account, name));
 }
@@ -147,18 +160,28 @@ void Service::create_function(const protocol::RequestContext& ctx, protocol::Res
   if (!zip.ok()) return reply(render_error(zip.error()));
   set_code(*f, *zip);
   touch(*f);
-  // Unpacked now, on this I/O thread, so that the step only stores: the directory is named by the
-  // code's hash, so a crash before the commit leaves at most an unused directory.
-  if (auto dir = unpack(*zip, options_.code_root, f->code_sha256_hex); !dir.ok()) return reply(render_error(dir.error()));
+  // Unpacked before the writer step, so that the step only stores: the directory is named by the
+  // code's hash, so a crash before the commit leaves at most an unused directory. Off the I/O
+  // thread: a zip may write 250 MB.
   auto self = const_cast<Service*>(this);
+  auto shared_zip = std::make_shared<std::string>(std::move(zip).value());
+  off_io_thread([self, f, shared_zip, reply]() mutable {
+    if (auto dir = unpack(*shared_zip, self->options_.code_root, f->code_sha256_hex); !dir.ok())
+      return reply(self->render_error(dir.error()));
+    self->store_new_function(f, shared_zip, std::move(reply));
+  }, reply);
+}
+
+void Service::store_new_function(std::shared_ptr<Function> f, std::shared_ptr<std::string> zip, protocol::Reply reply) {
+  auto self = this;
   auto outcome = std::make_shared<Status>(ok_status());
   writer_.submit(
-      [self, f, zip = std::move(zip).value(), outcome](storage::WriteTxn& txn) {
+      [self, f, zip, outcome](storage::WriteTxn& txn) {
         if (self->find_arn(f->arn())) {
           *outcome = conflict("Function already exist: " + f->name);
           return false;
         }
-        txn.put(storage::Family::kMeta, "lambda/c/" + f->code_sha256_hex, zip);
+        txn.put(storage::Family::kMeta, "lambda/c/" + f->code_sha256_hex, *zip);
         self->put_function(txn, f);
         return true;
       },
@@ -182,8 +205,7 @@ void Service::get_function(const protocol::RequestContext& ctx, protocol::RestRe
   w.Key("Code");
   w.StartObject();
   key_string(w, "RepositoryType", "S3");
-  key_string(w, "Location", fmt::format("http://{}/_runnel/lambda/code?FunctionArn={}", ctx.host.empty() ? "localhost:4566" : ctx.host,
-                                        url_encode(f->arn())));
+  key_string(w, "Location", code_location(ctx.host.empty() ? "localhost:4566" : ctx.host, f->arn()));
   w.EndObject();
   if (!f->tags.empty()) key_string_map(w, "Tags", f->tags);
   w.EndObject();
@@ -280,12 +302,15 @@ void Service::update_code(const protocol::RequestContext& ctx, protocol::RestReq
   if (!parsed.ok()) return reply(render_error(parsed.error()));
   auto zip = zip_from(*parsed);
   if (!zip.ok()) return reply(render_error(zip.error()));
-  Function probe;
-  set_code(probe, *zip);
-  if (auto dir = unpack(*zip, options_.code_root, probe.code_sha256_hex); !dir.ok()) return reply(render_error(dir.error()));
   std::string revision = string_member(*parsed, "RevisionId");
   auto shared_zip = std::make_shared<std::string>(std::move(zip).value());
-  update(
+  // Unpacked off the I/O thread, before the step (as CreateFunction's).
+  off_io_thread([this, ctx, name, revision, shared_zip, reply]() mutable {
+    Function probe;
+    set_code(probe, *shared_zip);
+    if (auto dir = unpack(*shared_zip, options_.code_root, probe.code_sha256_hex); !dir.ok())
+      return reply(render_error(dir.error()));
+    update(
       ctx, name,
       [shared_zip, revision, this](Function& f, storage::WriteTxn& txn) -> Status {
         if (!revision.empty() && revision != f.revision_id)
@@ -304,6 +329,17 @@ void Service::update_code(const protocol::RequestContext& ctx, protocol::RestReq
         return ok_status();
       },
       [](const Function& f) { return json_response(200, configuration_json(f)); }, std::move(reply));
+  }, reply);
+}
+
+void Service::off_io_thread(std::function<void()> job, const protocol::Reply& reply) const {
+  bool taken = unpacker_.submit([this, job = std::move(job), reply](bool stopping) {
+    if (stopping) return reply(render_error({"ServiceException", "runnel is stopping", 500, false, "com.amazonaws.lambda", {}}));
+    job();
+  });
+  // AWS's answer to more requests than it takes at once (429).
+  if (!taken)
+    reply(render_error({"TooManyRequestsException", "Rate exceeded", 429, true, "com.amazonaws.lambda", {}}));
 }
 
 void Service::update_configuration(const protocol::RequestContext& ctx, protocol::RestRequest& request,
@@ -515,6 +551,38 @@ void Service::delete_event_invoke_config(const protocol::RequestContext& ctx, pr
         return ok_status();
       },
       [](const Function&) { return json_response(204, ""); }, std::move(reply));
+}
+
+std::string Service::code_location(std::string_view host, const std::string& function_arn) const {
+  int64_t expires = wall_ms() / 1000 + kCodeUrlSeconds;
+  std::string signature = auth::detail::to_hex(auth::detail::hmac_sha256(code_url_key_, fmt::format("{}\n{}", function_arn, expires)));
+  return fmt::format("http://{}/_runnel/lambda/code?FunctionArn={}&Expires={}&Signature={}", host, url_encode(function_arn),
+                     expires, signature);
+}
+
+protocol::Response Service::code_download(std::string_view query) const {
+  auto params = protocol::parse_form(query);
+  const std::string* arn = protocol::find_param(params, "FunctionArn");
+  const std::string* expires = protocol::find_param(params, "Expires");
+  const std::string* signature = protocol::find_param(params, "Signature");
+  if (!arn || !expires || !signature)
+    return s3_error(403, "AccessDenied", "Query-string authentication requires the Signature and Expires parameters");
+  std::string expected = auth::detail::to_hex(auth::detail::hmac_sha256(code_url_key_, fmt::format("{}\n{}", *arn, *expires)));
+  if (!auth::detail::constant_time_equal(*signature, expected))
+    return s3_error(403, "AccessDenied",
+                    "The request signature we calculated does not match the signature you provided.");
+  int64_t until = 0;
+  try {
+    until = std::stoll(*expires);
+  } catch (...) {
+  }
+  if (until < wall_ms() / 1000) return s3_error(403, "AccessDenied", "Request has expired");
+  std::string zip = code_zip(*arn);
+  if (zip.empty()) return s3_error(404, "NoSuchKey", "The specified key does not exist.");
+  protocol::Response r;
+  r.content_type = "application/zip";
+  r.body = std::move(zip);
+  return r;
 }
 
 }  // namespace runnel::lambda

@@ -1,6 +1,9 @@
 #include "lambda/service.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <random>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -43,7 +46,10 @@ std::string decode_segment(std::string_view s) {
 
 Service::Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler, sqs::Service& sqs,
                  ServiceOptions options)
-    : engine_(engine), writer_(writer), scheduler_(scheduler), sqs_(sqs), options_(std::move(options)) {}
+    : engine_(engine), writer_(writer), scheduler_(scheduler), sqs_(sqs), options_(std::move(options)) {
+  std::random_device random;
+  for (int i = 0; i < 32; ++i) code_url_key_.push_back(static_cast<char>(random() & 0xFF));
+}
 
 Service::~Service() { stop(); }
 
@@ -71,6 +77,13 @@ Status Service::start() {
 }
 
 void Service::serve(SandboxOptions sandbox_options) {
+  if (sandbox_options.scratch_root.empty()) {
+    // Each sandbox's TMPDIR where no private /tmp can be mounted (runnel not root).
+    sandbox_options.scratch_root = options_.code_root + "/.sandbox-tmp";
+    std::error_code ec;
+    std::filesystem::create_directories(sandbox_options.scratch_root, ec);
+    ::chmod(sandbox_options.scratch_root.c_str(), 0711);
+  }
   sandboxes_ = std::make_unique<Sandboxes>(scheduler_, std::move(sandbox_options));
   std::vector<std::shared_ptr<AsyncTask>> resumed;
   {
@@ -84,6 +97,7 @@ void Service::serve(SandboxOptions sandbox_options) {
 
 void Service::stop() {
   if (stopping_.exchange(true)) return;
+  unpacker_.stop();  // an upload being unpacked finishes (its write still commits); waiting ones are refused
   if (serving_.load(std::memory_order_acquire)) sandboxes_->stop();
 }
 
@@ -204,6 +218,7 @@ std::shared_ptr<const FunctionImage> Service::image_of(const Function& f) const 
   image->revision = f.revision_id;
   image->timeout_seconds = f.timeout;
   image->memory_size = f.memory_size;
+  image->ephemeral_storage = f.ephemeral_storage;
   image->environment = f.environment;
   return image;
 }

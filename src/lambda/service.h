@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "background/scheduler.h"
+#include "lambda/code_dir.h"
 #include "lambda/function.h"
 #include "lambda/sandboxes.h"
 #include "protocol/rest.h"
@@ -79,8 +80,14 @@ class Service : public protocol::RestService {
                                               std::map<std::string, std::pair<std::string, std::string>> attributes)>;
   void set_topic_publisher(TopicPublisher publisher) { topic_publisher_ = std::move(publisher); }
 
-  // The code zip of a function (GetFunction's Code.Location serves it), or empty.
+  // The code zip of a function, or empty.
   std::string code_zip(std::string_view function_arn) const;
+  // GetFunction's Code.Location: a URL valid for 10 minutes, as AWS's presigned S3 URLs are,
+  // signed (HMAC-SHA256 over the ARN and the expiry) with a key this process made at start.
+  std::string code_location(std::string_view host, const std::string& function_arn) const;
+  // GET /_runnel/lambda/code?<the location's query>: the zip, or S3's 403 AccessDenied when the
+  // token is missing, wrong or expired (404 NoSuchKey when the function is gone).
+  protocol::Response code_download(std::string_view query) const;
 
   uint64_t async_pending() const { return async_pending_.load(); }
 
@@ -97,6 +104,10 @@ class Service : public protocol::RestService {
   std::shared_ptr<const FunctionImage> image_of(const Function& f) const;
   // Whether a function other than `except_arn` runs the code of that hash.
   bool code_in_use(const std::string& sha_hex, const std::string& except_arn) const;
+  // After CreateFunction's unpack: the writer step that stores `f` and its zip, then the answer.
+  void store_new_function(std::shared_ptr<Function> f, std::shared_ptr<std::string> zip, protocol::Reply reply);
+  // Runs `job` on the unpacker; when it is full or stopping, answers `reply` with the error instead.
+  void off_io_thread(std::function<void()> job, const protocol::Reply& reply) const;
   // Applies `change` to the named function in a writer step and answers with `render` of the result.
   void update(const protocol::RequestContext& ctx, const std::string& name,
               std::function<Status(Function&, storage::WriteTxn&)> change, std::function<protocol::Response(const Function&)> render,
@@ -129,6 +140,7 @@ class Service : public protocol::RestService {
   sqs::Service& sqs_;
   ServiceOptions options_;
   std::unique_ptr<Sandboxes> sandboxes_;
+  mutable Unpacker unpacker_;  // CreateFunction and UpdateFunctionCode unpack here, off the I/O threads
   TopicPublisher topic_publisher_;
   // Async invocations that arrived before serve() (a previous run's, or a publish in the moment
   // between the HTTP server's start and serve()); serve() runs them.
@@ -140,7 +152,8 @@ class Service : public protocol::RestService {
   std::atomic<uint64_t> next_async_id_{1};
   std::atomic<uint64_t> async_pending_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> serving_{false};  // sandboxes_ is set (serve() ran); requests before it get 503
+  std::atomic<bool> serving_{false};
+  std::string code_url_key_;  // random, per process: a restart voids every code URL  // sandboxes_ is set (serve() ran); requests before it get 503
 };
 
 }  // namespace runnel::lambda
