@@ -1,6 +1,7 @@
 #include <utility>  // Boost 1.74's asio/awaitable.hpp uses std::exchange without including it.
 
 #include "http/server.h"
+#include "http/tcp_peer.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -228,6 +229,8 @@ struct Server::Impl {
         request.peer_pid = peer.pid;
         request.peer_uid = static_cast<int>(peer.uid);
       }
+      // TCP has no SO_PEERCRED pid: an extra listener's (a Runtime API's) peer uid from the socket table.
+      if (!counted && request.peer_pid <= 0) request.peer_uid = tcp_peer_uid(stream.socket().native_handle());
     }
     auto slot = std::make_shared<ReplySlot>(stream.get_executor(), replies);
     slot->connection_thread = std::this_thread::get_id();

@@ -4,10 +4,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <condition_variable>
 #include <random>
 
@@ -19,6 +21,7 @@
 #include "common/log.h"
 #include "common/thread_name.h"
 #include "lambda/function.h"
+#include "lambda/sandbox_init.h"
 
 extern char** environ;
 
@@ -80,7 +83,8 @@ std::string error_document(std::string_view type, std::string_view message) {
 struct Sandboxes::Sandbox {
   uint64_t id = 0;
   std::shared_ptr<const FunctionImage> image;
-  pid_t pid = -1;
+  pid_t pid = -1;             // the sandbox's init (sandbox_init.h)
+  int uid = -1;               // the function's processes' uid (-1: runnel's)
   uint16_t port = 0;
   int out_fd = -1;            // read end of the process's stdout/stderr (non-blocking)
   bool output_closed = false;
@@ -97,10 +101,63 @@ struct Sandboxes::Sandbox {
   std::string log;  // the current invocation's log
 };
 
-Sandboxes::Sandboxes(background::Scheduler& scheduler, SandboxOptions options)
-    : scheduler_(scheduler), options_(std::move(options)) {}
+namespace {
 
-Sandboxes::~Sandboxes() { stop(); }
+// The memory cgroup hierarchy runnel may make cgroups in (as root): v2 where its root offers the
+// memory controller, else v1's memory hierarchy; "" when neither is writable.
+std::string memory_cgroup_root() {
+  std::ifstream controllers("/sys/fs/cgroup/cgroup.controllers");
+  std::string text((std::istreambuf_iterator<char>(controllers)), std::istreambuf_iterator<char>());
+  if (text.find("memory") != std::string::npos && ::access("/sys/fs/cgroup", W_OK) == 0) return "/sys/fs/cgroup";
+  if (::access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0 && ::access("/sys/fs/cgroup/memory", W_OK) == 0)
+    return "/sys/fs/cgroup/memory";
+  return {};
+}
+
+void write_text(const std::string& path, std::string_view text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+// The parent of `pid` as /proc says (0 when it is gone).
+pid_t parent_of(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 4 >= stat.size()) return 0;
+  // ") S 1234 ...": state, then the parent's pid.
+  return static_cast<pid_t>(std::strtol(stat.c_str() + close + 4, nullptr, 10));
+}
+
+}  // namespace
+
+Sandboxes::Sandboxes(background::Scheduler& scheduler, SandboxOptions options)
+    : scheduler_(scheduler), options_(std::move(options)) {
+  if (::pipe2(lifeline_, O_CLOEXEC) != 0) lifeline_[0] = lifeline_[1] = -1;
+  if (::geteuid() == 0) {
+    std::string root = memory_cgroup_root();
+    std::string mine = root.empty() ? std::string() : fmt::format("{}/runnel-{}", root, ::getpid());
+    if (!mine.empty() && (::mkdir(mine.c_str(), 0755) == 0 || errno == EEXIST)) {
+      // v2: the controller must be enabled for the children of each level.
+      if (root == "/sys/fs/cgroup") {
+        write_text(root + "/cgroup.subtree_control", "+memory");
+        write_text(mine + "/cgroup.subtree_control", "+memory");
+      }
+      cgroup_root_ = mine;
+    }
+  }
+  bool uids = ::geteuid() == 0 && options_.uid_count > 0;
+  spdlog::info(R"("event":"lambda.isolation","uids":{},"uid_base":{},"namespaces":{},"memory_cgroup":{})",
+               uids ? "true" : "false", uids ? options_.uid_base : -1,
+               ::geteuid() == 0 && options_.namespaces ? "true" : "false", json_quote(cgroup_root_));
+}
+
+Sandboxes::~Sandboxes() {
+  stop();
+  for (int fd : lifeline_)
+    if (fd >= 0) ::close(fd);
+  if (!cgroup_root_.empty()) ::rmdir(cgroup_root_.c_str());
+}
 
 size_t Sandboxes::running() const {
   std::lock_guard lock(mu_);
@@ -223,20 +280,36 @@ bool Sandboxes::spawn(const std::shared_ptr<const FunctionImage>& image, Callbac
     fail_first_waiting(waiting_, image->revision, request_error("Runtime.Unknown", "could not start the sandbox"), later);
     return false;
   }
+  s->uid = uid_for(image->arn);
   std::vector<std::string> env = environment_for(*image, s->port);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  char* argv[] = {bootstrap.data(), nullptr};
+  // The init (sandbox_init.h) sets up the isolation, then runs the bootstrap.
+  std::vector<std::string> args = {
+      options_.init_program, std::string(kSandboxInitCommand),
+      "--code-dir", image->code_dir,
+      "--uid", std::to_string(s->uid),
+      "--gid", std::to_string(s->uid),
+      "--memory-mb", std::to_string(image->memory_size),
+      "--tmp-mb", std::to_string(image->ephemeral_storage),
+      "--tmp-dir", options_.scratch_root.empty() ? std::string() : fmt::format("{}/sb-{}-{}", options_.scratch_root, ::getpid(), s->id),
+      "--cgroup", cgroup_root_.empty() ? std::string() : fmt::format("{}/sb-{}", cgroup_root_, s->id),
+      "--namespaces", options_.namespaces ? "1" : "0",
+      "--", bootstrap};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-  posix_spawn_file_actions_addchdir_np(&actions, image->code_dir.c_str());
-  // Nothing of runnel's (listening sockets, database files) may stay open in a function process.
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (lifeline_[0] >= 0) posix_spawn_file_actions_adddup2(&actions, lifeline_[0], 3);
+  // Nothing of runnel's (listening sockets, database files, the lifeline's write end) may stay
+  // open in a function process.
+  posix_spawn_file_actions_addclosefrom_np(&actions, lifeline_[0] >= 0 ? 4 : 3);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   sigset_t none, all;
@@ -244,9 +317,9 @@ bool Sandboxes::spawn(const std::shared_ptr<const FunctionImage>& image, Callbac
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setpgroup(&attributes, 0);  // its own group: a timeout kills what it started too
+  posix_spawnattr_setpgroup(&attributes, 0);  // its own group
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  int rc = posix_spawn(&s->pid, bootstrap.c_str(), &actions, &attributes, argv, envp.data());
+  int rc = posix_spawn(&s->pid, options_.init_program.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   ::close(fds[1]);
@@ -260,8 +333,8 @@ bool Sandboxes::spawn(const std::shared_ptr<const FunctionImage>& image, Callbac
   s->out_fd = fds[0];
   ::fcntl(s->out_fd, F_SETFL, ::fcntl(s->out_fd, F_GETFL) | O_NONBLOCK);
   sandboxes_[s->id] = s;
-  spdlog::info(R"("event":"lambda.sandbox_started","function":"{}","pid":{},"runtime_api_port":{})", image->arn, s->pid,
-               s->port);
+  spdlog::info(R"("event":"lambda.sandbox_started","function":"{}","pid":{},"uid":{},"runtime_api_port":{})", image->arn,
+               s->pid, s->uid, s->port);
   {
     std::lock_guard readers(readers_mu);
     ++readers_alive;
@@ -321,6 +394,10 @@ void Sandboxes::handle_runtime(uint64_t sandbox_id, protocol::RestRequest& reque
     std::string_view path = request.path;
     if (found == sandboxes_.end() || found->second->exited) {
       answer = runtime_error(500, "Runtime.Shutdown", "This sandbox is shutting down");
+    } else if (!peer_allowed(*found->second, request)) {
+      // Another function (or anyone else on the machine) must not take this sandbox's
+      // invocations or answer them.
+      answer = runtime_error(403, "AccessDeniedException", "This Runtime API serves its own sandbox's processes only");
     } else if (!path.starts_with(kRuntimePrefix)) {
       answer = runtime_error(404, "InvalidPath", "Unknown Runtime API path: " + std::string(path));
     } else {
@@ -515,7 +592,41 @@ void Sandboxes::on_exit(uint64_t sandbox_id, int status) {
 void Sandboxes::kill_sandbox(Sandbox& s) {
   if (s.killed || s.pid <= 0) return;
   s.killed = true;
-  ::kill(-s.pid, SIGKILL);
+  // The init kills the whole tree (its namespace, its orphans, its cgroup), then itself.
+  ::kill(s.pid, SIGTERM);
+}
+
+int Sandboxes::uid_for(const std::string& arn) {
+  if (::geteuid() != 0 || options_.uid_count <= 0) return -1;
+  auto [it, added] = uids_.try_emplace(arn, -1);
+  if (added) {
+    // One uid per function: two functions never share one (they could signal, ptrace and read
+    // each other's files). Past the range, the last uid is shared (logged).
+    size_t index = uids_.size() - 1;
+    if (index >= static_cast<size_t>(options_.uid_count)) {
+      index = static_cast<size_t>(options_.uid_count) - 1;
+      spdlog::warn(R"("event":"lambda.uids_exhausted","function":"{}","uid_count":{})", arn, options_.uid_count);
+    }
+    it->second = options_.uid_base + static_cast<int>(index);
+  }
+  return it->second;
+}
+
+bool Sandboxes::peer_allowed(const Sandbox& s, const protocol::RestRequest& request) const {
+  if (!options_.check_peer) return true;
+  // With a uid per function (runnel is root), the peer socket's owner must be this function's.
+  if (s.uid >= 0 && request.peer_uid != s.uid) return false;
+  // Over TCP the kernel names no peer pid (SO_PEERCRED is for Unix sockets): the uid is the check.
+  // Without per-function uids that leaves processes of runnel's own user unchecked (documented).
+  if (request.peer_pid <= 0) return true;
+  // A known pid must be the init's descendant (orphans reparent to the init, a subreaper, so a
+  // double-forked process still is).
+  pid_t pid = request.peer_pid;
+  for (int depth = 0; depth < 64 && pid > 1; ++depth) {
+    if (pid == s.pid) return true;
+    pid = parent_of(pid);
+  }
+  return false;
 }
 
 void Sandboxes::retire(const std::string& arn, const std::string& current_revision) {

@@ -49,6 +49,7 @@ struct FunctionImage {
   std::string revision;   // changes with every update of code or configuration
   int timeout_seconds = 3;
   int memory_size = 128;
+  int ephemeral_storage = 512;  // MB: the private /tmp's size
   std::map<std::string, std::string> environment;
 };
 
@@ -75,6 +76,20 @@ struct SandboxOptions {
   std::function<uint16_t(std::function<void(protocol::RestRequest&, protocol::Reply)>)> open_listener;
   std::function<void(uint16_t)> close_listener;
   int max_per_function = 10;
+
+  // Isolation (sandbox_init.h; docs/compatibility/lambda.md "Isolation").
+  // The program exec'd as each sandbox's init with kSandboxInitCommand: runnel itself (main()
+  // dispatches it), or a test binary that does the same.
+  std::string init_program = "/proc/self/exe";
+  // When runnel runs as root, function processes run under uid (= gid) uid_base + i, one i per
+  // function (first come, for this run) out of uid_count; uid_count 0: runnel's own uid.
+  int uid_base = 990000;
+  int uid_count = 65536;
+  bool namespaces = true;    // as root: a mount and PID namespace per sandbox where the kernel allows
+  std::string scratch_root;  // without a private /tmp: where each sandbox's TMPDIR is made ("": none)
+  // The Runtime API answers only connections from its own sandbox's processes (the peer's pid and
+  // uid as SO_PEERCRED reports them); unit tests that play the runtime themselves turn it off.
+  bool check_peer = true;
 };
 
 class Sandboxes {
@@ -110,6 +125,9 @@ class Sandboxes {
   void drain_output(Sandbox& s);
   void kill_sandbox(Sandbox& s);
   std::vector<std::string> environment_for(const FunctionImage& image, uint16_t port) const;
+  // Under mu_: the uid the function's processes run as (-1: runnel's own).
+  int uid_for(const std::string& arn);
+  bool peer_allowed(const Sandbox& s, const protocol::RestRequest& request) const;
 
   background::Scheduler& scheduler_;
   SandboxOptions options_;
@@ -120,6 +138,10 @@ class Sandboxes {
   std::deque<Invocation> waiting_;
   std::map<std::string, std::string> current_revision_;  // by ARN; absent: deleted or never retired
   std::vector<std::thread> readers_;
+  // Held open by runnel alone: each init sees EOF on it when runnel exits, however it exits.
+  int lifeline_[2] = {-1, -1};
+  std::string cgroup_root_;  // runnel's memory cgroup, sandboxes' ones under it ("": none)
+  std::map<std::string, int> uids_;  // by ARN
 };
 
 // Lambda's error document for a failed invocation.

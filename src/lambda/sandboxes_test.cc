@@ -7,13 +7,34 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "lambda/function.h"
+#include "lambda/sandbox_init.h"
 
 namespace runnel::lambda {
 namespace {
+
+// The sandboxes exec their init from /proc/self/exe (this binary here, runnel in production):
+// answer that before GoogleTest's main sees the arguments.
+[[maybe_unused]] const int dispatch_init = [] {
+  std::ifstream in("/proc/self/cmdline");
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> words;
+  for (size_t start = 0, end; start < cmdline.size(); start = end + 1) {
+    end = cmdline.find('\0', start);
+    if (end == std::string::npos) end = cmdline.size();
+    words.push_back(cmdline.substr(start, end - start));
+  }
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  if (is_sandbox_init(static_cast<int>(words.size()), argv.data()))
+    std::exit(sandbox_init_main(static_cast<int>(words.size()), argv.data()));
+  return 0;
+}();
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -27,6 +48,7 @@ class SandboxesTest : public ::testing::Test {
     fs::create_directories(dir_);
     SandboxOptions options;
     options.endpoint_url = "http://127.0.0.1:1";
+    options.check_peer = false;  // the test plays the runtime (PeerCheck below turns it on)
     options.open_listener = [this](RuntimeHandler handler) {
       std::lock_guard lock(mu_);
       uint16_t port = next_port_++;
@@ -49,7 +71,9 @@ class SandboxesTest : public ::testing::Test {
   std::shared_ptr<const FunctionImage> image(const std::string& script, int timeout = 3) {
     if (!script.empty()) {
       std::ofstream(dir_ / "bootstrap") << script;
-      fs::permissions(dir_ / "bootstrap", fs::perms::owner_all);
+      // As unpack() leaves code: readable and executable by the function's uid (not root's).
+      fs::permissions(dir_ / "bootstrap", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                               fs::perms::others_read | fs::perms::others_exec);
     }
     auto im = std::make_shared<FunctionImage>();
     im->arn = "arn:aws:lambda:us-east-1:000000000000:function:f";
@@ -192,6 +216,85 @@ TEST_F(SandboxesTest, StopAbortsWhatIsRunning) {
   sandboxes_->stop();
   ASSERT_EQ(result.wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(result.get().aborted);
+}
+
+// Processes whose command line contains `marker` (pid and uid).
+std::vector<std::pair<pid_t, int>> processes_with(const std::string& marker) {
+  std::vector<std::pair<pid_t, int>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmd(entry.path() / "cmdline");
+    std::string line((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    if (line.find(marker) == std::string::npos || line.find("__lambda-sandbox") != std::string::npos) continue;
+    std::ifstream status(entry.path() / "status");
+    int uid = -1;
+    for (std::string l; std::getline(status, l);)
+      if (l.starts_with("Uid:")) uid = std::stoi(l.substr(4));
+    found.emplace_back(std::stoi(name), uid);
+  }
+  return found;
+}
+
+bool eventually(const std::function<bool()>& condition) {
+  for (int i = 0; i < 100; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+TEST_F(SandboxesTest, ASetsidGrandchildEndsWithTheSandbox) {
+  std::string marker = "1000." + std::to_string(::getpid());
+  auto im = image("#!/bin/sh\nsetsid sleep " + marker + " &\nexec sleep 30\n");
+  auto result = invoke(im, "{}");
+  runtime();
+  ASSERT_TRUE(eventually([&] { return !processes_with(marker).empty(); }));
+  sandboxes_->stop();
+  EXPECT_TRUE(eventually([&] { return processes_with(marker).empty(); }));
+}
+
+TEST_F(SandboxesTest, TheRuntimeApiAnswersOnlyItsOwnSandboxAndItRunsUnderItsOwnUid) {
+  SandboxOptions options;
+  options.open_listener = [this](RuntimeHandler handler) {
+    std::lock_guard lock(mu_);
+    listeners_[next_port_] = std::move(handler);
+    cv_.notify_all();
+    return next_port_++;
+  };
+  options.close_listener = [](uint16_t) {};
+  Sandboxes checked(scheduler_, options);
+  std::string marker = "30." + std::to_string(::getpid());
+  auto im = image("#!/bin/sh\nexec sleep " + marker + "\n");
+  auto promise = std::make_shared<std::promise<InvocationResult>>();
+  checked.invoke(Invocation{im, "req-1", "{}", [promise](InvocationResult r) { promise->set_value(std::move(r)); }});
+  auto api = runtime();
+  std::vector<std::pair<pid_t, int>> bootstrap;
+  ASSERT_TRUE(eventually([&] { return !(bootstrap = processes_with(marker)).empty(); }));
+  auto [pid, uid] = bootstrap.front();
+  if (::geteuid() == 0) {
+    EXPECT_EQ(uid, options.uid_base);  // the first function's uid, not root
+  }
+
+  auto as = [&](pid_t peer_pid, int peer_uid) {
+    auto answer = std::make_shared<std::promise<protocol::Response>>();
+    protocol::RestRequest request{"GET", "/2018-06-01/runtime/invocation/next", {}, {}, {}};
+    request.peer_pid = peer_pid;
+    request.peer_uid = peer_uid;
+    api(request, [answer](protocol::Response r) { answer->set_value(std::move(r)); });
+    return answer->get_future();
+  };
+  EXPECT_EQ(as(::getpid(), static_cast<int>(::getuid())).get().status, 403);  // not in the sandbox
+  if (::geteuid() == 0) {
+    EXPECT_EQ(as(-1, -1).get().status, 403);  // no pid (TCP) and not the function's uid
+    EXPECT_EQ(as(pid, 0).get().status, 403);  // its pid, another uid
+    EXPECT_EQ(as(-1, 0).get().status, 403);   // root's socket
+  }
+  auto next = as(pid, uid);
+  ASSERT_EQ(next.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(next.get().status, 200);
+  checked.stop();
 }
 
 }  // namespace

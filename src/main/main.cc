@@ -21,6 +21,7 @@
 #include "dynamodb/service.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "lambda/sandbox_init.h"
 #include "lambda/service.h"
 #include "protocol/aws_json.h"
 #include "protocol/query.h"
@@ -47,9 +48,9 @@ struct ServeFlags {
   std::string auth_credentials;
   int threads = 0;
   size_t max_in_flight = 4096;
-  double stream_retention_s = 86400;
   int64_t http_header_timeout_ms = 60000;
   int64_t http_body_timeout_ms = 20000;
+  double stream_retention_s = 86400;
   double stream_shard_max_age_s = 14400;
   uint64_t stream_shard_max_records = 0;
   double stream_iterator_ttl_s = 900;
@@ -57,6 +58,8 @@ struct ServeFlags {
   int sns_signing_key_bits = 1024;
   int64_t lambda_async_retry_delay_ms = 60000;
   int lambda_max_sandboxes = 10;
+  int lambda_uid_base = 990000;
+  int lambda_uid_count = 65536;
 };
 
 void setup_logging(const std::string& level) {
@@ -68,9 +71,6 @@ void setup_logging(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
-int serve(const ServeFlags& flags) {
-  setup_logging(flags.log_level);
-  auto started = std::chrono::steady_clock::now();
 // Every connection and every function's pipes take a descriptor: start with as many as the hard
 // limit allows (often 1024 soft against 524288 hard), so load meets the in-flight limit first.
 void raise_descriptor_limit() {
@@ -81,12 +81,15 @@ void raise_descriptor_limit() {
     spdlog::warn(R"("event":"server.rlimit_failed","error":"{}")", std::strerror(errno));
 }
 
-
-  runnel::storage::EngineOptions engine_options;
+int serve(const ServeFlags& flags) {
+  setup_logging(flags.log_level);
   // What runnel writes (the store, unpacked code's roots, the mailbox) is its own alone: function
   // processes run under other uids (docs/compatibility/lambda.md, "Isolation").
   ::umask(077);
   raise_descriptor_limit();
+  auto started = std::chrono::steady_clock::now();
+
+  runnel::storage::EngineOptions engine_options;
   engine_options.path = flags.data_dir;
   engine_options.in_memory = flags.in_memory;
   engine_options.durability =
@@ -97,6 +100,9 @@ void raise_descriptor_limit() {
     return 1;
   }
   runnel::storage::Writer writer(**engine);
+  // Traversable but not listable, so a function's uid reaches its own code (lambda-code/<sha256>)
+  // and nothing else: the files in it are 0600.
+  if (!flags.in_memory) ::chmod(flags.data_dir.c_str(), 0711);
 
   runnel::dynamodb::Service dynamodb(**engine, writer);
   if (auto s = dynamodb.start(); !s.ok()) {
@@ -133,6 +139,7 @@ void raise_descriptor_limit() {
   // The Query protocol (boto3 <= 1.30, the AWS CLI v2.9) reaches the same handlers.
   runnel::protocol::QueryService sqs_query({"", "sqs", true, {}}, sqs_json, runnel::protocol::QueryModel::sqs());
 
+  std::error_code ignored_error;
   // Function code is unpacked beside the store (in a temporary directory with --in-memory).
   std::string lambda_code_root = flags.data_dir + "/lambda-code";
   if (flags.in_memory) {
@@ -143,6 +150,8 @@ void raise_descriptor_limit() {
     }
     lambda_code_root = pattern;
   }
+  std::filesystem::create_directories(lambda_code_root, ignored_error);
+  ::chmod(lambda_code_root.c_str(), 0711);
   runnel::lambda::Service lambda(**engine, writer, scheduler, sqs, {lambda_code_root, flags.lambda_async_retry_delay_ms});
   if (auto s = lambda.start(); !s.ok()) {
     spdlog::critical(R"("event":"lambda.start_failed","error":{})", runnel::json_quote(s.error().message));
@@ -192,6 +201,13 @@ void raise_descriptor_limit() {
   runnel::http::RouterOptions router_options;
   router_options.max_in_flight = flags.max_in_flight;
   if (!flags.auth_credentials.empty()) {
+    // Secrets: readable by runnel alone (a function runs under another uid when runnel is root).
+    struct stat st {};
+    if (::stat(flags.auth_credentials.c_str(), &st) == 0 && (st.st_mode & 077) && st.st_uid == ::geteuid()) {
+      ::chmod(flags.auth_credentials.c_str(), st.st_mode & 0700);
+      spdlog::warn(R"("event":"auth.credentials_mode_tightened","path":{},"mode":"0{:o}")",
+                   runnel::json_quote(flags.auth_credentials), st.st_mode & 0700);
+    }
     auto store = runnel::auth::CredentialStore::load_file(flags.auth_credentials);
     if (!store.ok()) {
       spdlog::critical(R"("event":"auth.credentials_failed","error":{})", runnel::json_quote(store.error().message));
@@ -206,16 +222,8 @@ void raise_descriptor_limit() {
   router.add_query_service(&sns_query, "sns");  // first: unsigned links pick the first service with the Action
   router.add_query_service(&sqs_query, "sqs");
   router.add_rest_service(&lambda);
-  router.add_get("/_runnel/lambda/code", [&lambda](std::string_view query) {
-    auto params = runnel::protocol::parse_form(query);
-    const std::string* arn = runnel::protocol::find_param(params, "FunctionArn");
-    runnel::protocol::Response r;
-    r.body = arn ? lambda.code_zip(*arn) : std::string();
-    r.status = r.body.empty() ? 404 : 200;
-    r.content_type = r.body.empty() ? "text/plain" : "application/zip";
-    if (r.body.empty()) r.body = "no such function\n";
-    return r;
-  });
+  // GetFunction's Code.Location: a presigned URL (its token expires after 10 minutes).
+  router.add_get("/_runnel/lambda/code", [&lambda](std::string_view query) { return lambda.code_download(query); });
   // The mailbox holds confirmation tokens: each account sees its own (signed, with --auth-credentials).
   router.add_account_get("/_runnel/mailbox", [&mailbox](std::string_view account, std::string_view query) {
     auto answer = mailbox.http_get(query, account);
@@ -248,6 +256,8 @@ void raise_descriptor_limit() {
   server_options.port = flags.port;
   server_options.threads = flags.threads > 0 ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
   server_options.max_in_flight = flags.max_in_flight;
+  server_options.header_timeout = std::chrono::milliseconds(flags.http_header_timeout_ms);
+  server_options.body_timeout = std::chrono::milliseconds(flags.http_body_timeout_ms);
   server_options.body_limit_for = [default_limit = server_options.max_body_bytes](std::string_view target) {
     size_t lambda_limit = runnel::lambda::Service::request_limit(target);
     return lambda_limit ? lambda_limit : default_limit;
@@ -257,8 +267,6 @@ void raise_descriptor_limit() {
     return std::nullopt;
   };
   runnel::http::Server server(server_options, [&router](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
-  server_options.header_timeout = std::chrono::milliseconds(flags.http_header_timeout_ms);
-  server_options.body_timeout = std::chrono::milliseconds(flags.http_body_timeout_ms);
     router.handle(request, std::move(reply));
   });
   uint16_t port = 0;
@@ -275,6 +283,8 @@ void raise_descriptor_limit() {
     sandbox_options.endpoint_url = fmt::format("http://{}:{}", self_host, port);
     public_host = fmt::format("{}:{}", self_host, port);
     sandbox_options.max_per_function = flags.lambda_max_sandboxes;
+    sandbox_options.uid_base = flags.lambda_uid_base;
+    sandbox_options.uid_count = flags.lambda_uid_count;
     sandbox_options.credentials = [credentials = router_options.credentials](const std::string& account) {
       if (credentials) {
         if (auto key = credentials->key_of_account(account)) return *key;
@@ -289,6 +299,8 @@ void raise_descriptor_limit() {
         runnel::protocol::RestRequest rest{request.method, target.substr(0, question),
                                            question == std::string_view::npos ? std::string_view() : target.substr(question + 1),
                                            request.headers, std::move(request.body)};
+        rest.peer_pid = request.peer_pid;  // the Runtime API serves its own sandbox only
+        rest.peer_uid = request.peer_uid;
         handler(rest, std::move(reply));
       });
     };
@@ -338,6 +350,8 @@ void raise_descriptor_limit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Each Lambda sandbox's supervisor is this binary too (src/lambda/sandbox_init.h).
+  if (runnel::lambda::is_sandbox_init(argc, argv)) return runnel::lambda::sandbox_init_main(argc, argv);
   CLI::App app{"runnel: AWS wire-compatible DynamoDB, DynamoDB Streams, Lambda, SQS and SNS on one port"};
   app.require_subcommand(1);
 
@@ -358,6 +372,14 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--threads", flags.threads, "HTTP I/O threads (default: one per core)");
   serve_cmd->add_option("--max-in-flight", flags.max_in_flight, "Requests in progress beyond which callers are throttled")
       ->capture_default_str();
+  serve_cmd->add_option("--http-header-timeout-ms", flags.http_header_timeout_ms,
+                        "A connection idle, or sending its request header, for longer is closed")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
+      ->capture_default_str();
+  serve_cmd->add_option("--http-body-timeout-ms", flags.http_body_timeout_ms,
+                        "A request body that makes no progress for this long is dropped")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
+      ->capture_default_str();
 
   serve_cmd->add_option("--stream-retention", flags.stream_retention_s,
                         "Seconds a DynamoDB stream keeps its records (and a disabled stream stays readable)")
@@ -373,14 +395,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   serve_cmd->add_option("--smtp-url", flags.push.smtp_url,
-  serve_cmd->add_option("--http-header-timeout-ms", flags.http_header_timeout_ms,
-                        "A connection idle, or sending its request header, for longer is closed")
-      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
-      ->capture_default_str();
-  serve_cmd->add_option("--http-body-timeout-ms", flags.http_body_timeout_ms,
-                        "A request body that makes no progress for this long is dropped")
-      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
-      ->capture_default_str();
                         "Send SNS email through this server (smtp://[user:pass@]host:port, smtps://...); "
                         "without it mails land in the built-in mailbox (GET /_runnel/mailbox, `runnel mailbox`)");
   serve_cmd->add_option("--smtp-from", flags.push.smtp_from, "Sender address of SNS email")->capture_default_str();
@@ -403,6 +417,14 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--lambda-max-sandboxes", flags.lambda_max_sandboxes,
                         "Function processes one function may run at once")
       ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  serve_cmd->add_option("--lambda-uid-base", flags.lambda_uid_base,
+                        "As root: function processes run as uid (and gid) base + i, one per function")
+      ->check(CLI::Range(1, 2000000000))
+      ->capture_default_str();
+  serve_cmd->add_option("--lambda-uid-count", flags.lambda_uid_count,
+                        "As root: how many uids from --lambda-uid-base functions get (0: runnel's own uid, no isolation)")
+      ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
 
   MailboxFlags mailbox_flags;

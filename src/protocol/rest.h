@@ -23,6 +23,10 @@ struct RestRequest {
   std::string_view query_string;  // without '?'
   std::vector<std::pair<std::string_view, std::string_view>> headers;  // valid until the reply
   std::string body;
+  // The connecting process as the kernel reports it (SO_PEERCRED), where the listener asks for it
+  // (Lambda's Runtime API); -1 when unknown.
+  int peer_pid = -1;
+  int peer_uid = -1;
 
   // Case-insensitive; empty when absent.
   std::string_view header(std::string_view name) const {
