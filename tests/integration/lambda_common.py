@@ -46,6 +46,29 @@ WAIT_S = 15.0
 # Asynchronous retries 200 ms apart instead of AWS's minute and two (runnel's test-only flag).
 FAST_RETRY_ARGS = ['--lambda-async-retry-delay-ms', '200']
 
+
+def processes_with_environ(marker):
+    """Pids of this machine's processes whose environment holds `marker` (bytes)."""
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/environ' % name, 'rb') as f:
+                if marker in f.read().split(b'\0'):
+                    found.append(int(name))
+        except OSError:
+            pass
+    return found
+
+
+def shared_out_dir(prefix='runnel-lambda-out-'):
+    """A directory a function can write into and the test can read: outside /tmp (a sandbox has a
+    /tmp of its own when runnel runs as root) and open to every uid (functions run under their own)."""
+    path = tempfile.mkdtemp(prefix=prefix, dir='/var/tmp')
+    os.chmod(path, 0o777)
+    return path
+
 # The bootstrap around a handler. Exits (on an exception) when the Runtime API goes away, so no
 # sandbox outlives its server.
 BOOTSTRAP = r'''#!/usr/bin/env python3
@@ -252,7 +275,7 @@ class Functions:
         variables = dict(env or {})
         out_dir = None
         if record:
-            out_dir = tempfile.mkdtemp(prefix='runnel-lambda-out-')
+            out_dir = shared_out_dir()
             self.dirs.append(out_dir)
             variables['OUT_DIR'] = out_dir
         if variables:

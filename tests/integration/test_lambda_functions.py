@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambda_common import (ARN_PREFIX, ECHO, ENV, ROLE, code_sha256, fns, function_name, lam,  # noqa: F401
-                           lam_noval, make_zip, poll)
+                           lam_noval, make_zip, poll, processes_with_environ)
 from sqs_common import queues, sqs  # noqa: F401  (fixtures)
 from util import error_code
 
@@ -325,16 +325,12 @@ def test_delete_stops_the_sandbox(fns, target):
     if target.server is None:
         pytest.skip('needs a server on this machine to see its processes')
     fn = fns.create(code=ENV)
-    pid = fn.call()['pid']
+    stream = fn.call()['env']['AWS_LAMBDA_LOG_STREAM_NAME']
+    # The function's own pid is its PID namespace's; runnel's side finds it by its environment.
+    marker = ('AWS_LAMBDA_LOG_STREAM_NAME=' + stream).encode()
+    assert processes_with_environ(marker), 'the sandbox is not running'
     fns.lam.delete_function(FunctionName=fn.name)
-
-    def gone():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-    poll(gone, what='process %d to end' % pid)
+    poll(lambda: not processes_with_environ(marker), what='the sandbox of %s to end' % fn.name)
 
 
 # --- UpdateFunctionCode / UpdateFunctionConfiguration -----------------------------------------

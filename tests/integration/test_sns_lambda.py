@@ -15,6 +15,7 @@ queues, so the tests do not add it.
 
 import base64
 import json
+import pathlib
 import re
 import threading
 import time
@@ -24,7 +25,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambda_common import (ARN_PREFIX, RECORD, RECORD_AND_FAIL, client_for, fns, function_name,  # noqa: F401
-                           lam, make_zip, poll, read_records, ROLE, RUNTIME, HANDLER)
+                           lam, make_zip, poll, read_records, shared_out_dir, ROLE, RUNTIME, HANDLER)
 from runnel_server import RunnelServer
 from sns_common import ps, sns, verify_signature  # noqa: F401  (ps and sns are fixtures)
 from sqs_common import receive_until, sqs  # noqa: F401  (sqs is a fixture)
@@ -348,8 +349,7 @@ class Publisher(threading.Thread):
 # the subscription survive and still deliver.
 @pytest.mark.slow
 def test_kill9_under_publish_load_loses_no_acknowledged_message(runnel_bin, tmp_path):
-    out = tmp_path / 'out'
-    out.mkdir()
+    out = pathlib.Path(shared_out_dir())  # written by the function: outside its private /tmp
     server = RunnelServer(runnel_bin, data_dir=str(tmp_path / 'data'), durability='strict')
     server.start()
     try:

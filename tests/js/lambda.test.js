@@ -31,6 +31,13 @@ const ARN_PREFIX = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:`;
 let server;
 let client;
 let workDir;
+// Where a function writes what the test reads: outside /tmp (a sandbox has its own when runnel runs
+// as root) and open to every uid (each function runs under its own).
+function sharedOutDir() {
+  const dir = mkdtempSync(join('/var/tmp', 'runnel-js-out-'));
+  chmodSync(dir, 0o777);
+  return dir;
+}
 const created = new Set();
 let counter = 0;
 
@@ -400,7 +407,7 @@ test('Invoke with LogType Tail returns the log of the invocation', async () => {
 });
 
 test('Invoke Event is accepted with 202 and runs under its request id', async () => {
-  const outDir = mkdtempSync(join(workDir, 'out-'));
+  const outDir = sharedOutDir();
   const { name } = await createFunction('event', RECORD, { Environment: { Variables: { OUT_DIR: outDir } } });
   try {
     const out = await client.send(new InvokeCommand({
@@ -419,7 +426,7 @@ test('Invoke Event is accepted with 202 and runs under its request id', async ()
 });
 
 test('Invoke DryRun answers 204 and runs nothing', async () => {
-  const outDir = mkdtempSync(join(workDir, 'out-'));
+  const outDir = sharedOutDir();
   const { name } = await createFunction('dryrun', RECORD, { Environment: { Variables: { OUT_DIR: outDir } } });
   try {
     const out = await client.send(new InvokeCommand({ FunctionName: name, InvocationType: 'DryRun', Payload: encode({}) }));
