@@ -51,18 +51,16 @@ using namespace filter_values;  // numbers, IP addresses, case folding, wildcard
 enum class Kind : uint8_t { kNull, kFalse, kTrue, kNumber, kString, kArray, kObject };
 
 // A parsed JSON value that keeps numbers as written (3.0e2 stays "3.0e2") and members in order.
+// Members are a struct of their own, not std::pair<std::string, Json>: a pair needs Json complete
+// where a vector does not (clang's libFuzzer build refuses the pair).
+struct Member;
 struct Json {
   Kind kind = Kind::kNull;
   std::string text;  // string contents, number text, or "null"/"true"/"false"
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  std::vector<Member> members;
 
-  static Json make(Kind kind, std::string text = {}) {
-    Json j;
-    j.kind = kind;
-    j.text = std::move(text);
-    return j;
-  }
+  static Json make(Kind kind, std::string text = {});
   // What Jackson's getText() shows for this token in event-ruler's messages.
   std::string token_text() const {
     if (kind == Kind::kArray) return "[";
@@ -70,6 +68,18 @@ struct Json {
     return text;
   }
 };
+
+struct Member {
+  std::string first;
+  Json second;
+};
+
+Json Json::make(Kind kind, std::string text) {
+  Json j;
+  j.kind = kind;
+  j.text = std::move(text);
+  return j;
+}
 
 // Strict JSON (RFC 8259, valid UTF-8), iteratively so that nesting cannot overflow the stack.
 template <typename Handler>
@@ -122,7 +132,7 @@ class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeB
     } else if (stack_.back().kind == Kind::kArray) {
       stack_.back().items.push_back(std::move(value));
     } else {
-      stack_.back().members.emplace_back(std::move(keys_.back()), std::move(value));
+      stack_.back().members.push_back(Member{std::move(keys_.back()), std::move(value)});
     }
     return true;
   }

@@ -8,6 +8,7 @@
 
 #include <rapidjson/document.h>
 
+#include "common/json_parse.h"
 #include "lambda/code_dir.h"
 #include "lambda/function.h"
 
@@ -20,8 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 1: {
       rapidjson::Document d;
-      d.Parse(input.data(), input.size());
-      if (d.HasParseError() || !d.IsObject()) break;
+      if (!runnel::json::parse(d, input) || !d.IsObject()) break;
       runnel::lambda::Function f;
       (void)runnel::lambda::apply_configuration(f, d, (data[0] & 4) != 0);
       (void)runnel::lambda::configuration_json(f);
