@@ -7,6 +7,7 @@ the SDKs refuse to send most of them.
 
 import http.client
 import json
+import os
 import socket
 import subprocess
 import time
@@ -356,6 +357,50 @@ def test_full_disk_refuses_writes_keeps_reads_and_loses_nothing(runnel_bin, smal
         for i in acked:
             r = raw_request(s.url, 'DynamoDB_20120810.GetItem', {'TableName': 'fill', 'Key': {'p': {'S': 'k%d' % i}}})
             assert r.status == 200 and 'Item' in r.json(), i
+    finally:
+        s.stop()
+        s.cleanup()
+
+
+def cpu_seconds(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def test_descriptor_exhaustion_backs_off_and_recovers(runnel_bin, tmp_path):
+    # A hard limit of 128 descriptors (the server raises its soft limit to the hard one at start).
+    s = RunnelServer(runnel_bin)
+    original = s.command
+    s.command = lambda: ['prlimit', '--nofile=128:128'] + original()
+    s.start()
+    try:
+        u = urllib.parse.urlparse(s.url)
+        socks = []
+        for _ in range(300):
+            try:
+                socks.append(socket.create_connection((u.hostname, u.port), timeout=2))
+            except OSError:
+                break
+        time.sleep(0.5)
+        before = cpu_seconds(s.proc.pid)
+        time.sleep(2)
+        used = cpu_seconds(s.proc.pid) - before
+        assert used < 0.5, 'the server spun %.2f s of CPU in 2 s while out of descriptors' % used
+        with open(s.log_path) as f:
+            assert 'http.accept_backoff' in f.read(), 'the descriptors never ran out: ' + s.log_tail()
+        for c in socks:
+            c.close()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                status, _ = health(s.url, timeout=1)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, 'no answer after the connections closed'
+            time.sleep(0.2)
     finally:
         s.stop()
         s.cleanup()
