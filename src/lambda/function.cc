@@ -74,7 +74,7 @@ std::string lambda_timestamp(int64_t ms) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
 }
 
-Result<std::string> resolve_function_name(std::string_view given, std::string_view account, std::string_view region) {
+Result<FunctionRef> resolve_function_ref(std::string_view given, std::string_view account, std::string_view region) {
   std::string text(given);
   std::smatch m;
   if (text.size() > 140 || !std::regex_match(text, m, name_pattern()))
@@ -89,11 +89,30 @@ Result<std::string> resolve_function_name(std::string_view given, std::string_vi
   if (!region_part.empty() && region_part.substr(0, region_part.size() - 1) != region)
     return not_found(fmt::format("Functions from '{}' are not reachable in this region ('{}')",
                                  region_part.substr(0, region_part.size() - 1), region));
-  if (!account_part.empty() && account_part.substr(0, 12) != account)
-    return ApiError{"AccessDeniedException", "The function " + text + " belongs to another account", 403, true, kNamespace, {}};
+  std::string owner = account_part.empty() ? std::string(account) : account_part.substr(0, 12);
   if (m[9].matched && m[9].str() != "$LATEST")
-    return not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}:{}", region, account, name, m[9].str()));
-  return name;
+    return not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}:{}", region, owner, name, m[9].str()));
+  return FunctionRef{std::move(owner), std::move(name)};
+}
+
+Result<std::string> resolve_function_name(std::string_view given, std::string_view account, std::string_view region) {
+  RUNNEL_TRY(FunctionRef ref, resolve_function_ref(given, account, region));
+  if (ref.account != account)
+    return ApiError{"AccessDeniedException", "The function " + std::string(given) + " belongs to another account", 403, true,
+                    kNamespace, {}};
+  return std::move(ref.name);
+}
+
+std::string Function::policy_document() const {
+  if (policy_statements.empty()) return {};
+  std::string policy = R"({"Version":"2012-10-17","Id":"default","Statement":[)";
+  bool first = true;
+  for (const auto& [sid, statement] : policy_statements) {
+    if (!first) policy += ",";
+    policy += statement;
+    first = false;
+  }
+  return policy + "]}";
 }
 
 Status apply_configuration(Function& f, const rapidjson::Value& in, bool creating) {

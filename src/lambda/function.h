@@ -55,6 +55,9 @@ struct Function {
   std::string event_invoke_config_modified;  // epoch seconds, as AWS reports LastModified there
 
   std::string arn() const { return "arn:aws:lambda:" + region + ":" + account + ":function:" + name; }
+  // The resource policy as GetPolicy shows it (and as the cross-account check evaluates it); empty
+  // without statements.
+  std::string policy_document() const;
   int retries() const { return max_retry_attempts < 0 ? 2 : max_retry_attempts; }
   int event_age_seconds() const { return max_event_age_seconds < 0 ? 21600 : max_event_age_seconds; }
 };
@@ -71,6 +74,14 @@ std::string configuration_json(const Function& f);
 // ("123456789012:function:name"), optionally with ":$LATEST". Fails with AWS's messages for names
 // that are malformed, name another account or region, or a qualifier runnel does not have.
 Result<std::string> resolve_function_name(std::string_view given, std::string_view account, std::string_view region);
+
+// The same, for the operations another account may call where the function's resource policy
+// allows it (Invoke): the account the ARN names, or the caller's.
+struct FunctionRef {
+  std::string account;
+  std::string name;
+};
+Result<FunctionRef> resolve_function_ref(std::string_view given, std::string_view account, std::string_view region);
 
 // CreateFunction / UpdateFunctionConfiguration members that are configuration (not code). `creating`
 // applies CreateFunction's required members and defaults.

@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/policy.h"
 #include "common/json_parse.h"
 #include "common/base64.h"
 #include "common/clock.h"
@@ -189,17 +190,31 @@ void Service::settle_async(std::shared_ptr<AsyncTask> task, InvocationResult res
 
 void Service::invoke(const protocol::RequestContext& ctx, protocol::RestRequest& request, const std::string& given,
                      protocol::Reply reply) const {
-  auto resolved = resolve_function_name(given, ctx.account, ctx.region);
+  auto resolved = resolve_function_ref(given, ctx.account, ctx.region);
   if (!resolved.ok()) return reply(render_error(resolved.error()));
-  const std::string& name = *resolved;
+  const std::string& name = resolved->name;
+  const std::string& owner = resolved->account;
   auto params = protocol::parse_form(request.query_string);
   if (const std::string* qualifier = protocol::find_param(params, "Qualifier"); qualifier && *qualifier != "$LATEST")
     return reply(render_error(not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}:{}", ctx.region,
-                                                    ctx.account, name, *qualifier))));
-  auto function = find(ctx.account, ctx.region, name);
+                                                    owner, name, *qualifier))));
+  auto function = find(owner, ctx.region, name);
+  if (owner != ctx.account) {
+    // Another account's function: its resource policy (AddPermission) decides, as on AWS; a
+    // missing function has no policy, and its absence is not revealed.
+    // https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html
+    std::string arn = fmt::format("arn:aws:lambda:{}:{}:function:{}", ctx.region, owner, name);
+    auto decision = auth::decide_for_account(ctx.account, owner, function ? function->policy_document() : std::string(),
+                                             "lambda:InvokeFunction", arn);
+    if (decision != auth::Decision::kAllow)
+      return reply(render_error({"AccessDeniedException",
+                                 auth::not_authorized_message(auth::account_principal_arn(ctx.account),
+                                                              "lambda:InvokeFunction", arn, decision),
+                                 403, true, "com.amazonaws.lambda", {}}));
+  }
   if (!function)
     return reply(render_error(not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}", ctx.region,
-                                                    ctx.account, name))));
+                                                    owner, name))));
   std::string type(request.header("X-Amz-Invocation-Type"));
   if (type.empty()) type = "RequestResponse";
   if (type != "RequestResponse" && type != "Event" && type != "DryRun")

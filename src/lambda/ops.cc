@@ -452,14 +452,7 @@ void Service::get_policy(const protocol::RequestContext& ctx, protocol::RestRequ
   auto f = find(ctx.account, ctx.region, name);
   if (!f) return reply(render_error(function_not_found(ctx, name)));
   if (f->policy_statements.empty()) return reply(render_error(not_found("The resource you requested does not exist.")));
-  std::string policy = R"({"Version":"2012-10-17","Id":"default","Statement":[)";
-  bool first = true;
-  for (const auto& [sid, statement] : f->policy_statements) {
-    if (!first) policy += ",";
-    policy += statement;
-    first = false;
-  }
-  policy += "]}";
+  std::string policy = f->policy_document();
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();

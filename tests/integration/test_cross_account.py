@@ -401,3 +401,34 @@ def test_unsubscribe_link_honours_authenticate_on_unsubscribe(server, clients):
     status, body = get(server, unsubscribe_link(arn))
     assert status == 200, body
     assert sns_a.list_subscriptions_by_topic(TopicArn=topic)['Subscriptions'] == []
+
+
+# --- Lambda ------------------------------------------------------------------------------------
+
+def test_lambda_invoke_of_another_account_needs_its_resource_policy(server):
+    from lambda_common import ECHO, make_zip
+
+    def lam(account):
+        return boto3.client('lambda', endpoint_url=server.url, region_name=REGION, aws_access_key_id=account,
+                            aws_secret_access_key=SECRETS[account], config=client_config())
+    name = unique('fn')
+    lam(A).create_function(FunctionName=name, Runtime='provided.al2023', Handler='x',
+                           Role='arn:aws:iam::%s:role/r' % A, Code={'ZipFile': make_zip(ECHO)})
+    arn = 'arn:aws:lambda:%s:%s:function:%s' % (REGION, A, name)
+    msg = refused(lambda: lam(B).invoke(FunctionName=arn, Payload=b'{}'), 'AccessDeniedException', 403)
+    assert msg == not_authorized('lambda:InvokeFunction', arn)
+    # A missing function of A is refused the same way: its absence is not revealed to B.
+    missing = arn + 'x'
+    msg = refused(lambda: lam(B).invoke(FunctionName=missing, Payload=b'{}'), 'AccessDeniedException', 403)
+    assert msg == not_authorized('lambda:InvokeFunction', missing)
+    # A grants B (AddPermission with an account principal): B's Invoke runs A's function.
+    lam(A).add_permission(FunctionName=name, StatementId='b', Action='lambda:InvokeFunction', Principal=B)
+    r = lam(B).invoke(FunctionName=arn, Payload=b'{"hello":"b"}')
+    assert r['StatusCode'] == 200 and 'FunctionError' not in r, r
+    # Granting another action does not grant Invoke.
+    lam(A).remove_permission(FunctionName=name, StatementId='b')
+    lam(A).add_permission(FunctionName=name, StatementId='get', Action='lambda:GetFunction', Principal=B)
+    refused(lambda: lam(B).invoke(FunctionName=arn, Payload=b'{}'), 'AccessDeniedException', 403)
+    # Other operations stay the owner's alone.
+    refused(lambda: lam(B).delete_function(FunctionName=arn), 'AccessDeniedException', 403)
+    lam(A).delete_function(FunctionName=name)
