@@ -64,6 +64,7 @@ import os
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 import urllib.parse
 import uuid
@@ -437,7 +438,11 @@ def measure_arrivals(args, target: sqs.SqsTarget, workload: str, name: str, flow
 def async_function(target: sqs.SqsTarget, client: LambdaClient, runtime: bytes, tag: str) -> tuple[str, str, str]:
     """A function recording into its own OUT_FILE, its first sandboxes started -> (name, ARN, OUT_FILE)."""
     name = f"{tag}-{uuid.uuid4().hex[:6]}"
-    out_file = os.path.join(target.workdir, f"{name}.arrivals")
+    # Functions run under their own uid (runnel as root): their OUT_FILE lives in a directory every
+    # uid may enter and write, outside /tmp (a sandbox's /tmp is its own).
+    out_dir = tempfile.mkdtemp(prefix="runnel-lambda-bench-out-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
+    os.chmod(out_dir, 0o777)
+    out_file = os.path.join(out_dir, f"{name}.arrivals")
     arn = create_function(client, runtime, name, {"OUT_FILE": out_file})
     prewarm(target, name, PREWARM)
     return name, arn, out_file

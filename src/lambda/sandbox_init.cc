@@ -121,6 +121,25 @@ std::vector<pid_t> own_children() {
   return pids;
 }
 
+// The code at /var/task, read-only, as on AWS (LAMBDA_TASK_ROOT=/var/task): the function's uid
+// then reaches its code whatever the data directory's parents allow (a data dir under a 0700 home
+// or mkdtemp directory is not traversable by it). /var/task is made on the host if missing (an
+// empty mount point); where it cannot be, the code stays at its own path.
+void task_root(Args& a) {
+  static std::string bootstrap;
+  constexpr const char* kTaskRoot = "/var/task";
+  if (::mkdir(kTaskRoot, 0755) != 0 && errno != EEXIST) return;
+  if (::mount(a.code_dir.c_str(), kTaskRoot, nullptr, MS_BIND, nullptr) != 0) return;
+  ::mount(nullptr, kTaskRoot, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, nullptr);
+  std::string program = a.command[0];
+  if (program.starts_with(a.code_dir + "/")) {
+    bootstrap = kTaskRoot + program.substr(a.code_dir.size());
+    a.command[0] = bootstrap.data();
+  }
+  a.code_dir = kTaskRoot;
+  ::setenv("LAMBDA_TASK_ROOT", kTaskRoot, 1);
+}
+
 // /tmp becomes a tmpfs of EphemeralStorage's size, private to this mount namespace. When the code
 // lies under /tmp (a data dir there), its path is made again inside the tmpfs and the code
 // bind-mounted there, read-only, so LAMBDA_TASK_ROOT stays valid.
@@ -197,6 +216,7 @@ int sandbox_init_main(int argc, char** argv) {
   bool tmpfs = false, pid_namespace = false;
   if (a.namespaces && root && ::unshare(CLONE_NEWNS) == 0 &&
       ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+    task_root(a);
     tmpfs = private_tmp(a);
     pid_namespace = ::unshare(CLONE_NEWPID) == 0;
   }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <condition_variable>
 #include <random>
@@ -129,6 +130,24 @@ pid_t parent_of(pid_t pid) {
   return static_cast<pid_t>(std::strtol(stat.c_str() + close + 4, nullptr, 10));
 }
 
+// Removes the cgroups an earlier runnel left behind (killed with -9, it never removed its
+// runnel-<pid>): those whose pid is no longer a process, once their sandboxes' cgroups (empty by
+// now: their inits died with that runnel's lifeline) are gone. A cgroup directory is removed with
+// rmdir, children first; one still in use stays.
+void remove_stale_cgroups(const std::string& root) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with("runnel-") || !entry.is_directory(ec)) continue;
+    long pid = std::strtol(name.c_str() + 7, nullptr, 10);
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    for (const auto& child : std::filesystem::directory_iterator(entry.path(), ec))
+      if (child.is_directory(ec) && child.path().filename().string().starts_with("sb-")) ::rmdir(child.path().c_str());
+    if (::rmdir(entry.path().c_str()) == 0)
+      spdlog::info(R"("event":"lambda.stale_cgroup_removed","path":{})", json_quote(entry.path().string()));
+  }
+}
+
 }  // namespace
 
 Sandboxes::Sandboxes(background::Scheduler& scheduler, SandboxOptions options)
@@ -136,6 +155,7 @@ Sandboxes::Sandboxes(background::Scheduler& scheduler, SandboxOptions options)
   if (::pipe2(lifeline_, O_CLOEXEC) != 0) lifeline_[0] = lifeline_[1] = -1;
   if (::geteuid() == 0) {
     std::string root = memory_cgroup_root();
+    if (!root.empty()) remove_stale_cgroups(root);
     std::string mine = root.empty() ? std::string() : fmt::format("{}/runnel-{}", root, ::getpid());
     if (!mine.empty() && (::mkdir(mine.c_str(), 0755) == 0 || errno == EEXIST)) {
       // v2: the controller must be enabled for the children of each level.
