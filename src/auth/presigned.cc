@@ -14,27 +14,6 @@ namespace {
 
 constexpr int64_t kMaxExpiresSeconds = 604'800;  // seven days, as SigV4 allows
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 std::string_view query_of(const SignedRequest& req) {
   size_t q = req.target.find('?');
   return q == std::string_view::npos ? std::string_view() : req.target.substr(q + 1);
@@ -49,7 +28,7 @@ std::optional<std::string> param(const SignedRequest& req, std::string_view name
     if (amp == std::string_view::npos) amp = query.size();
     std::string_view item = query.substr(start, amp - start);
     size_t eq = item.find('=');
-    if (decode(item.substr(0, eq)) == name) return eq == std::string_view::npos ? std::string() : decode(item.substr(eq + 1));
+    if (percent_decode(item.substr(0, eq)) == name) return eq == std::string_view::npos ? std::string() : percent_decode(item.substr(eq + 1));
     start = amp + 1;
   }
   return std::nullopt;
@@ -66,7 +45,7 @@ std::string target_without_signature(const SignedRequest& req) {
     size_t amp = query.find('&', start);
     if (amp == std::string_view::npos) amp = query.size();
     std::string_view item = query.substr(start, amp - start);
-    if (decode(item.substr(0, item.find('='))) != "X-Amz-Signature") {
+    if (percent_decode(item.substr(0, item.find('='))) != "X-Amz-Signature") {
       out.push_back(sep);
       out.append(item);
       sep = '&';

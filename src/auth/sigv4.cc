@@ -98,25 +98,6 @@ int hex_value(char c) {
   return -1;
 }
 
-// Percent-decoding for query components. A '%' not followed by two hex digits stays literal (and
-// is then signed as %25), so a sloppy client's request still gets a definite canonical form.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 // RFC 3986 section 5.2.4 dot-segment removal as botocore applies it (utils.remove_dot_segments),
 // which also drops empty segments: AWS's non-S3 services sign "//example//" as "/example/".
 std::string normalize_path(std::string_view path) {
@@ -144,6 +125,24 @@ std::string format_seconds(Seconds t) {
 }
 
 }  // namespace
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
 
 std::string Authorization::scope() const {
   std::string s;
