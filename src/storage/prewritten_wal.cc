@@ -1,6 +1,7 @@
 #include "storage/prewritten_wal.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +30,10 @@ using rocksdb::IOStatus;
 // filler wakes a few times a second; 8 MiB ahead is most of a second of headroom.
 constexpr uint64_t kChunk = 1 << 20;
 constexpr uint64_t kAhead = 8 << 20;
+// No zeros are written while the file system has less than this free: they would take the space
+// the writer keeps for the steps it lets run (storage/writer.h, kStepReserve), and a commit that
+// then finds none fails for good. Near a full disk the WAL grows by plain appends instead.
+constexpr uint64_t kFillFloor = 32u << 20;
 constexpr uint64_t kLowWater = 4 << 20;
 
 const char kZeros[kChunk] = {};
@@ -138,6 +143,8 @@ class PrewrittenWalFile final : public rocksdb::FSWritableFile {
       fill_wanted_.store(false);  // an append that wants more from here on sets it again
       while (!stopping_.load() &&
              written_end_.load(std::memory_order_acquire) < size_.load(std::memory_order_acquire) + kAhead) {
+        struct statvfs fs {};
+        if (::fstatvfs(fd_, &fs) == 0 && static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kFillFloor + kChunk) break;
         {
           std::lock_guard lock(mu_);
           const uint64_t from = written_end_.load(std::memory_order_relaxed);

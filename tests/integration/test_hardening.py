@@ -265,9 +265,9 @@ def test_tag_resource_with_100000_tags_is_refused_before_the_writer(server):
         'AttributeDefinitions': [{'AttributeName': 'p', 'AttributeType': 'S'}]})
     assert r.status == 200, r.body
     arn = r.json()['TableDescription']['TableArn']
-    tags = [{'Key': 'k%d' % i, 'Value': 'v'} for i in range(100_000)]
+    body = json.dumps({'ResourceArn': arn, 'Tags': [{'Key': 'k%d' % i, 'Value': 'v'} for i in range(100_000)]})
     t0 = time.monotonic()
-    r = raw_request(server.url, 'DynamoDB_20120810.TagResource', {'ResourceArn': arn, 'Tags': tags})
+    r = raw_request(server.url, 'DynamoDB_20120810.TagResource', body)
     assert time.monotonic() - t0 < 3
     assert r.status == 400
     r = raw_request(server.url, 'DynamoDB_20120810.ListTagsOfResource', {'ResourceArn': arn})
@@ -283,9 +283,11 @@ def test_sqs_query_with_100000_message_attributes_is_refused_fast(server):
         params['MessageAttribute.%d.Name' % i] = 'a%d' % i
         params['MessageAttribute.%d.Value.DataType' % i] = 'String'
         params['MessageAttribute.%d.Value.StringValue' % i] = 'v'
+    body = urllib.parse.urlencode(params).encode()
     t0 = time.monotonic()
-    status, _, body = form(server.url, 'sqs', params)
-    assert time.monotonic() - t0 < 3
+    status, _, body = signed(server.url, 'POST', '/', body, service='sqs',
+                             headers={'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'})
+    assert time.monotonic() - t0 < 3  # 15-39 s of one I/O thread's CPU before
     assert status == 400, body
 
 
@@ -337,7 +339,7 @@ def test_full_disk_refuses_writes_keeps_reads_and_loses_nothing(runnel_bin, smal
         more = 20_000
         r = raw_request(s.url, 'DynamoDB_20120810.PutItem',
                         {'TableName': 'fill', 'Item': {'p': {'S': 'k%d' % more}, 'v': {'S': 'y'}}})
-        assert r.status == 200, r.body
+        assert r.status == 200, '%s\n%s' % (r.body, s.log_tail(60))
         acked.append(more)
         # Nothing acknowledged is lost across a crash.
         s.kill()
@@ -408,31 +410,40 @@ def test_query_invalid_utf8_is_refused(server, service, params):
 
 def test_bodies_in_flight_share_one_budget(server):
     # Lambda's path takes bodies of up to 69,905,067 bytes; 15 declared 69 MB bodies fit the 1 GiB
-    # that all bodies being read share, the 16th does not and is answered 503 at once (never read).
+    # that all bodies being read share, a 16th does not: exactly one of 16 is answered 503 at once
+    # (whichever the server reads last), the others wait for their bodies.
     u = urllib.parse.urlparse(server.url)
     head = (b'POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
             b'Content-Length: 69000000\r\n\r\n')
     held = []
     try:
-        for _ in range(15):
+        for _ in range(16):
             c = socket.create_connection((u.hostname, u.port), timeout=10)
             c.sendall(head)
             held.append(c)
-        time.sleep(0.3)
-        with socket.create_connection((u.hostname, u.port), timeout=10) as c:
-            c.sendall(head)
-            answer = c.recv(4096)
-        assert answer.startswith(b'HTTP/1.1 503'), answer[:200]
+        refused = 0
+        deadline = time.monotonic() + 5
+        for c in held:
+            c.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                answer = c.recv(4096)
+            except socket.timeout:
+                continue
+            assert answer.startswith(b'HTTP/1.1 503'), answer[:200]
+            refused += 1
+        assert refused == 1
     finally:
         for c in held:
             c.close()
     # The budget is given back when those connections end.
-    time.sleep(0.3)
-    with socket.create_connection((u.hostname, u.port), timeout=10) as c:
-        c.sendall(head)
-        c.settimeout(1)
-        try:
-            answer = c.recv(4096)
-        except socket.timeout:
-            answer = b''  # waiting for the body: reserved, not refused
-        assert not answer.startswith(b'HTTP/1.1 503'), answer[:200]
+    deadline = time.monotonic() + 5
+    while True:
+        with socket.create_connection((u.hostname, u.port), timeout=10) as c:
+            c.sendall(head)
+            c.settimeout(0.5)
+            try:
+                answer = c.recv(4096)
+            except socket.timeout:
+                break  # waiting for its body: reserved, not refused
+        assert answer.startswith(b'HTTP/1.1 503') and time.monotonic() < deadline, answer[:200]
+        time.sleep(0.1)
