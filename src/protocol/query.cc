@@ -1,7 +1,8 @@
 #include "protocol/query.h"
 
+#include "common/utf8.h"
+
 #include <algorithm>
-#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -17,35 +18,6 @@ ApiError query_invalid_action(std::string_view action) {
   return {"InvalidAction", "The action " + std::string(action) + " is not valid for this endpoint.", 400, true, "",
           {}};
 }
-
-namespace {
-
-// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as RapidJSON checks a
-// JSON request's strings: a Query request's values reach the same handlers and stores.
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-    if (len == 0 || c > 0xF4 || i + len > s.size()) return false;
-    uint32_t cp = c & (0x7F >> len);
-    for (size_t k = 1; k < len; ++k) {
-      unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
-}  // namespace
 
 QueryService::QueryService(QueryServiceOptions options, const JsonService& handlers, const QueryModel& model)
     : options_(std::move(options)), handlers_(handlers), model_(model) {
