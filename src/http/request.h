@@ -22,8 +22,9 @@ struct HttpRequest {
   // Set by the router for a request that may park for long (an SQS long poll): once its handler
   // has returned it no longer counts as in flight, and the server watches for its client leaving.
   bool long_poll = false;
-  // The connecting process, from SO_PEERCRED (loopback only); -1 when unknown. The Lambda Runtime
-  // API serves only its own sandbox's processes.
+  // The connecting process on an extra listener (http/tcp_peer.h: its uid; a pid only where a
+  // transport names one, which TCP does not); -1 when unknown. The Lambda Runtime API serves only
+  // its own sandbox's processes.
   int peer_pid = -1;
   int peer_uid = -1;
 

@@ -222,16 +222,9 @@ struct Server::Impl {
     beast::flat_buffer buffer;
     buffer.reserve(16 * 1024);
     HttpRequest request;
-    {
-      ucred peer{};
-      socklen_t len = sizeof(peer);
-      if (::getsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0) {
-        request.peer_pid = peer.pid;
-        request.peer_uid = static_cast<int>(peer.uid);
-      }
-      // TCP has no SO_PEERCRED pid: an extra listener's (a Runtime API's) peer uid from the socket table.
-      if (!counted && request.peer_pid <= 0) request.peer_uid = tcp_peer_uid(stream.socket().native_handle());
-    }
+    // An extra listener's (a Runtime API's) peer: the uid owning the other end, from the socket
+    // table (SO_PEERCRED names no peer on TCP). Clients of the main port are not asked.
+    if (!counted) request.peer_uid = tcp_peer_uid(stream.socket().native_handle());
     auto slot = std::make_shared<ReplySlot>(stream.get_executor(), replies);
     slot->connection_thread = std::this_thread::get_id();
     for (;;) {
