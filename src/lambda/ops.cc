@@ -546,9 +546,14 @@ void Service::delete_event_invoke_config(const protocol::RequestContext& ctx, pr
       [](const Function&) { return json_response(204, ""); }, std::move(reply));
 }
 
+// The code URL's token: HMAC-SHA256 of the ARN and the expiry, with this process's key.
+static std::string code_url_signature(const std::string& key, std::string_view function_arn, std::string_view expires) {
+  return auth::detail::to_hex(auth::detail::hmac_sha256(key, fmt::format("{}\n{}", function_arn, expires)));
+}
+
 std::string Service::code_location(std::string_view host, const std::string& function_arn) const {
   int64_t expires = wall_ms() / 1000 + kCodeUrlSeconds;
-  std::string signature = auth::detail::to_hex(auth::detail::hmac_sha256(code_url_key_, fmt::format("{}\n{}", function_arn, expires)));
+  std::string signature = code_url_signature(code_url_key_, function_arn, std::to_string(expires));
   return fmt::format("http://{}/_runnel/lambda/code?FunctionArn={}&Expires={}&Signature={}", host, url_encode(function_arn),
                      expires, signature);
 }
@@ -560,8 +565,7 @@ protocol::Response Service::code_download(std::string_view query) const {
   const std::string* signature = protocol::find_param(params, "Signature");
   if (!arn || !expires || !signature)
     return s3_error(403, "AccessDenied", "Query-string authentication requires the Signature and Expires parameters");
-  std::string expected = auth::detail::to_hex(auth::detail::hmac_sha256(code_url_key_, fmt::format("{}\n{}", *arn, *expires)));
-  if (!auth::detail::constant_time_equal(*signature, expected))
+  if (!auth::detail::constant_time_equal(*signature, code_url_signature(code_url_key_, *arn, *expires)))
     return s3_error(403, "AccessDenied",
                     "The request signature we calculated does not match the signature you provided.");
   int64_t until = 0;
