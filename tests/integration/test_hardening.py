@@ -19,7 +19,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from runnel_server import RunnelServer, health
-from util import raw_request
+from util import make_raw_table, raw_request
 
 DEEP = 130_000  # the crash: ~260 KB of '[' overflowed an I/O thread's stack
 
@@ -87,11 +87,7 @@ def test_dynamodb_deep_value_is_refused(server, levels):
 
 
 def test_dynamodb_value_past_32_levels_is_a_validation_error(server):
-    r = raw_request(server.url, 'DynamoDB_20120810.CreateTable', {
-        'TableName': 'nest', 'BillingMode': 'PAY_PER_REQUEST',
-        'KeySchema': [{'AttributeName': 'p', 'KeyType': 'HASH'}],
-        'AttributeDefinitions': [{'AttributeName': 'p', 'AttributeType': 'S'}]})
-    assert r.status == 200, r.body
+    r = make_raw_table(server.url, 'nest')
     value = {'S': 'x'}
     for _ in range(40):
         value = {'L': [value]}
@@ -259,11 +255,7 @@ def test_abandoned_long_polls_free_their_slots(runnel_bin):
 # --- bounded writer steps and parsers ----------------------------------------------------------
 
 def test_tag_resource_with_100000_tags_is_refused_before_the_writer(server):
-    r = raw_request(server.url, 'DynamoDB_20120810.CreateTable', {
-        'TableName': 'tags', 'BillingMode': 'PAY_PER_REQUEST',
-        'KeySchema': [{'AttributeName': 'p', 'KeyType': 'HASH'}],
-        'AttributeDefinitions': [{'AttributeName': 'p', 'AttributeType': 'S'}]})
-    assert r.status == 200, r.body
+    r = make_raw_table(server.url, 'tags')
     arn = r.json()['TableDescription']['TableArn']
     body = json.dumps({'ResourceArn': arn, 'Tags': [{'Key': 'k%d' % i, 'Value': 'v'} for i in range(100_000)]})
     t0 = time.monotonic()
@@ -310,11 +302,7 @@ def test_full_disk_refuses_writes_keeps_reads_and_loses_nothing(runnel_bin, smal
     s = RunnelServer(runnel_bin, data_dir=data)
     s.start()
     try:
-        r = raw_request(s.url, 'DynamoDB_20120810.CreateTable', {
-            'TableName': 'fill', 'BillingMode': 'PAY_PER_REQUEST',
-            'KeySchema': [{'AttributeName': 'p', 'KeyType': 'HASH'}],
-            'AttributeDefinitions': [{'AttributeName': 'p', 'AttributeType': 'S'}]})
-        assert r.status == 200, r.body
+        r = make_raw_table(s.url, 'fill')
         acked, refused = [], 0
         for i in range(20_000):
             r = raw_request(s.url, 'DynamoDB_20120810.PutItem',

@@ -6,15 +6,7 @@ import time
 
 
 from runnel_server import RunnelServer
-from util import raw_request
-
-
-def make_table(url, name):
-    r = raw_request(url, 'DynamoDB_20120810.CreateTable', {
-        'TableName': name, 'BillingMode': 'PAY_PER_REQUEST',
-        'KeySchema': [{'AttributeName': 'p', 'KeyType': 'HASH'}],
-        'AttributeDefinitions': [{'AttributeName': 'p', 'AttributeType': 'S'}]})
-    assert r.status == 200, r.body
+from util import make_raw_table, raw_request
 
 
 # The issue asks for readiness within 100 ms on an empty data dir; the server measures it itself
@@ -49,7 +41,7 @@ def test_in_flight_limit_answers_throttling(runnel_bin):
     server = RunnelServer(runnel_bin, extra_args=['--max-in-flight', '2'], durability='strict')
     try:
         server.start()
-        make_table(server.url, 'limited')
+        make_raw_table(server.url, 'limited')
         codes = []
         lock = threading.Lock()
 

@@ -152,3 +152,13 @@ def raw_request(endpoint, target, body, region='us-east-1', access_key='test', s
         return RawResponse(resp.status, hdrs, data)
     finally:
         conn.close()
+
+
+def make_raw_table(endpoint, name):
+    """CreateTable of a hash-key (p: S) on-demand table over a raw request; asserts it was created."""
+    r = raw_request(endpoint, 'DynamoDB_20120810.CreateTable', {
+        'TableName': name, 'BillingMode': 'PAY_PER_REQUEST',
+        'KeySchema': [{'AttributeName': 'p', 'KeyType': 'HASH'}],
+        'AttributeDefinitions': [{'AttributeName': 'p', 'AttributeType': 'S'}]})
+    assert r.status == 200, r.body
+    return r
