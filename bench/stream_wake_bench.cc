@@ -148,8 +148,8 @@ int main(int argc, char** argv) {
         int64_t t = now_ns();
         for (const auto& rec : r->records) {
           // The item key is "k<index>"; find it without a full parse.
-          auto at = rec.find(R"("Keys":{"pk":{"S":"k)");
-          int index = std::atoi(rec.c_str() + at + std::strlen(R"("Keys":{"pk":{"S":"k)"));
+          auto at = rec.json.find(R"("Keys":{"pk":{"S":"k)");
+          int index = std::atoi(rec.json.c_str() + at + std::strlen(R"("Keys":{"pk":{"S":"k)"));
           seen[index] = t;
           ++got;
         }

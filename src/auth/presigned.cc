@@ -5,7 +5,8 @@
 #include <vector>
 
 #include "auth/auth_error.h"
-#include "auth/crypto.h"
+#include "common/hash.h"
+#include "common/percent_decode.h"
 #include "auth/timestamp.h"
 
 namespace runnel::auth {
@@ -119,7 +120,7 @@ Status verify_presigned(const SignedRequest& req, const Presigned& p, std::strin
     canonical.target = target;
     std::string body_hash;
     if (payload.empty()) {
-      body_hash = detail::sha256_hex(req.body);
+      body_hash = runnel::sha256_hex(req.body);
       payload = body_hash;
     }
     canonical.headers.emplace_back("x-amz-content-sha256", payload);  // what payload_hash reads
@@ -127,7 +128,7 @@ Status verify_presigned(const SignedRequest& req, const Presigned& p, std::strin
     // a presigned URL, so adding it changes nothing but the payload hash.
     const std::string creq = canonical_request(canonical, auth);
     const std::string sts = string_to_sign(p.amz_date, auth, creq);
-    if (detail::constant_time_equal(signature(secret, auth, sts), auth.signature)) return ok_status();
+    if (runnel::constant_time_equal(signature(secret, auth, sts), auth.signature)) return ok_status();
   }
   return make_auth_error(AuthErrorKind::kSignatureMismatch, std::string(kSignatureMismatchMessage));
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "auth/crypto.h"
+#include "common/hash.h"
 #include "auth/text.h"
 #include "auth/timestamp.h"
 
@@ -24,7 +24,7 @@ bool skipped(std::string_view name) {
 SigningResult sign_headers(const SignedRequest& req, const SigningParams& p) {
   SigningResult out;
   out.amz_date = format_amz_date(p.time);
-  const std::string content_sha = p.add_content_sha256 ? detail::sha256_hex(req.body) : "";
+  const std::string content_sha = p.add_content_sha256 ? runnel::sha256_hex(req.body) : "";
 
   SignedRequest signed_req;
   signed_req.method = req.method;

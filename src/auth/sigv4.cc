@@ -3,7 +3,8 @@
 #include <algorithm>
 
 #include "auth/auth_error.h"
-#include "auth/crypto.h"
+#include "common/hash.h"
+#include "common/percent_decode.h"
 #include "auth/text.h"
 #include "auth/timestamp.h"
 
@@ -91,13 +92,6 @@ void append_encoded(std::string& out, std::string_view s, bool keep_slash) {
   }
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // RFC 3986 section 5.2.4 dot-segment removal as botocore applies it (utils.remove_dot_segments),
 // which also drops empty segments: AWS's non-S3 services sign "//example//" as "/example/".
 std::string normalize_path(std::string_view path) {
@@ -126,22 +120,6 @@ std::string format_seconds(Seconds t) {
 
 }  // namespace
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
 
 
 std::string Authorization::scope() const {
@@ -271,7 +249,7 @@ std::string canonical_query(std::string_view query) {
 
 std::string payload_hash(const SignedRequest& req) {
   if (auto h = find_header(req, "x-amz-content-sha256")) return std::string(trim(*h));
-  return detail::sha256_hex(req.body);
+  return runnel::sha256_hex(req.body);
 }
 
 std::string canonical_request(const SignedRequest& req, const Authorization& auth,
@@ -313,22 +291,22 @@ std::string string_to_sign(std::string_view amz_date, const Authorization& auth,
   out.append(kAlgorithm).push_back('\n');
   out.append(amz_date).push_back('\n');
   out.append(auth.scope()).push_back('\n');
-  out.append(detail::sha256_hex(canonical_request));
+  out.append(runnel::sha256_hex(canonical_request));
   return out;
 }
 
 std::string signing_key(std::string_view secret, std::string_view date, std::string_view region,
                         std::string_view service) {
-  std::string k = detail::hmac_sha256("AWS4" + std::string(secret), date);
-  k = detail::hmac_sha256(k, region);
-  k = detail::hmac_sha256(k, service);
-  return detail::hmac_sha256(k, kTerminator);
+  std::string k = runnel::hmac_sha256("AWS4" + std::string(secret), date);
+  k = runnel::hmac_sha256(k, region);
+  k = runnel::hmac_sha256(k, service);
+  return runnel::hmac_sha256(k, kTerminator);
 }
 
 std::string signature(std::string_view secret, const Authorization& auth,
                       std::string_view string_to_sign) {
   const std::string key = signing_key(secret, auth.date, auth.region, auth.service);
-  return detail::to_hex(detail::hmac_sha256(key, string_to_sign));
+  return runnel::to_hex(runnel::hmac_sha256(key, string_to_sign));
 }
 
 Status verify(const SignedRequest& req, const Authorization& auth, std::string_view secret,
@@ -380,7 +358,7 @@ Status verify(const SignedRequest& req, const Authorization& auth, std::string_v
   // documented opt-out (the signature then covers headers only), accepted as AWS does.
   if (auto claimed = find_header(req, "x-amz-content-sha256")) {
     const std::string_view c = trim(*claimed);
-    if (c != "UNSIGNED-PAYLOAD" && c != detail::sha256_hex(req.body)) {
+    if (c != "UNSIGNED-PAYLOAD" && c != runnel::sha256_hex(req.body)) {
       return mismatch("The provided 'x-amz-content-sha256' header does not match what was "
                       "computed.");
     }
@@ -388,7 +366,7 @@ Status verify(const SignedRequest& req, const Authorization& auth, std::string_v
 
   const std::string creq = canonical_request(req, auth, rules);
   const std::string sts = string_to_sign(*amz_date, auth, creq);
-  if (!detail::constant_time_equal(signature(secret, auth, sts), auth.signature)) {
+  if (!runnel::constant_time_equal(signature(secret, auth, sts), auth.signature)) {
     return mismatch(std::string(kSignatureMismatchMessage));
   }
   return ok_status();

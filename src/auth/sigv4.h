@@ -74,10 +74,9 @@ std::optional<std::string_view> find_header(const SignedRequest& req, std::strin
 // Date header) in basic ISO 8601 form "YYYYMMDDTHHMMSSZ"; nullopt when neither is usable.
 std::optional<std::string> request_timestamp(const SignedRequest& req);
 
-// Percent-decoding of a query component ('+' stays a plus). A '%' not followed by two hex digits
-// stays literal (and is then signed as %25), so a sloppy client's request still gets a definite
-// canonical form.
-std::string percent_decode(std::string_view s);
+// Query components are decoded by runnel::percent_decode (common/percent_decode.h; '+' stays a
+// plus). A '%' not followed by two hex digits stays literal (and is then signed as %25), so a
+// sloppy client's request still gets a definite canonical form.
 
 // CanonicalURI alone: the path normalised (when rules say so) and percent-encoded again with only
 // unreserved characters and '/' left as they are. An empty path is "/".

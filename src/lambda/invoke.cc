@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "lambda/service.h"
+#include "ports/dead_letter.h"
 #include "protocol/query_codec.h"
 
 namespace runnel::lambda {
@@ -48,6 +49,10 @@ struct Service::AsyncTask {
     return finish_json(sb);
   }
 };
+
+Status Service::deliver(storage::WriteTxn& txn, std::string_view function_arn, ports::Delivery delivery) {
+  return invoke_async(txn, function_arn, std::move(delivery.body));
+}
 
 Status Service::invoke_async(storage::WriteTxn& txn, std::string_view function_arn, std::string payload,
                              std::string request_id) {
@@ -158,25 +163,20 @@ void Service::settle_async(std::shared_ptr<AsyncTask> task, InvocationResult res
   writer_.submit(
       [this, key, task, target, account, error_message](storage::WriteTxn& txn) {
         txn.del(storage::Family::kQueues, key);
-        if (target.starts_with("arn:aws:sqs:")) {
-          sqs::MessageInput in;
-          in.body = task->payload;
-          in.attributes["RequestID"] = {"String", task->request_id, false};
-          in.attributes["ErrorCode"] = {"Number", "200", false};
-          in.attributes["ErrorMessage"] = {"String", error_message, false};
-          in.sender_id = account;
-          auto sent = sqs_.enqueue(txn, target, std::move(in));
+        if (!target.empty()) {
+          // AWS's attributes: RequestID, ErrorCode (the status code, a Number), ErrorMessage.
+          ports::DeadLetter letter;
+          letter.target_arn = target;
+          letter.body = task->payload;
+          letter.request_id = task->request_id;
+          letter.error_code = "200";
+          letter.error_code_type = "Number";
+          letter.error_message = error_message;
+          letter.sender.account = account;
+          auto sent = ports::send_dead_letter(deliverer_, txn, letter);
           if (!sent.ok())
-            spdlog::warn(R"("event":"lambda.dead_letter_failed","function":"{}","queue":"{}","error":"{}")", task->function_arn,
+            spdlog::warn(R"("event":"lambda.dead_letter_failed","function":"{}","target":"{}","error":"{}")", task->function_arn,
                          target, sent.error().code);
-        } else if (target.starts_with("arn:aws:sns:") && topic_publisher_) {
-          auto published = topic_publisher_(txn, target, task->payload,
-                                            {{"RequestID", {"String", task->request_id}},
-                                             {"ErrorCode", {"Number", "200"}},
-                                             {"ErrorMessage", {"String", error_message}}});
-          if (!published.ok())
-            spdlog::warn(R"("event":"lambda.dead_letter_failed","function":"{}","topic":"{}","error":"{}")", task->function_arn,
-                         target, published.error().code);
         } else {
           spdlog::warn(R"("event":"lambda.async_dropped","function":"{}","request_id":"{}")", task->function_arn,
                        task->request_id);

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
-#include "auth/crypto.h"
+#include "common/hash.h"
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_parse.h"
@@ -58,8 +58,8 @@ Result<std::string> zip_from(const rapidjson::Value& holder) {
 
 // Sets the function's code fields from `zip`.
 void set_code(Function& f, const std::string& zip) {
-  std::string digest = auth::detail::sha256(zip);
-  f.code_sha256_hex = auth::detail::to_hex(digest);
+  std::string digest = runnel::sha256(zip);
+  f.code_sha256_hex = runnel::to_hex(digest);
   f.code_sha256_b64 = base64_encode(digest);
   f.code_size = zip.size();
 }
@@ -548,7 +548,7 @@ void Service::delete_event_invoke_config(const protocol::RequestContext& ctx, pr
 
 // The code URL's token: HMAC-SHA256 of the ARN and the expiry, with this process's key.
 static std::string code_url_signature(const std::string& key, std::string_view function_arn, std::string_view expires) {
-  return auth::detail::to_hex(auth::detail::hmac_sha256(key, fmt::format("{}\n{}", function_arn, expires)));
+  return runnel::to_hex(runnel::hmac_sha256(key, fmt::format("{}\n{}", function_arn, expires)));
 }
 
 std::string Service::code_location(std::string_view host, const std::string& function_arn) const {
@@ -565,7 +565,7 @@ protocol::Response Service::code_download(std::string_view query) const {
   const std::string* signature = protocol::find_param(params, "Signature");
   if (!arn || !expires || !signature)
     return s3_error(403, "AccessDenied", "Query-string authentication requires the Signature and Expires parameters");
-  if (!auth::detail::constant_time_equal(*signature, code_url_signature(code_url_key_, *arn, *expires)))
+  if (!runnel::constant_time_equal(*signature, code_url_signature(code_url_key_, *arn, *expires)))
     return s3_error(403, "AccessDenied",
                     "The request signature we calculated does not match the signature you provided.");
   int64_t until = 0;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
+#include "common/percent_decode.h"
 #include "lambda/code_dir.h"
 
 namespace runnel::lambda {
@@ -21,32 +22,13 @@ std::string function_key(const Function& f) {
   return fmt::format("{}{}/{}/{}", kFunctionPrefix, f.account, f.region, f.name);
 }
 
-// A path segment, percent-decoded ("arn%3Aaws%3A..." -> "arn:aws:...").
-std::string decode_segment(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
-Service::Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler, sqs::Service& sqs,
+Service::Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler,
+                 const ports::Deliverer& deliverer,
                  ServiceOptions options)
-    : engine_(engine), writer_(writer), scheduler_(scheduler), sqs_(sqs), options_(std::move(options)) {
+    : engine_(engine), writer_(writer), scheduler_(scheduler), deliverer_(deliverer), options_(std::move(options)) {
   std::random_device random;
   for (int i = 0; i < 32; ++i) code_url_key_.push_back(static_cast<char>(random() & 0xFF));
 }
@@ -149,7 +131,7 @@ void Service::dispatch(protocol::RequestContext ctx, protocol::RestRequest& requ
   std::vector<std::string> parts;
   while (!path.empty()) {
     size_t slash = path.find('/');
-    parts.push_back(decode_segment(path.substr(0, slash)));
+    parts.push_back(percent_decode(path.substr(0, slash)));
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
   }

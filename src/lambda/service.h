@@ -32,7 +32,7 @@
 #include "lambda/function.h"
 #include "lambda/sandboxes.h"
 #include "protocol/rest.h"
-#include "sqs/service.h"
+#include "ports/deliver.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
@@ -43,10 +43,11 @@ struct ServiceOptions {
   int64_t async_retry_delay_ms = 60000;  // AWS: 1 minute before the 2nd attempt, 2 before the 3rd
 };
 
-class Service : public protocol::RestService {
+class Service : public protocol::RestService, public ports::DeliveryTarget {
  public:
-  Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler, sqs::Service& sqs,
-          ServiceOptions options);
+  // Dead letters go to queues and topics through `deliverer` (wired by main).
+  Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler,
+          const ports::Deliverer& deliverer, ServiceOptions options);
   ~Service() override;
 
   // Loads the functions (unpacking code a previous run left packed).
@@ -73,12 +74,9 @@ class Service : public protocol::RestService {
   Status invoke_async(storage::WriteTxn& txn, std::string_view function_arn, std::string payload,
                       std::string request_id = new_uuid());
 
-  // A function's DeadLetterConfig may name an SNS topic: spent async invocations are published
-  // there, in the batch that settles them (wired by main to sns::Service::publish_in; Lambda does
-  // not link SNS). Attributes are name -> {DataType, value}. Set once before serve().
-  using TopicPublisher = std::function<Status(storage::WriteTxn&, std::string_view topic_arn, std::string message,
-                                              std::map<std::string, std::pair<std::string, std::string>> attributes)>;
-  void set_topic_publisher(TopicPublisher publisher) { topic_publisher_ = std::move(publisher); }
+  // ports::DeliveryTarget: invoke_async() with the delivery's body as the event (SNS's lambda
+  // subscriptions).
+  Status deliver(storage::WriteTxn& txn, std::string_view function_arn, ports::Delivery delivery) override;
 
   // The code zip of a function, or empty.
   std::string code_zip(std::string_view function_arn) const;
@@ -137,11 +135,10 @@ class Service : public protocol::RestService {
   storage::Engine& engine_;
   storage::Writer& writer_;
   background::Scheduler& scheduler_;
-  sqs::Service& sqs_;
+  const ports::Deliverer& deliverer_;
   ServiceOptions options_;
   std::unique_ptr<Sandboxes> sandboxes_;
   mutable Unpacker unpacker_;  // CreateFunction and UpdateFunctionCode unpack here, off the I/O threads
-  TopicPublisher topic_publisher_;
   // Async invocations that arrived before serve() (a previous run's, or a publish in the moment
   // between the HTTP server's start and serve()); serve() runs them.
   std::mutex resumed_mu_;

@@ -31,6 +31,7 @@
 #include "streams/service.h"
 #include "sqs/service.h"
 #include "main/mailbox_cli.h"
+#include "ports/deliver.h"
 #include "sns/mailbox.h"
 #include "sns/push.h"
 #include "sns/service.h"
@@ -152,7 +153,12 @@ int serve(const ServeFlags& flags) {
   }
   std::filesystem::create_directories(lambda_code_root, ignored_error);
   ::chmod(lambda_code_root.c_str(), 0711);
-  runnel::lambda::Service lambda(**engine, writer, scheduler, sqs, {lambda_code_root, flags.lambda_async_retry_delay_ms});
+  // Services reach each other's queues, topics and functions only through this port, filled
+  // below before anything serves.
+  runnel::ports::Deliverer deliverer;
+  deliverer.add("sqs", &sqs);
+  runnel::lambda::Service lambda(**engine, writer, scheduler, deliverer, {lambda_code_root, flags.lambda_async_retry_delay_ms});
+  deliverer.add("lambda", &lambda);
   if (auto s = lambda.start(); !s.ok()) {
     spdlog::critical(R"("event":"lambda.start_failed","error":{})", runnel::json_quote(s.error().message));
     return 1;
@@ -163,7 +169,8 @@ int serve(const ServeFlags& flags) {
     spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(signer.error().message));
     return 1;
   }
-  runnel::sns::Service sns(**engine, writer, sqs, *signer);
+  runnel::sns::Service sns(**engine, writer, deliverer, *signer);
+  deliverer.add("sns", &sns);
   if (auto s = sns.start(); !s.ok()) {
     spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(s.error().message));
     return 1;
@@ -178,19 +185,6 @@ int serve(const ServeFlags& flags) {
     return 1;
   }
   sns.set_pusher(&pusher);
-  // Filled in once the server listens: the host Lambda's dead-letter notifications name in their
-  // UnsubscribeURL (nothing publishes through it before then).
-  std::string public_host;
-  lambda.set_topic_publisher([&sns, &public_host](runnel::storage::WriteTxn& txn, std::string_view topic_arn,
-                                                  std::string message,
-                                                  std::map<std::string, std::pair<std::string, std::string>> attributes) {
-    runnel::sns::FilterAttributes converted;
-    for (auto& [name, typed] : attributes) converted[name] = {std::move(typed.first), std::move(typed.second)};
-    return sns.publish_in(txn, topic_arn, std::move(message), std::move(converted), public_host);
-  });
-  sns.set_lambda_invoker([&lambda](runnel::storage::WriteTxn& txn, std::string_view function_arn, std::string payload) {
-    return lambda.invoke_async(txn, function_arn, std::move(payload));
-  });
   // SNS speaks only the Query protocol; its handlers sit on a JsonService that no router entry
   // exposes. Confirmation and unsubscribe links arrive unsigned.
   runnel::protocol::JsonService sns_handlers({"", "application/x-amz-json-1.0", false});
@@ -281,7 +275,8 @@ int serve(const ServeFlags& flags) {
     runnel::lambda::SandboxOptions sandbox_options;
     std::string self_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
     sandbox_options.endpoint_url = fmt::format("http://{}:{}", self_host, port);
-    public_host = fmt::format("{}:{}", self_host, port);
+    // The host notifications published through the deliver port name in their UnsubscribeURL.
+    sns.set_public_host(fmt::format("{}:{}", self_host, port));
     sandbox_options.max_per_function = flags.lambda_max_sandboxes;
     sandbox_options.uid_base = flags.lambda_uid_base;
     sandbox_options.uid_count = flags.lambda_uid_count;

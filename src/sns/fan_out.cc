@@ -11,6 +11,8 @@
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_write.h"
+#include "common/uuid.h"
+#include "ports/dead_letter.h"
 #include "sns/access.h"
 #include "sns/email.h"
 #include "sns/push.h"
@@ -129,7 +131,7 @@ void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message&
       continue;
     bool raw = attribute_is(sub->attributes, "RawMessageDelivery", "true");
     if (sub->protocol == "sqs") {
-      sqs::MessageInput in;
+      ports::Delivery in;
       if (raw) {
         in.body = text;
         for (const auto& [name, a] : m.attributes)
@@ -137,14 +139,14 @@ void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message&
       } else {
         in.body = notification_envelope(topic, *sub, m, text, host);
       }
-      in.sender_id = topic.account;
+      // A queue of another account takes it only when its policy lets this topic send (as on AWS).
+      in.sender = {topic.account, "sns.amazonaws.com", topic.arn()};
       if (topic.fifo) {
         in.group_id = m.group_id;
         in.dedup_id = m.dedup_id;
       }
       std::string body = in.body;
-      // A queue of another account takes it only when its policy lets this topic send (as on AWS).
-      auto sent = sqs_.enqueue_for(txn, sub->endpoint, std::move(in), "sns.amazonaws.com", topic.arn(), topic.account);
+      auto sent = deliverer_.deliver(txn, sub->endpoint, std::move(in));
       if (!sent.ok()) {
         // The queue is gone or refuses the topic (client-side errors): AWS moves the message to
         // the DLQ, or drops it.
@@ -158,8 +160,10 @@ void Service::fan_out(storage::WriteTxn& txn, const Topic& topic, const Message&
       // An asynchronous invoke, stored in this batch like an SQS enqueue: never lost once the
       // publish is acknowledged. Lambda runs it and retries it under the function's settings.
       std::string event = lambda_event(topic, *sub, m, text, host);
-      Status invoked = lambda_invoker_ ? lambda_invoker_(txn, sub->endpoint, event)
-                                       : Status(not_found("Function not found: " + sub->endpoint));
+      ports::Delivery invocation;
+      invocation.body = std::move(event);
+      invocation.sender = {topic.account, "sns.amazonaws.com", topic.arn()};
+      Status invoked = deliverer_.deliver(txn, sub->endpoint, std::move(invocation));
       if (!invoked.ok()) {
         // The function is gone (a client-side error): to the subscription's DLQ, or dropped.
         bool dlq = dead_letter(txn, sub->arn(), notification_envelope(topic, *sub, m, text, host), m.message_id,
@@ -193,7 +197,7 @@ PushTask Service::confirmation(const Topic& topic, const Subscription& sub, std:
   task.protocol = sub.protocol;
   task.endpoint = sub.endpoint;
   task.topic_arn = topic.arn();
-  task.message_id = sqs::new_message_id();
+  task.message_id = new_uuid();
   task.subject = "AWS Notification - Subscription Confirmation";
   std::string subscribe_url =
       base_url(host) + "/?Action=ConfirmSubscription&TopicArn=" + url_encode(topic.arn()) + "&Token=" + sub.token;
@@ -247,18 +251,20 @@ bool Service::dead_letter(storage::WriteTxn& txn, std::string_view subscription_
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("deadLetterTargetArn") || !d["deadLetterTargetArn"].IsString())
     return false;
   std::string target = d["deadLetterTargetArn"].GetString();
-  sqs::MessageInput in;
-  in.body = body;
-  in.attributes["ErrorCode"] = {"String", error_code, false};
-  in.attributes["ErrorMessage"] = {"String", error_message.empty() ? error_code : error_message, false};
-  in.attributes["RequestID"] = {"String", sqs::new_message_id(), false};
-  in.sender_id = sub->owner;
+  ports::DeadLetter letter;
+  letter.target_arn = target;
+  letter.body = body;
+  letter.request_id = new_uuid();
+  letter.error_code = error_code;
+  letter.error_message = error_message;
   if (target.ends_with(".fifo")) {
-    in.group_id = group_id.empty() ? message_id : group_id;
-    in.dedup_id = message_id + ":" + sub->id;
+    letter.group_id = group_id.empty() ? message_id : group_id;
+    letter.dedup_id = message_id + ":" + sub->id;
   }
   // A dead-letter queue of another account must allow the topic too.
-  auto sent = sqs_.enqueue_for(txn, target, std::move(in), "sns.amazonaws.com", sub->topic_arn, arn_account(sub->topic_arn));
+  letter.sender = {std::string(arn_account(sub->topic_arn)), "sns.amazonaws.com", sub->topic_arn};
+  letter.sender_id = sub->owner;
+  auto sent = ports::send_dead_letter(deliverer_, txn, letter);
   if (!sent.ok())
     spdlog::warn(R"("event":"sns.dead_letter_failed","subscription":"{}","queue":"{}","error":"{}")", sub->arn(), target,
                  sent.error().code);

@@ -16,7 +16,8 @@
 #include "sns/delivery_policy.h"
 #include "sns/push.h"
 #include "sns/service.h"
-#include "sqs/message.h"
+#include "common/hash.h"
+#include "common/uuid.h"
 
 namespace runnel::sns {
 
@@ -335,7 +336,7 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   // FIFO topics deliver to SQS queues only; AWS words any other protocol as an unknown one.
   if ((*t)->fifo && *protocol != "sqs") return reply(invalid_parameter("Invalid protocol type: " + *protocol));
   auto sub = std::make_shared<Subscription>();
-  sub->id = sqs::new_message_id();
+  sub->id = new_uuid();
   sub->topic_arn = (*t)->arn();
   sub->owner = ctx.account;
   sub->protocol = *protocol;
@@ -368,7 +369,7 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   // SQS and Lambda endpoints of the same account are confirmed at once; the others wait for the
   // endpoint to confirm. https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html
   sub->confirmed = sub->authenticated = *protocol == "sqs" || *protocol == "lambda";
-  if (!sub->confirmed) sub->token = sqs::sha256_hex(sub->id + sqs::new_message_id());
+  if (!sub->confirmed) sub->token = sha256_hex(sub->id + new_uuid());
   auto return_arn = body.FindMember("ReturnSubscriptionArn");
   bool show_arn = sub->confirmed || (return_arn != body.MemberEnd() && return_arn->value.IsBool() && return_arn->value.GetBool());
   auto arn_out = std::make_shared<std::string>(show_arn ? sub->arn() : "pending confirmation");

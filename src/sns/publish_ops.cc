@@ -13,7 +13,8 @@
 #include "common/json_parse.h"
 #include "common/json_write.h"
 #include "sns/ops_common.h"
-#include "sqs/message.h"
+#include "common/hash.h"
+#include "common/uuid.h"
 
 namespace runnel::sns {
 
@@ -101,12 +102,12 @@ Result<Service::Message> decode_publish(const Topic& topic, const JsonValue& e) 
     if (m.dedup_id.empty()) {
       if (!topic.content_based_dedup)
         return invalid_parameter("The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly");
-      m.dedup_id = sqs::sha256_hex(m.message);
+      m.dedup_id = sha256_hex(m.message);
     }
   } else if (!m.dedup_id.empty()) {
     return invalid_parameter("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type");
   }
-  m.message_id = sqs::new_message_id();
+  m.message_id = new_uuid();
   return m;
 }
 

@@ -9,6 +9,7 @@
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/json_write.h"
+#include "common/uuid.h"
 
 namespace runnel::sns {
 
@@ -53,8 +54,8 @@ ApiError invalid_parameter(std::string message) {
   return {"InvalidParameter", "Invalid parameter: " + message, 400, true, "", {}};
 }
 
-Service::Service(storage::Engine& engine, storage::Writer& writer, sqs::Service& sqs, const Signer& signer)
-    : engine_(engine), writer_(writer), sqs_(sqs), signer_(signer) {}
+Service::Service(storage::Engine& engine, storage::Writer& writer, const ports::Deliverer& deliverer, const Signer& signer)
+    : engine_(engine), writer_(writer), deliverer_(deliverer), signer_(signer) {}
 
 Status Service::start() {
   auto it = engine_.iterator(storage::Family::kMeta);
@@ -189,17 +190,25 @@ void Service::remove_subscription(storage::WriteTxn& txn, const Subscription& s)
 }
 
 Status Service::publish_in(storage::WriteTxn& txn, std::string_view topic_arn, std::string message,
-                           FilterAttributes attributes, std::string_view host) {
+                           FilterAttributes attributes, std::string_view host, std::string subject) {
   auto topic = find_topic(topic_arn);
   if (!topic) return not_found("Topic does not exist");
   if (topic->fifo) return invalid_parameter("MessageGroupId Reason: The request must include parameter MessageGroupId");
   Message m;
-  m.message_id = sqs::new_message_id();
+  m.message_id = new_uuid();
   m.message = std::move(message);
+  m.subject = std::move(subject);
   m.attributes = std::move(attributes);
   stamp(*topic, m);
   fan_out(txn, *topic, m, host);
   return ok_status();
+}
+
+Status Service::deliver(storage::WriteTxn& txn, std::string_view topic_arn, ports::Delivery delivery) {
+  FilterAttributes attributes;
+  for (auto& [name, a] : delivery.attributes) attributes[name] = {std::move(a.data_type), std::move(a.value)};
+  return publish_in(txn, topic_arn, std::move(delivery.body), std::move(attributes), public_host_,
+                    std::move(delivery.subject));
 }
 
 void Service::stamp(const Topic& topic, Message& m) const {

@@ -18,13 +18,19 @@
 #include <vector>
 
 #include "protocol/aws_json.h"
-#include "sns/filter_policy.h"
+#include "pattern/filter_policy.h"
 #include "sns/signer.h"
-#include "sqs/service.h"
+#include "ports/deliver.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
 namespace runnel::sns {
+
+// Filter policies are AWS event patterns (src/pattern), shared with Lambda's FilterCriteria.
+using pattern::FilterAttribute;
+using pattern::FilterAttributes;
+using pattern::FilterPolicy;
+using pattern::FilterScope;
 
 ApiError not_found(std::string message);
 // 2012-05-02T00:54:06.655Z, as SNS envelopes print timestamps.
@@ -66,9 +72,11 @@ Status compile_policy(Subscription& sub);
 class Pusher;
 struct PushTask;
 
-class Service {
+// SNS reaches queues and functions through the deliver port (`deliverer`, wired by main), and is
+// itself the DeliveryTarget for topics (a Lambda dead-letter topic, an on-failure destination).
+class Service final : public ports::DeliveryTarget {
  public:
-  Service(storage::Engine& engine, storage::Writer& writer, sqs::Service& sqs, const Signer& signer);
+  Service(storage::Engine& engine, storage::Writer& writer, const ports::Deliverer& deliverer, const Signer& signer);
 
   Status start();
   void register_operations(protocol::JsonService& json);
@@ -120,17 +128,17 @@ class Service {
   // caller's batch, as Publish would (a Lambda function's dead-letter topic). NotFound when there is
   // no such topic; InvalidParameter for a FIFO topic (it needs a MessageGroupId nobody gave).
   Status publish_in(storage::WriteTxn& txn, std::string_view topic_arn, std::string message, FilterAttributes attributes,
-                    std::string_view host);
+                    std::string_view host, std::string subject = {});
   // FIFO topics: the publish a deduplication id already names (5-minute window), if any.
   std::optional<std::pair<std::string, uint64_t>> duplicate(const Topic& topic, const std::string& dedup_id, int64_t now_ms);
   void remember(const Topic& topic, const std::string& dedup_id, const std::string& message_id, uint64_t seq, int64_t now_ms);
   uint64_t next_sequence(const Topic& topic);
 
-  // Lambda subscriptions: an asynchronous invocation of the function, stored in the caller's batch
-  // (wired by main to lambda::Service::invoke_async; SNS does not link Lambda). Set once before
-  // serving; without it, lambda deliveries fail as for a missing function.
-  using LambdaInvoker = std::function<Status(storage::WriteTxn&, std::string_view function_arn, std::string payload)>;
-  void set_lambda_invoker(LambdaInvoker invoker) { lambda_invoker_ = std::move(invoker); }
+  // ports::DeliveryTarget: publish_in() of the delivery's body, attributes and subject.
+  Status deliver(storage::WriteTxn& txn, std::string_view topic_arn, ports::Delivery delivery) override;
+  // The host:port notifications name in their UnsubscribeURL when a publish comes through the
+  // deliver port (no request names a host). Set once the server listens, before serving.
+  void set_public_host(std::string host) { public_host_ = std::move(host); }
 
   // Push deliveries (HTTP/S, email) go through `pusher`; set once before serving.
   void set_pusher(Pusher* pusher) { pusher_ = pusher; }
@@ -149,10 +157,10 @@ class Service {
  private:
   storage::Engine& engine_;
   storage::Writer& writer_;
-  sqs::Service& sqs_;
+  const ports::Deliverer& deliverer_;
   const Signer& signer_;
   Pusher* pusher_ = nullptr;
-  LambdaInvoker lambda_invoker_;
+  std::string public_host_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<const Topic>, std::less<>> topics_;  // by ARN
   std::map<std::string, std::shared_ptr<const Subscription>, std::less<>> subscriptions_;  // by ARN

@@ -67,4 +67,19 @@ Result<SendResult> Service::enqueue_for(storage::WriteTxn& txn, std::string_view
   return enqueue(txn, queue_arn, std::move(message));
 }
 
+Status Service::deliver(storage::WriteTxn& txn, std::string_view queue_arn, ports::Delivery delivery) {
+  MessageInput in;
+  in.body = std::move(delivery.body);
+  for (auto& [name, a] : delivery.attributes) in.attributes[name] = {std::move(a.data_type), std::move(a.value), a.binary};
+  in.sender_id = delivery.sender_id.empty() ? delivery.sender.account : delivery.sender_id;
+  in.group_id = std::move(delivery.group_id);
+  in.dedup_id = std::move(delivery.dedup_id);
+  const auto& from = delivery.sender;
+  auto sent = from.service_principal.empty()
+                  ? enqueue(txn, queue_arn, std::move(in))
+                  : enqueue_for(txn, queue_arn, std::move(in), from.service_principal, from.source_arn, from.account);
+  if (!sent.ok()) return std::move(sent).error();
+  return ok_status();
+}
+
 }  // namespace runnel::sqs

@@ -3,7 +3,6 @@
 #include <random>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "common/json_parse.h"
 #include "common/base64.h"
@@ -16,19 +15,6 @@ namespace runnel::sqs {
 namespace {
 
 using JsonValue = rapidjson::Value;
-
-std::string digest_hex(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(len * 2, '0');
-  for (unsigned int i = 0; i < len; ++i) {
-    hex[2 * i] = kHex[out[i] >> 4];
-    hex[2 * i + 1] = kHex[out[i] & 0xf];
-  }
-  return hex;
-}
 
 // SQS accepts #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF, as UTF-8.
 bool valid_characters(std::string_view s) {
@@ -105,8 +91,6 @@ void append_length_prefixed(std::string& buf, std::string_view s) {
 
 }  // namespace
 
-std::string md5_hex(std::string_view data) { return digest_hex(EVP_md5(), data); }
-std::string sha256_hex(std::string_view data) { return digest_hex(EVP_sha256(), data); }
 
 std::string md5_of_attributes(const MessageAttributes& attrs) {
   if (attrs.empty()) return {};

@@ -13,6 +13,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/hash.h"
 #include "common/result.h"
 
 namespace runnel::sqs {
@@ -49,8 +50,6 @@ void write_attributes(rapidjson::Writer<rapidjson::StringBuffer>& w, const Messa
 // Bytes the message counts against MaximumMessageSize: body plus attribute names, types and values.
 size_t message_size(const MessageInput& m);
 
-std::string md5_hex(std::string_view data);
-std::string sha256_hex(std::string_view data);
 // MD5OfMessageAttributes (aws-reference.md 6.5); empty when there are none.
 std::string md5_of_attributes(const MessageAttributes& attrs);
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "background/scheduler.h"
+#include "ports/deliver.h"
 #include "protocol/aws_json.h"
 #include "sqs/message.h"
 #include "sqs/queue.h"
@@ -55,7 +56,7 @@ struct SendResult {
   uint64_t sequence = 0;  // FIFO
 };
 
-class Service {
+class Service final : public ports::DeliveryTarget {
  public:
   Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler);
   ~Service();
@@ -78,6 +79,8 @@ class Service {
   Result<SendResult> enqueue_for(storage::WriteTxn& txn, std::string_view queue_arn, MessageInput message,
                                  std::string_view service_principal, std::string_view source_arn,
                                  std::string_view source_account);
+  // ports::DeliveryTarget: enqueue(), or enqueue_for() when a service's resource sends.
+  Status deliver(storage::WriteTxn& txn, std::string_view queue_arn, ports::Delivery delivery) override;
 
   // --- used by the operation files ---
   std::shared_ptr<Queue> find(std::string_view account, std::string_view region, std::string_view name) const;

@@ -247,12 +247,12 @@ Result<std::string> get_records(const Service& svc, const JsonValue& body) {
   // The reply is assembled from the stored record bytes.
   std::string out;
   size_t bytes = 64;
-  for (const auto& r : read.records) bytes += r.size() + 1;
+  for (const auto& r : read.records) bytes += r.json.size() + 1;
   out.reserve(bytes + arn.size() + 80);
   out += R"({"Records":[)";
   for (size_t i = 0; i < read.records.size(); ++i) {
     if (i) out += ',';
-    out += read.records[i];
+    out += read.records[i].json;
   }
   out += ']';
   if (!read.shard_end) {

@@ -213,13 +213,46 @@ Result<ShardRead> Service::read(const Stream& stream, uint64_t shard_start, uint
     auto record = value_record(value);
     if (out.records.size() >= limit || (bytes + record.size() > max_bytes && !out.records.empty())) return false;
     bytes += record.size();
-    out.records.emplace_back(record);
+    out.records.push_back({seq, value_time_ms(value), std::string(record)});
     out.next_seq = seq + 1;
     return true;
   });
   if (exhausted) out.next_seq = std::max(out.next_seq, upper);
   out.shard_end = shard->end_seq && out.next_seq > *shard->end_seq;
   return out;
+}
+
+std::optional<ports::StreamView> Service::describe(std::string_view stream_arn) const {
+  auto stream = find(stream_arn);
+  if (!stream) return std::nullopt;
+  ports::StreamView view;
+  view.committed_seq = stream->committed_seq();  // before the snapshot, as in read()
+  auto meta = stream->snapshot();
+  view.arn = stream->arn();
+  view.account = meta->account;
+  view.region = meta->region;
+  view.table_name = meta->table_name;
+  view.view_type = meta->view_type;
+  view.enabled = meta->enabled;
+  view.trim_seq = meta->trim_seq;
+  for (const auto& shard : meta->shards) view.shards.push_back({shard.id, shard.parent_id, shard.start_seq, shard.end_seq});
+  return view;
+}
+
+Result<ports::ShardBatch> Service::read(std::string_view stream_arn, uint64_t shard_start, uint64_t from_seq,
+                                        size_t limit, size_t max_bytes) const {
+  auto stream = find(stream_arn);
+  if (!stream) return ApiError::resource_not_found("Requested resource not found: Stream does not exist");
+  return read(*stream, shard_start, from_seq, limit, max_bytes);
+}
+
+uint64_t Service::subscribe(std::string_view stream_arn, std::function<void()> wake) {
+  auto stream = find(stream_arn);
+  return stream ? stream->subscribe(std::move(wake)) : 0;
+}
+
+void Service::unsubscribe(std::string_view stream_arn, uint64_t token) {
+  if (auto stream = find(stream_arn)) stream->unsubscribe(token);
 }
 
 bool Service::scan_records(uint64_t stream_id, uint64_t from_seq, uint64_t to_seq,

@@ -20,6 +20,7 @@
 
 #include "dynamodb/catalog.h"
 #include "dynamodb/service.h"
+#include "ports/event_source.h"
 #include "protocol/aws_json.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
@@ -35,13 +36,9 @@ struct Options {
 };
 
 // What one read of a shard returns.
-struct ShardRead {
-  std::vector<std::string> records;  // each record's JSON, in sequence order
-  uint64_t next_seq = 0;             // where the next read starts
-  bool shard_end = false;            // the shard is closed and has been read to its end
-};
+using ShardRead = ports::ShardBatch;
 
-class Service final : public dynamodb::ChangeSink {
+class Service final : public dynamodb::ChangeSink, public ports::StreamSource {
  public:
   Service(storage::Engine& engine, storage::Writer& writer, const dynamodb::Catalog& tables, Options options);
 
@@ -64,6 +61,13 @@ class Service final : public dynamodb::ChangeSink {
   // `from_seq` was trimmed (TrimmedDataAccess).
   Result<ShardRead> read(const Stream& stream, uint64_t shard_start, uint64_t from_seq, size_t limit,
                          size_t max_bytes) const;
+
+  // ports::StreamSource, for in-process consumers (Lambda's event source mappings).
+  std::optional<ports::StreamView> describe(std::string_view stream_arn) const override;
+  Result<ports::ShardBatch> read(std::string_view stream_arn, uint64_t shard_start, uint64_t from_seq, size_t limit,
+                                 size_t max_bytes) const override;
+  uint64_t subscribe(std::string_view stream_arn, std::function<void()> wake) override;
+  void unsubscribe(std::string_view stream_arn, uint64_t token) override;
 
   const Options& options() const { return options_; }
   const dynamodb::Catalog& tables() const { return tables_; }

@@ -183,8 +183,14 @@ std::shared_ptr<const StreamMeta> Stream::snapshot() const {
 }
 
 void Stream::publish(std::shared_ptr<const StreamMeta> meta) {
-  std::lock_guard lock(mu_);
-  published_ = std::move(meta);
+  {
+    std::lock_guard lock(mu_);
+    published_ = std::move(meta);
+  }
+  // A new shard or the stream's end concerns a consumer as much as a record does.
+  if (!has_subscribers_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(subscribers_mu_);
+  for (auto& [token, wake] : subscribers_) wake();
 }
 
 void Stream::committed(uint64_t seq) {

@@ -162,7 +162,7 @@ class StreamServiceTest : public ::testing::Test {
     for (const auto& shard : s.snapshot()->shards) {
       auto r = service_->read(s, shard.start_seq, shard.start_seq, 1000, 1 << 20);
       EXPECT_TRUE(r.ok());
-      for (auto& rec : r->records) out.push_back(parse(rec)["dynamodb"]["NewImage"]["v"]["S"].GetString());
+      for (auto& rec : r->records) out.push_back(parse(rec.json)["dynamodb"]["NewImage"]["v"]["S"].GetString());
     }
     return out;
   }
@@ -186,7 +186,7 @@ TEST_F(StreamServiceTest, RecordsRollOverIntoChildShardsInOrder) {
     run([&](storage::WriteTxn& txn) {
       service_->item_changed(txn, {t, i ? &versions[i - 1] : nullptr, &versions[i]});
     });
-  EXPECT_EQ(woken, 7);
+  EXPECT_EQ(woken, 9);  // each record's commit and each of the two rollovers
   auto meta = stream->snapshot();
   ASSERT_EQ(meta->shards.size(), 3u);  // 3 + 3 + 1 records
   EXPECT_EQ(meta->shards[1].parent_id, meta->shards[0].id);

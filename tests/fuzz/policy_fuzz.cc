@@ -8,7 +8,7 @@
 
 #include "auth/policy.h"
 #include "sns/delivery_policy.h"
-#include "sns/filter_policy.h"
+#include "pattern/filter_policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -29,11 +29,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 1:
     case 2: {
-      auto scope = data[0] % 4 == 1 ? runnel::sns::FilterScope::kMessageAttributes : runnel::sns::FilterScope::kMessageBody;
-      auto policy = runnel::sns::FilterPolicy::parse(text, scope);
+      auto scope = data[0] % 4 == 1 ? runnel::pattern::FilterScope::kMessageAttributes : runnel::pattern::FilterScope::kMessageBody;
+      auto policy = runnel::pattern::FilterPolicy::parse(text, scope);
       if (policy.ok()) {
         (void)policy->matches_body(text);
-        runnel::sns::FilterAttributes attributes;
+        runnel::pattern::FilterAttributes attributes;
         (void)policy->matches(attributes);
       }
       break;

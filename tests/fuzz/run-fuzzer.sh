@@ -16,7 +16,7 @@ case "$name" in
     sources=("$src"/tests/fuzz/expr_fuzz.cc "$src"/src/expr/*.cc "$src"/src/common/decimal.cc
              "$src"/src/common/attribute_value.cc "$src"/src/common/base64.cc) ;;
   sigv4_fuzz)
-    sources=("$src"/tests/fuzz/sigv4_fuzz.cc "$src"/src/auth/*.cc) ;;
+    sources=("$src"/tests/fuzz/sigv4_fuzz.cc "$src"/src/auth/*.cc "$src"/src/common/hash.cc) ;;
   query_fuzz)
     # The models come from the committed JSON (see query_fuzz.cc), not the build dir's generated .cc.
     flags+=(-DRUNNEL_QUERY_MODELS_DIR="\"$src/src/protocol/models\"")
@@ -27,8 +27,8 @@ case "$name" in
              "$src"/src/common/attribute_value.cc "$src"/src/common/base64.cc) ;;
   policy_fuzz)
     libs+=(-lfmt)
-    sources=("$src"/tests/fuzz/policy_fuzz.cc "$src"/src/auth/policy.cc "$src"/src/sns/filter_policy.cc
-             "$src"/src/sns/filter_values.cc "$src"/src/sns/delivery_policy.cc "$src"/src/common/decimal.cc) ;;
+    sources=("$src"/tests/fuzz/policy_fuzz.cc "$src"/src/auth/policy.cc "$src"/src/pattern/filter_policy.cc
+             "$src"/src/pattern/filter_values.cc "$src"/src/sns/delivery_policy.cc "$src"/src/common/decimal.cc) ;;
   lambda_fuzz)
     libs+=(-lzip -lfmt)
     sources=("$src"/tests/fuzz/lambda_fuzz.cc "$src"/src/lambda/function.cc "$src"/src/lambda/code_dir.cc

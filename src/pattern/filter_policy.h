@@ -15,7 +15,7 @@
 
 #include "common/result.h"
 
-namespace runnel::sns {
+namespace runnel::pattern {
 
 // An SNS message attribute: data_type String, String.Array (string_value is JSON array text),
 // Number or Binary, optionally with a custom suffix ("Number.float"). Binary attributes are ignored.
@@ -44,4 +44,4 @@ class FilterPolicy {
   std::shared_ptr<const Compiled> compiled_;
 };
 
-}  // namespace runnel::sns
+}  // namespace runnel::pattern

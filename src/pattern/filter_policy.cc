@@ -10,8 +10,8 @@
 //                 input/WildcardParser.java, README.md ("JSON Array Matching", "$or").
 //   [recorded]    error messages AWS returned, as recorded by LocalStack's AWS-validated snapshots
 //                 (tests/aws/services/sns/test_sns_filter_policy.snapshot.json, May 2024).
-#include "sns/filter_policy.h"
-#include "sns/filter_values.h"
+#include "pattern/filter_policy.h"
+#include "pattern/filter_values.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -27,7 +27,7 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
-namespace runnel::sns {
+namespace runnel::pattern {
 
 namespace {
 
@@ -760,4 +760,4 @@ bool FilterPolicy::matches_body(std::string_view message_body) const {
   return evaluate(*compiled_, event);
 }
 
-}  // namespace runnel::sns
+}  // namespace runnel::pattern

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace runnel::sns::filter_values {
+namespace runnel::pattern::filter_values {
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -29,4 +29,4 @@ using Glob = std::vector<std::string>;
 std::optional<std::string> parse_glob(std::string_view text, Glob& glob, int& wildcards);
 bool glob_matches(const Glob& glob, std::string_view v);
 
-}  // namespace runnel::sns::filter_values
+}  // namespace runnel::pattern::filter_values

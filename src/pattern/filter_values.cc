@@ -1,10 +1,10 @@
-#include "sns/filter_values.h"
+#include "pattern/filter_values.h"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-namespace runnel::sns::filter_values {
+namespace runnel::pattern::filter_values {
 
 namespace {
 constexpr int64_t kNumberLimit = 5'000'000'000'000'000;  // 5e9 in millionths: [ruler] ComparableNumber
@@ -188,4 +188,4 @@ bool glob_matches(const Glob& glob, std::string_view v) {
   return true;
 }
 
-}  // namespace runnel::sns::filter_values
+}  // namespace runnel::pattern::filter_values

@@ -2,14 +2,14 @@
 // messages that do not, and every validation error. Cases marked [recorded] reproduce what AWS did
 // in LocalStack's AWS-validated SNS filter policy tests; the others follow the SNS developer guide
 // and event-ruler (sources in filter_policy.cc).
-#include "sns/filter_policy.h"
+#include "pattern/filter_policy.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace runnel::sns {
+namespace runnel::pattern {
 namespace {
 
 constexpr FilterScope kAttributes = FilterScope::kMessageAttributes;
@@ -678,4 +678,4 @@ TEST(FilterPolicyValidation, Size) {
 }
 
 }  // namespace
-}  // namespace runnel::sns
+}  // namespace runnel::pattern
