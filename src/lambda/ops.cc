@@ -11,20 +11,13 @@
 #include "common/clock.h"
 #include "common/json_parse.h"
 #include "lambda/code_dir.h"
+#include "lambda/reply.h"
 #include "lambda/service.h"
 #include "protocol/query_codec.h"
 
 namespace runnel::lambda {
 
 namespace {
-
-protocol::Response json_response(int status, std::string body) {
-  protocol::Response r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
-}
 
 Result<rapidjson::Document> parse_body(const std::string& body) {
   rapidjson::Document d;

@@ -1,5 +1,7 @@
 #include "lambda/sandboxes.h"
 
+#include "lambda/reply.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,13 +36,7 @@ constexpr size_t kMaxResponseBytes = 6 * 1024 * 1024;  // 6,291,456: a synchrono
 constexpr size_t kTailBytes = 4096;                     // LogType Tail: the log's last 4 KB
 constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
 
-protocol::Response runtime_answer(int status, std::string body) {
-  protocol::Response r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
-}
+protocol::Response runtime_answer(int status, std::string body) { return json_response(status, std::move(body)); }
 
 protocol::Response runtime_error(int status, std::string_view type, std::string_view message) {
   return runtime_answer(status, error_document(type, message));

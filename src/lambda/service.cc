@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/percent_decode.h"
 #include "lambda/code_dir.h"
+#include "lambda/reply.h"
 
 namespace runnel::lambda {
 
@@ -55,6 +56,24 @@ Status Service::start() {
     std::string dir = entry.path().filename().string();
     if (!code_in_use(dir, "")) std::filesystem::remove_all(entry.path(), ec);
   }
+  if (streams_) {
+    esm::Hooks hooks;
+    hooks.resolve_function = [this](const std::string& account, const std::string& region, std::string_view given) {
+      auto ref = resolve_function_ref(given, account, region);
+      if (!ref.ok() || ref->account != account) return std::string();
+      auto f = find(account, region, ref->name);
+      return f ? f->arn() : std::string();
+    };
+    hooks.invoke = [this](const std::string& function_arn, std::string payload,
+                          std::function<void(InvocationResult, bool)> done) {
+      auto f = find_arn(function_arn);
+      if (!f || !serving_.load(std::memory_order_acquire)) return done({}, false);
+      sandboxes_->invoke(Invocation{image_of(*f), new_uuid(), std::move(payload),
+                                    [done = std::move(done)](InvocationResult result) { done(std::move(result), true); }});
+    };
+    esm_ = std::make_unique<esm::Manager>(engine_, writer_, scheduler_, *streams_, deliverer_, std::move(hooks));
+    RUNNEL_CHECK(esm_->start());
+  }
   return load_async();
 }
 
@@ -75,19 +94,23 @@ void Service::serve(SandboxOptions sandbox_options) {
   }
   // Stored async invocations go to sandboxes now that these can start.
   for (auto& task : resumed) run_async(std::move(task));
+  if (esm_) esm_->serve();
 }
 
 void Service::stop() {
   if (stopping_.exchange(true)) return;
+  if (esm_) esm_->stop();  // no new batches; those in flight end with the sandboxes below
   unpacker_.stop();  // an upload being unpacked finishes (its write still commits); waiting ones are refused
   if (serving_.load(std::memory_order_acquire)) sandboxes_->stop();
 }
 
 namespace {
-constexpr size_t kMaxRequestBytes = 69905067;  // base64 of a 50 MB zip, as AWS's message names it
+constexpr size_t kMaxRequestBytes = 69905067;
+constexpr std::string_view kMappingsPath = "/2015-03-31/event-source-mappings";  // base64 of a 50 MB zip, as AWS's message names it
 
 bool api_path(std::string_view path) {
-  return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions");
+  return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions") ||
+         path.starts_with(kMappingsPath);
 }
 }  // namespace
 
@@ -107,22 +130,24 @@ protocol::Response Service::request_too_large(std::string_view target) const {
                        413, true, "com.amazonaws.lambda", {}});
 }
 
-protocol::Response Service::render_error(const ApiError& error) const {
-  protocol::Response r;
-  r.status = error.http_status;
-  r.content_type = "application/json";
-  r.headers.emplace_back("x-amzn-ErrorType", error.code);
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  key_string(w, "Type", error.sender_fault ? "User" : "Service");
-  key_string(w, "Message", error.message);
-  w.EndObject();
-  r.body = finish_json(sb);
-  return r;
-}
+protocol::Response Service::render_error(const ApiError& error) const { return error_response(error); }
 
 void Service::dispatch(protocol::RequestContext ctx, protocol::RestRequest& request, protocol::Reply reply) const {
+  if (request.path.starts_with(kMappingsPath)) {
+    // /2015-03-31/event-source-mappings[/][<UUID>]
+    std::string_view rest = request.path.substr(kMappingsPath.size());
+    if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    if (!esm_ || !serving_.load(std::memory_order_acquire))
+      return reply(render_error({"ServiceException", "Lambda is starting", 503, false, "com.amazonaws.lambda", {}}));
+    std::string uuid = percent_decode(rest);
+    ctx.operation = request.method == "POST"     ? "CreateEventSourceMapping"
+                    : request.method == "PUT"    ? "UpdateEventSourceMapping"
+                    : request.method == "DELETE" ? "DeleteEventSourceMapping"
+                    : uuid.empty()               ? "ListEventSourceMappings"
+                                                 : "GetEventSourceMapping";
+    return esm_->handle(ctx, request, uuid, std::move(reply));
+  }
   // /<version>/functions[/<name>[/<sub>[/<id>]]]
   std::string_view path = request.path;
   std::string_view version = path.substr(0, 11);  // "/2015-03-31" or "/2019-09-25"

@@ -29,10 +29,12 @@
 
 #include "background/scheduler.h"
 #include "lambda/code_dir.h"
+#include "lambda/esm/manager.h"
 #include "lambda/function.h"
 #include "lambda/sandboxes.h"
 #include "protocol/rest.h"
 #include "ports/deliver.h"
+#include "ports/event_source.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
@@ -50,7 +52,9 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
           const ports::Deliverer& deliverer, ServiceOptions options);
   ~Service() override;
 
-  // Loads the functions (unpacking code a previous run left packed).
+  // Event source mappings read DynamoDB streams through `streams`. Set before start().
+  void set_stream_source(ports::StreamSource* streams) { streams_ = streams; }
+  // Loads the functions (unpacking code a previous run left packed) and the event source mappings.
   Status start();
   // Starts running functions, once the HTTP server is up, and resumes stored async invocations.
   void serve(SandboxOptions sandbox_options);
@@ -88,6 +92,8 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
   protocol::Response code_download(std::string_view query) const;
 
   uint64_t async_pending() const { return async_pending_.load(); }
+  // The event source mappings' health (a JSON array), "[]" without any.
+  std::string mappings_health() const { return esm_ ? esm_->health_json() : "[]"; }
 
  private:
   struct AsyncTask;
@@ -136,6 +142,8 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
   storage::Writer& writer_;
   background::Scheduler& scheduler_;
   const ports::Deliverer& deliverer_;
+  ports::StreamSource* streams_ = nullptr;
+  std::unique_ptr<esm::Manager> esm_;  // set by start() when a stream source is wired
   ServiceOptions options_;
   std::unique_ptr<Sandboxes> sandboxes_;
   mutable Unpacker unpacker_;  // CreateFunction and UpdateFunctionCode unpack here, off the I/O threads

@@ -159,6 +159,7 @@ int serve(const ServeFlags& flags) {
   deliverer.add("sqs", &sqs);
   runnel::lambda::Service lambda(**engine, writer, scheduler, deliverer, {lambda_code_root, flags.lambda_async_retry_delay_ms});
   deliverer.add("lambda", &lambda);
+  lambda.set_stream_source(&streams);  // event source mappings read streams through the port
   if (auto s = lambda.start(); !s.ok()) {
     spdlog::critical(R"("event":"lambda.start_failed","error":{})", runnel::json_quote(s.error().message));
     return 1;

@@ -704,7 +704,7 @@ bool evaluate(const FilterPolicy::Compiled& c, const Event& event) {
 
 }  // namespace
 
-Result<FilterPolicy> FilterPolicy::parse(std::string_view json, FilterScope scope) {
+Result<FilterPolicy> FilterPolicy::parse(std::string_view json, FilterScope scope, Limits limits) {
   if (json.size() > kMaxPolicyBytes) return invalid("Filter policy is too large");
   TreeBuilder tree;
   rapidjson::ParseResult parsed = sax_parse(json, tree);
@@ -728,7 +728,9 @@ Result<FilterPolicy> FilterPolicy::parse(std::string_view json, FilterScope scop
   }
   compiled->leaves = std::move(compiler.leaves);
   if (!expand(root, compiled->leaves, compiled->branches)) return invalid("Filter policy is too complex");
-  if (auto error = limit_error(*compiled)) return invalid(*error);
+  if (limits == Limits::kSns) {
+    if (auto error = limit_error(*compiled)) return invalid(*error);
+  }
   for (const Leaf& leaf : compiled->leaves) compiled->paths.insert(leaf.path);
   return FilterPolicy(std::move(compiled));
 }

@@ -26,13 +26,16 @@ struct FilterAttribute {
 using FilterAttributes = std::map<std::string, FilterAttribute>;
 
 enum class FilterScope { kMessageAttributes, kMessageBody };
+// SNS's quotas (5 keys, 150 combinations, wildcard points) apply to subscription filter policies;
+// Lambda's FilterCriteria patterns have no such limits (only the complexity bound every pattern has).
+enum class Limits { kSns, kNone };
 
 class FilterPolicy {
  public:
   // Validates like SNS. Errors are ApiError{"InvalidParameter", "Invalid parameter: FilterPolicy:
   // <reason>", 400}, worded as AWS words them. Subscribe words the same errors "Invalid parameter:
   // Attributes Reason: FilterPolicy: <reason>"; the caller rewrites the prefix for that operation.
-  static Result<FilterPolicy> parse(std::string_view json, FilterScope scope);
+  static Result<FilterPolicy> parse(std::string_view json, FilterScope scope, Limits limits = Limits::kSns);
 
   bool matches(const FilterAttributes& attributes) const;    // FilterPolicyScope MessageAttributes
   bool matches_body(std::string_view message_body) const;    // MessageBody; a non-JSON body never matches

@@ -44,11 +44,6 @@ Status compile_policy(Subscription& sub) {
   return ok_status();
 }
 
-std::string iso8601_ms(int64_t ms) {
-  auto seconds = std::chrono::system_clock::time_point(std::chrono::seconds(ms / 1000));
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(seconds)), ms % 1000);
-}
-
 ApiError not_found(std::string message) { return {"NotFound", std::move(message), 404, true, "", {}}; }
 ApiError invalid_parameter(std::string message) {
   return {"InvalidParameter", "Invalid parameter: " + message, 400, true, "", {}};

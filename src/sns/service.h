@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "protocol/aws_json.h"
+#include "common/clock.h"  // iso8601_ms: SNS envelopes print 2012-05-02T00:54:06.655Z
 #include "pattern/filter_policy.h"
 #include "sns/signer.h"
 #include "ports/deliver.h"
@@ -33,8 +34,6 @@ using pattern::FilterPolicy;
 using pattern::FilterScope;
 
 ApiError not_found(std::string message);
-// 2012-05-02T00:54:06.655Z, as SNS envelopes print timestamps.
-std::string iso8601_ms(int64_t ms);
 ApiError invalid_parameter(std::string message);  // "Invalid parameter: <message>"
 
 struct Topic {

@@ -1,0 +1,116 @@
+// Event source mappings at work: the API (Create/Get/Update/Delete/ListEventSourceMappings) and a
+// poller per mapping that reads its DynamoDB stream through the event-source port, shard by
+// shard in lineage order, and hands batches to the function.
+//
+// Nothing polls. The commit that makes a stream record durable wakes the mapping (the port's
+// subscribe), and its own thread ("rn-esm") reads, filters and invokes; retries of failed batches
+// wait on the scheduler, and only they back off. Each shard's position is a checkpoint stored by
+// the writer before the shard moves on, so after kill -9 a mapping resumes after its last
+// completed batch: at least once, nothing skipped, only the batch in flight seen twice.
+//
+// Poller semantics follow AWS's (../docs/compatibility/lambda.md, "Event source mappings"):
+// synchronous invokes; a failed batch blocks its shard and is retried until it succeeds, its
+// retries (MaximumRetryAttempts) or its age (MaximumRecordAgeInSeconds) are spent, then its
+// DDBStreamBatchInfo goes to the on-failure destination and the shard moves on;
+// BisectBatchOnFunctionError halves a failing batch without spending retries;
+// ReportBatchItemFailures checkpoints before the lowest failed sequence number; FilterCriteria
+// drops (and checkpoints past) records that match no filter.
+// https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+
+#include "background/scheduler.h"
+#include "lambda/esm/mapping.h"
+#include "lambda/sandboxes.h"
+#include "ports/deliver.h"
+#include "ports/event_source.h"
+#include "protocol/rest.h"
+#include "storage/engine.h"
+#include "storage/writer.h"
+
+namespace runnel::lambda::esm {
+
+struct Hooks {
+  // The unqualified ARN of the function `given` names for a caller of (account, region); empty
+  // when there is none.
+  std::function<std::string(const std::string& account, const std::string& region, std::string_view given)> resolve_function;
+  // Invokes the function synchronously; `done` gets its result, or found = false when the
+  // function no longer exists.
+  std::function<void(const std::string& function_arn, std::string payload, std::function<void(InvocationResult, bool found)> done)>
+      invoke;
+};
+
+class Manager {
+ public:
+  Manager(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler,
+          ports::StreamSource& streams, const ports::Deliverer& deliverer, Hooks hooks);
+  ~Manager();
+
+  Status start();  // loads mappings and checkpoints
+  void serve();    // starts the pollers
+  void stop();
+
+  // The API (REST-JSON, /2015-03-31/event-source-mappings[/<uuid>]); answers `reply` once.
+  void handle(const protocol::RequestContext& ctx, protocol::RestRequest& request, std::string_view uuid,
+              protocol::Reply reply);
+  // How many mappings exist (for health).
+  size_t size() const;
+  // Health: per mapping its state, counters and each shard's checkpoint, as a JSON array.
+  std::string health_json() const;
+
+ private:
+  struct Shard;
+  struct Runner;
+  struct Batch;
+
+  void create(const protocol::RequestContext& ctx, protocol::RestRequest& request, protocol::Reply reply);
+  void get(const protocol::RequestContext& ctx, std::string_view uuid, protocol::Reply reply);
+  void update(const protocol::RequestContext& ctx, protocol::RestRequest& request, std::string_view uuid, protocol::Reply reply);
+  void remove(const protocol::RequestContext& ctx, std::string_view uuid, protocol::Reply reply);
+  void list(const protocol::RequestContext& ctx, protocol::RestRequest& request, protocol::Reply reply);
+  std::shared_ptr<Runner> find(const protocol::RequestContext& ctx, std::string_view uuid) const;
+  Lookup lookup_for(const protocol::RequestContext& ctx) const;
+  void activate(const std::shared_ptr<Runner>& runner);
+
+  // --- the poller (stream_poller.cc), on the esm thread ---
+  void post(std::function<void()> job);
+  void wake(const std::shared_ptr<Runner>& runner);  // any thread: pump soon, once
+  void pump(const std::shared_ptr<Runner>& runner);
+  void start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, const ports::StreamView& view);
+  void finish_batch(const std::shared_ptr<Runner>& runner, std::shared_ptr<Batch> batch, InvocationResult result, bool found);
+  // Stores the shard's new position (and, given, the on-failure record) in one writer step; the
+  // shard moves on once it has committed.
+  void checkpoint(const std::shared_ptr<Runner>& runner, uint64_t shard_start, uint64_t next_seq, bool shard_done,
+                  std::string on_failure_record = {});
+  void retry_later(const std::shared_ptr<Runner>& runner, Shard& shard, int64_t delay_ms);
+  void run_loop();
+
+  storage::Engine& engine_;
+  storage::Writer& writer_;
+  background::Scheduler& scheduler_;
+  ports::StreamSource& streams_;
+  const ports::Deliverer& deliverer_;
+  Hooks hooks_;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<Runner>, std::less<>> runners_;  // by UUID
+
+  std::mutex jobs_mu_;
+  std::condition_variable jobs_cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::atomic<bool> serving_{false};
+  std::thread thread_;
+};
+
+}  // namespace runnel::lambda::esm

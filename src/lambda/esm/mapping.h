@@ -1,0 +1,72 @@
+// An event source mapping: a DynamoDB stream (or, later, an SQS queue) whose records a function
+// receives in batches. Its definition as the API shows it and as the store keeps it.
+// https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html
+//
+// Storage (meta family):
+//   "lambda/esm/m/<uuid>"                    -> the mapping (encode_mapping)
+//   "lambda/esm/c/<uuid>/<20-digit start>"   -> a shard's checkpoint: the next sequence number to
+//                                               deliver, and whether the shard is finished
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "common/result.h"
+
+namespace runnel::lambda::esm {
+
+struct Mapping {
+  std::string uuid;
+  std::string account;
+  std::string region;
+  std::string function_arn;  // unqualified, or with the qualifier the caller gave
+  std::string source_arn;
+  int batch_size = 100;
+  int batching_window_s = 0;
+  std::string starting_position;  // TRIM_HORIZON | LATEST
+  bool enabled = true;
+  int parallelization = 1;
+  int max_retry_attempts = -1;  // -1: until the records expire
+  int max_record_age_s = -1;    // -1: until the records expire
+  bool bisect = false;
+  std::string on_failure;       // an SQS queue or SNS topic ARN, or empty
+  bool report_batch_item_failures = false;
+  std::vector<std::string> filters;  // FilterCriteria.Filters[].Pattern
+  std::optional<int> tumbling_window_s;
+  bool metrics_event_count = false;  // MetricsConfig.Metrics ["EventCount"]
+  int64_t last_modified_ms = 0;
+
+  std::string arn() const;
+};
+
+// Who can be found where: what a mapping's validation needs to know of the rest of runnel.
+struct Lookup {
+  // The function's ARN (unqualified) for a name, partial or full ARN; empty when there is none.
+  std::function<std::string(std::string_view given)> function_arn;
+  // Whether a DynamoDB stream ARN names a stream that exists (and is enabled).
+  std::function<bool(std::string_view stream_arn)> stream_exists;
+};
+
+// CreateEventSourceMapping's body -> a new mapping (uuid, account, region to be set by the caller).
+Result<Mapping> parse_create(const rapidjson::Value& body, const Lookup& lookup);
+// UpdateEventSourceMapping's body applied to `m`.
+Status apply_update(Mapping& m, const rapidjson::Value& body, const Lookup& lookup);
+
+// The EventSourceMappingConfiguration the API returns.
+std::string render_mapping(const Mapping& m, std::string_view state, std::string_view last_result);
+
+std::string encode_mapping(const Mapping& m);
+Result<Mapping> decode_mapping(std::string_view json);
+
+inline constexpr std::string_view kMappingPrefix = "lambda/esm/m/";
+inline constexpr std::string_view kCheckpointPrefix = "lambda/esm/c/";
+std::string mapping_key(std::string_view uuid);
+std::string checkpoint_key(std::string_view uuid, uint64_t shard_start);
+
+}  // namespace runnel::lambda::esm

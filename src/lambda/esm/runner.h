@@ -1,0 +1,52 @@
+// The live state of one event source mapping (manager.cc and stream_poller.cc share it).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lambda/esm/manager.h"
+#include "pattern/filter_policy.h"
+
+namespace runnel::lambda::esm {
+
+struct Manager::Shard {
+  ports::ShardSpan span;
+  uint64_t next_seq = 0;   // checkpoint: the next record to deliver (0: the shard's start)
+  bool done = false;       // read to its end and checkpointed so
+  bool in_flight = false;  // a batch is being invoked or its checkpoint committed
+  int attempts = 0;        // failed invokes of the current batch (bisection does not count)
+  size_t limit = 0;        // bisection: read at most this many records next (0: BatchSize)
+  int64_t retry_at_ms = 0;
+};
+
+struct Manager::Batch {
+  uint64_t shard_start = 0;
+  std::string shard_id;
+  std::vector<ports::StreamRecord> records;  // what the function got
+  uint64_t end_seq = 0;                      // the checkpoint after success (covers filtered records)
+};
+
+struct Manager::Runner {
+  // Guarded by mu (the API's view).
+  mutable std::mutex mu;
+  Mapping mapping;
+  bool created = false;  // the first Get after Create says Creating once
+  std::string last_result = "No records processed";
+  std::vector<pattern::FilterPolicy> filters;
+
+  // Any thread.
+  std::atomic<bool> pump_queued{false};
+  std::atomic<bool> deleted{false};
+  std::atomic<uint64_t> polled{0}, filtered_out{0}, invoked{0}, failed{0}, dropped{0}, on_failure_sent{0};
+  std::atomic<int64_t> iterator_age_ms{0};
+
+  // The esm thread only.
+  uint64_t subscription = 0;
+  std::map<uint64_t, Shard> shards;  // by start sequence number: lineage order
+};
+
+}  // namespace runnel::lambda::esm

@@ -1,0 +1,366 @@
+// The stream poller: reads a mapping's shards in lineage order, batches, filters, invokes and
+// checkpoints (manager.h has the semantics). Everything here runs on the esm thread, except
+// wake(), which the stream's commit calls.
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+#include "common/json_parse.h"
+#include "common/json_write.h"
+#include "common/log.h"
+#include "common/thread_name.h"
+#include "common/uuid.h"
+#include "lambda/esm/runner.h"
+
+namespace runnel::lambda::esm {
+
+namespace {
+
+constexpr size_t kMaxPayloadBytes = 6 * 1024 * 1024;  // the synchronous invoke's payload limit
+constexpr int64_t kRecordLifetimeMs = 24 * 3600 * 1000;  // a stream keeps records 24 hours
+
+// Stream sequence numbers on the wire: 21 digits, numerically ordered (streams/stream.h).
+std::optional<uint64_t> parse_sequence(std::string_view text) {
+  if (text.size() != 21 || text[0] != '1') return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text.substr(1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+std::string format_sequence(uint64_t seq) { return fmt::format("1{:020}", seq); }
+
+std::string iso_seconds(int64_t ms) {
+  std::string s = iso8601_ms(ms);  // 2019-11-14T00:13:19.000Z
+  return s.substr(0, 19) + "Z";
+}
+
+// {"Records":[<record + eventSourceARN>, ...]}: the records as GetRecords returns them, with the
+// stream's ARN as Lambda adds it.
+std::string event_for(const std::vector<ports::StreamRecord>& records, std::string_view stream_arn) {
+  std::string quoted = json_quote(stream_arn);
+  std::string out = R"({"Records":[)";
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i) out += ',';
+    std::string_view json = records[i].json;
+    out.append(json.substr(0, json.size() - 1));  // without its closing brace
+    out += R"(,"eventSourceARN":)";
+    out += quoted;
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+enum class Outcome { kSuccess, kFailure, kPartial };
+
+// ReportBatchItemFailures' response: full success (no list, an empty or null one, an empty or
+// null response), a partial failure from the lowest reported sequence number, or, when an item
+// names no valid identifier, a failure of the whole batch.
+// https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html
+Outcome item_failures(std::string_view payload, uint64_t& lowest) {
+  rapidjson::Document d;
+  if (payload.empty() || !json::parse(d, payload) || d.IsNull() || !d.IsObject()) return Outcome::kSuccess;
+  auto it = d.FindMember("batchItemFailures");
+  if (it == d.MemberEnd() || it->value.IsNull()) return Outcome::kSuccess;
+  if (!it->value.IsArray()) return Outcome::kFailure;
+  if (it->value.Empty()) return Outcome::kSuccess;
+  lowest = UINT64_MAX;
+  for (const auto& item : it->value.GetArray()) {
+    if (!item.IsObject()) return Outcome::kFailure;
+    auto id = item.FindMember("itemIdentifier");
+    if (id == item.MemberEnd() || !id->value.IsString()) return Outcome::kFailure;
+    auto seq = parse_sequence(std::string_view(id->value.GetString(), id->value.GetStringLength()));
+    if (!seq) return Outcome::kFailure;
+    lowest = std::min(lowest, *seq);
+  }
+  return Outcome::kPartial;
+}
+
+}  // namespace
+
+void Manager::run_loop() {
+  name_this_thread("rn-esm");
+  std::unique_lock lock(jobs_mu_);
+  for (;;) {
+    jobs_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    if (stopping_) return;
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    job();
+    lock.lock();
+  }
+}
+
+void Manager::post(std::function<void()> job) {
+  {
+    std::lock_guard lock(jobs_mu_);
+    if (stopping_) return;
+    jobs_.push_back(std::move(job));
+  }
+  jobs_cv_.notify_one();
+}
+
+void Manager::wake(const std::shared_ptr<Runner>& runner) {
+  if (runner->pump_queued.exchange(true)) return;  // one pump covers every wake before it runs
+  post([this, runner] {
+    runner->pump_queued = false;
+    pump(runner);
+  });
+}
+
+void Manager::pump(const std::shared_ptr<Runner>& runner) {
+  if (runner->deleted) return;
+  {
+    std::lock_guard lock(runner->mu);
+    if (!runner->mapping.enabled) return;
+  }
+  auto view = streams_.describe(runner->mapping.source_arn);
+  if (!view) {
+    std::lock_guard lock(runner->mu);
+    runner->last_result = "PROBLEM: Stream not found";
+    return;
+  }
+  for (const auto& span : view->shards) {
+    Shard& s = runner->shards[span.start_seq];
+    s.span = span;
+    if (s.next_seq == 0) s.next_seq = span.start_seq;
+  }
+  for (auto& [start, shard] : runner->shards) {
+    if (shard.done || shard.in_flight) continue;
+    if (shard.span.id.empty()) continue;  // a checkpoint of a shard the stream has trimmed away
+    // Lineage: a child waits until its parent has been read to its end.
+    if (!shard.span.parent_id.empty()) {
+      auto parent = std::find_if(runner->shards.begin(), runner->shards.end(),
+                                 [&](const auto& e) { return e.second.span.id == shard.span.parent_id; });
+      if (parent != runner->shards.end() && !parent->second.done) continue;
+    }
+    if (shard.retry_at_ms > wall_ms()) continue;
+    start_batch(runner, shard, *view);
+  }
+}
+
+void Manager::start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, const ports::StreamView& view) {
+  Mapping m;
+  std::vector<pattern::FilterPolicy> filters;
+  {
+    std::lock_guard lock(runner->mu);
+    m = runner->mapping;
+    filters = runner->filters;
+  }
+  if (shard.next_seq < view.trim_seq) shard.next_seq = view.trim_seq;  // trimmed before it was read
+  size_t limit = shard.limit ? shard.limit : static_cast<size_t>(m.batch_size);
+  auto read = streams_.read(m.source_arn, shard.span.start_seq, shard.next_seq, limit, kMaxPayloadBytes - 4096);
+  if (!read.ok()) {
+    if (read.error().code == "TrimmedDataAccessException") {
+      shard.next_seq = view.trim_seq;
+      wake(runner);
+    }
+    return;
+  }
+  if (read->records.empty()) {
+    if (read->shard_end) {
+      shard.in_flight = true;
+      checkpoint(runner, shard.span.start_seq, read->next_seq, true);
+    }
+    return;
+  }
+  int64_t now = wall_ms();
+  // The batching window: wait for a full batch, up to the window's end after the first record.
+  if (m.batching_window_s > 0 && read->records.size() < limit && !read->shard_end) {
+    int64_t due = read->records.front().written_ms + m.batching_window_s * 1000LL;
+    if (due > now) {
+      retry_later(runner, shard, due - now);
+      return;
+    }
+  }
+  runner->polled += read->records.size();
+  auto batch = std::make_shared<Batch>();
+  batch->shard_start = shard.span.start_seq;
+  batch->shard_id = shard.span.id;
+  batch->end_seq = read->next_seq;
+  for (auto& record : read->records) {
+    bool keep = filters.empty() || std::any_of(filters.begin(), filters.end(),
+                                               [&](const pattern::FilterPolicy& f) { return f.matches_body(record.json); });
+    if (keep) batch->records.push_back(std::move(record));
+    else ++runner->filtered_out;
+  }
+  shard.in_flight = true;
+  if (batch->records.empty()) {
+    checkpoint(runner, shard.span.start_seq, batch->end_seq, read->shard_end && shard.span.end_seq.has_value());
+    return;
+  }
+  ++runner->invoked;
+  std::string payload = event_for(batch->records, m.source_arn);
+  hooks_.invoke(m.function_arn, std::move(payload), [this, runner, batch](InvocationResult result, bool found) {
+    post([this, runner, batch, result = std::move(result), found]() mutable {
+      finish_batch(runner, batch, std::move(result), found);
+    });
+  });
+}
+
+void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_ptr<Batch> batch, InvocationResult result,
+                           bool found) {
+  auto it = runner->shards.find(batch->shard_start);
+  if (it == runner->shards.end() || runner->deleted) return;
+  Shard& shard = it->second;
+  if (result.aborted) {  // runnel is stopping: the checkpoint stays where it was
+    shard.in_flight = false;
+    return;
+  }
+  Mapping m;
+  {
+    std::lock_guard lock(runner->mu);
+    m = runner->mapping;
+  }
+  int64_t now = wall_ms();
+  runner->iterator_age_ms = now - batch->records.back().written_ms;
+  if (!found) {
+    // The function is gone: nothing ran, so no retry is spent; the records wait (up to their age).
+    std::lock_guard lock(runner->mu);
+    runner->last_result = "PROBLEM: Function not found";
+    shard.in_flight = false;
+    retry_later(runner, shard, 1000);
+    return;
+  }
+  Outcome outcome = result.function_error.empty() ? Outcome::kSuccess : Outcome::kFailure;
+  uint64_t lowest = 0;
+  if (outcome == Outcome::kSuccess && m.report_batch_item_failures) outcome = item_failures(result.payload, lowest);
+  if (outcome == Outcome::kPartial && lowest <= batch->records.front().seq) outcome = Outcome::kFailure;
+  if (outcome == Outcome::kSuccess) {
+    {
+      std::lock_guard lock(runner->mu);
+      runner->last_result = "OK";
+    }
+    shard.attempts = 0;
+    shard.limit = 0;
+    checkpoint(runner, batch->shard_start, batch->end_seq, shard.span.end_seq && batch->end_seq > *shard.span.end_seq);
+    return;
+  }
+  ++runner->failed;
+  {
+    std::lock_guard lock(runner->mu);
+    runner->last_result = "PROBLEM: Function call failed";
+  }
+  if (outcome == Outcome::kPartial) {
+    // Everything before the lowest failed record is done; the retry starts at it.
+    ++shard.attempts;
+    checkpoint(runner, batch->shard_start, lowest, false);
+    return;
+  }
+  if (m.bisect && batch->records.size() > 1) {
+    // Halve the batch: the first half is retried now, the rest follows it; no retry is spent.
+    shard.limit = std::max<size_t>(1, batch->records.size() / 2);
+    shard.in_flight = false;
+    wake(runner);
+    return;
+  }
+  ++shard.attempts;
+  bool retries_spent = m.max_retry_attempts >= 0 && shard.attempts > m.max_retry_attempts;
+  int64_t age_limit_ms = m.max_record_age_s >= 0 ? m.max_record_age_s * 1000LL : kRecordLifetimeMs;
+  bool too_old = now - batch->records.front().written_ms > age_limit_ms;
+  if (!retries_spent && !too_old) {
+    shard.in_flight = false;
+    retry_later(runner, shard, std::min<int64_t>(5000, 100LL << std::min(shard.attempts - 1, 6)));
+    return;
+  }
+  // Discarded: its coordinates go to the on-failure destination, and the shard moves on.
+  ++runner->dropped;
+  std::string record;
+  if (!m.on_failure.empty()) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    w.Key("requestContext");
+    w.StartObject();
+    key_string(w, "requestId", new_uuid());
+    key_string(w, "functionArn", m.function_arn);
+    key_string(w, "condition", retries_spent ? "RetryAttemptsExhausted" : "RecordAgeExceeded");
+    w.Key("approximateInvokeCount");
+    w.Int(shard.attempts);
+    w.EndObject();
+    w.Key("responseContext");
+    w.StartObject();
+    w.Key("statusCode");
+    w.Int(200);
+    key_string(w, "executedVersion", "$LATEST");
+    key_string(w, "functionError", result.function_error.empty() ? "Unhandled" : result.function_error);
+    w.EndObject();
+    key_string(w, "version", "1.0");
+    key_string(w, "timestamp", iso8601_ms(now));
+    w.Key("DDBStreamBatchInfo");
+    w.StartObject();
+    key_string(w, "shardId", batch->shard_id);
+    key_string(w, "startSequenceNumber", format_sequence(batch->records.front().seq));
+    key_string(w, "endSequenceNumber", format_sequence(batch->records.back().seq));
+    key_string(w, "approximateArrivalOfFirstRecord", iso_seconds(batch->records.front().written_ms));
+    key_string(w, "approximateArrivalOfLastRecord", iso_seconds(batch->records.back().written_ms));
+    w.Key("batchSize");
+    w.Uint64(batch->records.size());
+    key_string(w, "streamArn", m.source_arn);
+    w.EndObject();
+    w.EndObject();
+    record = finish_json(sb);
+  }
+  shard.attempts = 0;
+  shard.limit = 0;
+  checkpoint(runner, batch->shard_start, batch->records.back().seq + 1, false, std::move(record));
+}
+
+void Manager::checkpoint(const std::shared_ptr<Runner>& runner, uint64_t shard_start, uint64_t next_seq, bool shard_done,
+                         std::string on_failure_record) {
+  std::string uuid, destination, function_arn, account;
+  {
+    std::lock_guard lock(runner->mu);
+    uuid = runner->mapping.uuid;
+    destination = runner->mapping.on_failure;
+    function_arn = runner->mapping.function_arn;
+    account = runner->mapping.account;
+  }
+  std::string value = shard_done ? fmt::format("{}:end", next_seq) : std::to_string(next_seq);
+  auto delivered = std::make_shared<bool>(false);
+  writer_.submit(
+      [this, key = checkpoint_key(uuid, shard_start), value, destination, function_arn, account,
+       record = std::move(on_failure_record), delivered](storage::WriteTxn& txn) {
+        txn.put(storage::Family::kMeta, key, value);
+        if (!record.empty()) {
+          ports::Delivery d;
+          d.body = record;
+          d.sender = {account, "lambda.amazonaws.com", function_arn};
+          auto sent = deliverer_.deliver(txn, destination, std::move(d));
+          *delivered = sent.ok();
+          if (!sent.ok())
+            spdlog::warn(R"("event":"lambda.esm_on_failure_failed","function":"{}","destination":"{}","error":"{}")",
+                         function_arn, destination, sent.error().code);
+        }
+        return true;
+      },
+      [this, runner, shard_start, next_seq, shard_done, delivered](bool committed) {
+        post([this, runner, shard_start, next_seq, shard_done, committed, delivered] {
+          auto it = runner->shards.find(shard_start);
+          if (it == runner->shards.end()) return;
+          Shard& shard = it->second;
+          shard.in_flight = false;
+          if (committed) {
+            shard.next_seq = next_seq;
+            shard.done = shard_done;
+            if (*delivered) ++runner->on_failure_sent;
+          }
+          pump(runner);
+        });
+      });
+}
+
+void Manager::retry_later(const std::shared_ptr<Runner>& runner, Shard& shard, int64_t delay_ms) {
+  shard.retry_at_ms = wall_ms() + delay_ms;
+  std::weak_ptr<Runner> weak = runner;
+  scheduler_.after_ms(delay_ms, [this, weak] {
+    if (auto r = weak.lock()) wake(r);
+  });
+}
+
+}  // namespace runnel::lambda::esm
