@@ -21,6 +21,15 @@ receives, <id> being an SNS event's MessageId or else the request id. runnel ser
   sns         Publish to a topic with one lambda subscription at 200/s and 1,000/s, 5 s each, the
               same producers; per message: the runtime received the event − Publish acknowledged
               (matched by MessageId)
+  stream-throughput
+              wrk PutItem (bench/wrk/put.lua) at 64 connections for --duration into a table with a
+              stream: with no mapping, with one (BatchSize 100) and with ten (ten functions on the
+              one stream); the PutItem rate of each run, and the records per second the functions
+              got (every acknowledged write's record must arrive)
+  stream      PutItem into a table whose stream has an event source mapping to the function
+              (StartingPosition LATEST, --stream-batch-size 100) at 1/s, 100/s and 1,000/s
+              (--stream-rates), 5 s each, the same producers; per item: the runtime received the
+              batch holding its stream record − PutItem acknowledged (matched by the item's `mid`)
 
 Times on both sides of the event and sns latencies are CLOCK_REALTIME on one machine: the client
 stamps time.time_ns() the moment the answer has been read, the runtime clock_gettime(CLOCK_REALTIME)
@@ -78,18 +87,21 @@ import sqs_bench as sqs  # noqa: E402
 
 # bench/wrk/lambda_invoke.lua's payload: 100 bytes of JSON around common.lua's.
 PAYLOAD = '{"p":"' + ddb.PAYLOAD[:92] + '"}'
+AUTH_DYNAMODB = ("AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/dynamodb/aws4_request, "
+                 "SignedHeaders=host;x-amz-date, " + sqs.SIG)
 AUTH_LAMBDA = ("AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/lambda/aws4_request, "
                "SignedHeaders=host;x-amz-date, " + sqs.SIG)
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 TARGET = "runnel-strict"
-WORKLOADS = ["cold", "warm", "throughput", "event", "sns"]
+WORKLOADS = ["cold", "warm", "throughput", "event", "sns", "stream", "stream-throughput"]
 INVOKE = "Invoke"
 WARM_UP = 20  # requests at the start of an event / sns run left out of the percentiles
 PREWARM = 4   # sandboxes started before an event / sns run
 # op -> (method, path ({} = FunctionName), the status a success answers)
 ROUTES = {"CreateFunction": ("POST", "/2015-03-31/functions", 201),
           "UpdateFunctionCode": ("PUT", "/2015-03-31/functions/{}/code", 200),
-          INVOKE: ("POST", "/2015-03-31/functions/{}/invocations", 200)}
+          INVOKE: ("POST", "/2015-03-31/functions/{}/invocations", 200),
+          "CreateEventSourceMapping": ("POST", "/2015-03-31/event-source-mappings/", 202)}
 
 BenchError = sqs.BenchError
 log = ddb.log
@@ -191,22 +203,23 @@ def create_function(client: LambdaClient, runtime: bytes, name: str, env: dict |
     return resp["FunctionArn"]
 
 
-def timed_invoke(client: LambdaClient, name: str, payload: str = PAYLOAD) -> tuple[float, str]:
-    """One RequestResponse Invoke -> (µs from the request to its answer read, what is wrong or '')."""
+def timed_invoke(client: LambdaClient, name: str, payload: str = PAYLOAD, expect: str | None = None) -> tuple[float, str]:
+    """One RequestResponse Invoke -> (µs from the request to its answer read, what is wrong or ''):
+    the answer must be `expect` (default: the payload, echoed)."""
     start = time.perf_counter_ns()
     resp = client.call(INVOKE, {"FunctionName": name, "Payload": payload})
     took = (client.done_ns - start) / 1000
-    if resp["FunctionError"] or resp["Payload"] != payload:
+    if resp["FunctionError"] or resp["Payload"] != (payload if expect is None else expect):
         return took, f"Invoke {name} answered {resp['FunctionError'] or 'no error'}: {resp['Payload'][:200]!r}"
     return took, ""
 
 
-def prewarm(target: sqs.SqsTarget, name: str, sandboxes: int) -> None:
+def prewarm(target: sqs.SqsTarget, name: str, sandboxes: int, expect: str | None = None) -> None:
     """`sandboxes` concurrent RequestResponse Invokes (each finding no free sandbox starts one)."""
     def one(_k: int) -> str:
         client = LambdaClient.of(target)
         try:
-            return timed_invoke(client, name)[1]
+            return timed_invoke(client, name, expect=expect)[1]
         finally:
             client.close()
     with concurrent.futures.ThreadPoolExecutor(sandboxes) as pool:
@@ -372,11 +385,11 @@ def async_pending(target: sqs.SqsTarget) -> int | None:
 
 
 def measure_arrivals(args, target: sqs.SqsTarget, workload: str, name: str, flow: Flow, out_file: str, rate: int,
-                     seconds: float) -> dict:
+                     seconds: float, warm_up: int = WARM_UP) -> dict:
     """args.producers processes send on the schedule t0 + i / rate (sqs_bench._producer); then every
     acknowledged key must reach the runtime (OUT_FILE) exactly once, and nothing else may."""
     Path(out_file).write_bytes(b"")  # the sandboxes append (O_APPEND): they write from 0 again
-    total = WARM_UP + max(1, int(rate * seconds))
+    total = warm_up + max(1, int(rate * seconds))
     limit = 2 * seconds + 5
     ctx = multiprocessing.get_context("fork")
     pipes = [ctx.Pipe(duplex=False) for _ in range(args.producers)]
@@ -416,11 +429,11 @@ def measure_arrivals(args, target: sqs.SqsTarget, workload: str, name: str, flow
                         f"(first: {strangers[0]})")
     if pending:
         problems.append(f"runnel still holds {pending} asynchronous invocations (lambda.async_pending)")
-    ids = [i for i in sorted(times) if i >= WARM_UP and times[i][2] in seen]
+    ids = [i for i in sorted(times) if i >= warm_up and times[i][2] in seen]
     ack = [(seen[times[i][2]][0] - times[i][3]) / 1000 for i in ids]
     # the request's start on the wall clock: its acknowledgement less the call's own duration
     start = [(seen[times[i][2]][0] - times[i][3] + times[i][1] - times[i][0]) / 1000 for i in ids]
-    starts = [times[i][0] for i in sorted(times) if i >= WARM_UP]
+    starts = [times[i][0] for i in sorted(times) if i >= warm_up]
     span = (max(starts) - min(starts)) / 1e9 if len(starts) > 1 else 0
     out = {"workload": workload, "target": target.name, "rate": rate, "seconds": seconds, "acked": len(keys),
            "invocations": len(ids), "achieved_rate": (len(starts) - 1) / span if span > 0 else 0.0,
@@ -435,7 +448,8 @@ def measure_arrivals(args, target: sqs.SqsTarget, workload: str, name: str, flow
     return out
 
 
-def async_function(target: sqs.SqsTarget, client: LambdaClient, runtime: bytes, tag: str) -> tuple[str, str, str]:
+def async_function(target: sqs.SqsTarget, client: LambdaClient, runtime: bytes, tag: str,
+                   env: dict | None = None) -> tuple[str, str, str]:
     """A function recording into its own OUT_FILE, its first sandboxes started -> (name, ARN, OUT_FILE)."""
     name = f"{tag}-{uuid.uuid4().hex[:6]}"
     # Functions run under their own uid (runnel as root): their OUT_FILE lives in a directory every
@@ -443,8 +457,8 @@ def async_function(target: sqs.SqsTarget, client: LambdaClient, runtime: bytes, 
     out_dir = tempfile.mkdtemp(prefix="runnel-lambda-bench-out-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
     os.chmod(out_dir, 0o777)
     out_file = os.path.join(out_dir, f"{name}.arrivals")
-    arn = create_function(client, runtime, name, {"OUT_FILE": out_file})
-    prewarm(target, name, PREWARM)
+    arn = create_function(client, runtime, name, {"OUT_FILE": out_file, **(env or {})})
+    prewarm(target, name, PREWARM, (env or {}).get("REPLY"))
     return name, arn, out_file
 
 
@@ -468,6 +482,96 @@ def measure_sns(args, target: sqs.SqsTarget, client: LambdaClient, runtime: byte
     return measure_arrivals(args, target, "sns", name, flow, out_file, rate, args.sns_seconds)
 
 
+class DynamoClient(sqs.Client):
+    """sqs_bench.Client speaking DynamoDB's JSON 1.0, its answers stamped with __wall_ns."""
+
+    def encode(self, op: str, params: dict) -> tuple[bytes, dict]:
+        body = json.dumps(params, separators=(",", ":")).encode()
+        return body, {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{op}",
+                      "X-Amz-Date": "20261125T000000Z", "Authorization": AUTH_DYNAMODB}
+
+    def parse(self, op: str, status: int, text: str) -> dict:
+        wall = time.time_ns() - (time.perf_counter_ns() - self.done_ns)
+        parsed = json.loads(text) if status == 200 and text else {}
+        parsed["__wall_ns"] = wall
+        return parsed
+
+
+class StreamFlow(Flow):
+    """PutItem i writes {pk: "k<i>", mid: <a fresh UUID>}: the runtime names the record by mid."""
+
+    def params(self, i: int) -> dict:
+        return {"TableName": self.table, "Item": {"pk": {"S": f"k{i}"}, "mid": {"S": str(uuid.uuid4())}}}
+
+    def answered(self, i: int, params: dict, resp: dict) -> tuple[tuple, str]:
+        return (params["Item"]["mid"]["S"], resp.get("__wall_ns", 0)), ""
+
+
+def measure_stream(args, target: sqs.SqsTarget, client: LambdaClient, runtime: bytes, rate: int) -> dict:
+    name, arn, out_file = async_function(target, client, runtime, f"stream-{rate}", {"REPLY": "{}"})
+    ddbc = DynamoClient(target.host, target.port, "json")
+    d = ddbc.call("CreateTable", {"TableName": name, "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                                  "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                                  "BillingMode": "PAY_PER_REQUEST",
+                                  "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}})
+    ddbc.close()
+    stream = d.get("TableDescription", {}).get("LatestStreamArn", "")
+    mapping = client.call("CreateEventSourceMapping", {"EventSourceArn": stream, "FunctionName": name,
+                                                       "StartingPosition": "LATEST", "BatchSize": args.stream_batch_size})
+    if not mapping.get("UUID"):
+        raise BenchError(f"CreateEventSourceMapping on {stream!r} returned {mapping}")
+    flow = StreamFlow("PutItem", "writes", lambda: DynamoClient(target.host, target.port, "json", timeout=40), None, "")
+    flow.table = name
+    # A slow rate gets at least 20 measured writes and a short warm-up.
+    seconds = max(args.stream_seconds, 20.0 / rate)
+    return measure_arrivals(args, target, "stream", name, flow, out_file, rate, seconds, min(WARM_UP, max(2, rate)))
+
+
+def measure_stream_throughput(args, target: sqs.SqsTarget, client: LambdaClient, runtime: bytes) -> list[dict]:
+    """PutItem at 64 connections with 0, 1 and 10 mappings on the table's stream."""
+    out = []
+    for mappings in (0, 1, 10):
+        table = f"tput-{mappings}-{uuid.uuid4().hex[:6]}"
+        ddbc = DynamoClient(target.host, target.port, "json")
+        d = ddbc.call("CreateTable", {"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+                                      "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
+                                      "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                                               {"AttributeName": "sk", "AttributeType": "S"}],
+                                      "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}})
+        ddbc.close()
+        stream = d["TableDescription"]["LatestStreamArn"]
+        files = []
+        for k in range(mappings):
+            name, _arn, out_file = async_function(target, client, runtime, f"tput{k}", {"REPLY": "{}"})
+            Path(out_file).write_bytes(b"")
+            client.call("CreateEventSourceMapping", {"EventSourceArn": stream, "FunctionName": name,
+                                                     "StartingPosition": "LATEST", "BatchSize": 100})
+            files.append(out_file)
+        stats, _cmd, _wall, scpu, _wcpu = ddb.run_wrk(args.wrk, target, "PutItem", 64, args.duration, table,
+                                                       uuid.uuid4().hex[:6], False)
+        writes = int(stats["requests"])
+        rps = writes / ((int(stats.get("duration_us", "0")) or 1) / 1e6)
+        problems, rates = [], []
+        for f in files:
+            deadline = time.monotonic() + 60
+            seen = read_arrivals(f)
+            while len(seen) < writes and time.monotonic() < deadline:
+                time.sleep(0.1)
+                seen = read_arrivals(f)
+            stamps = sorted(v[0] for v in seen.values())
+            if len(seen) < writes:
+                problems.append(f"{writes - len(seen)} of {writes} acknowledged writes never reached {f}")
+            if len(stamps) > 1:
+                rates.append(len(stamps) / ((stamps[-1] - stamps[0]) / 1e9))
+        x = {"mappings": mappings, "writes": writes, "put_rps": rps, "server_cpu": scpu,
+             "records_per_s_each": min(rates) if rates else 0.0, "records_per_s_total": sum(rates), "problems": problems}
+        log(f"stream-throughput {mappings} mappings: PutItem {rps:,.0f}/s; records/s per mapping (slowest) "
+            f"{x['records_per_s_each']:,.0f}, all {x['records_per_s_total']:,.0f}" + (f"  ** {problems}" if problems else ""))
+        out.append(x)
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # Report
 
@@ -477,7 +581,7 @@ def ms(us: float) -> str:
 
 
 def render(args, command: str, versions: dict, cold: dict | None, warm: dict | None, results: list[sqs.Result],
-           arrivals: list[dict]) -> str:
+           arrivals: list[dict], stream_tput: list[dict] | None = None) -> str:
     out = ddb.report_head(command, versions)
     out += ["runnel only: moto and LocalStack run Lambda functions only inside Docker containers, which this machine "
             "(like the machines runnel is meant for) does not have, so there is no peer column. The function is "
@@ -536,6 +640,18 @@ def render(args, command: str, versions: dict, cold: dict | None, warm: dict | N
                        f"| {x['runtime_first']:,} | {fmt_us(s['p50'])} | {fmt_us(s['p99'])} "
                        f"| {fmt_us(c['p50'])} / {fmt_us(c['p99'])} | {x['sandboxes']}{flag} |")
         out.append("")
+    if stream_tput:
+        out += ["Stream throughput: wrk PutItem (bench/wrk/put.lua, 64 connections) into a table with a stream, "
+                "with 0, 1 and 10 event source mappings (BatchSize 100, each to its own echo function); records/s: "
+                "a mapping's records over the span from its first to its last arrival:", "",
+                "| mappings | writes | PutItem/s | runnel CPU | records/s per mapping (slowest) | records/s, all |",
+                "|---:|---:|---:|---:|---:|---:|"]
+        for x in stream_tput:
+            flag = f" **{'; '.join(x['problems'])}**" if x["problems"] else ""
+            cpu = "" if x["server_cpu"] is None else f"{x['server_cpu']:.2f}"
+            out.append(f"| {x['mappings']} | {x['writes']:,} | {x['put_rps']:,.0f} | {cpu} "
+                       f"| {x['records_per_s_each']:,.0f} | {x['records_per_s_total']:,.0f}{flag} |")
+        out.append("")
     return "\n".join(out) + "\n"
 
 
@@ -556,6 +672,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--event-seconds", type=float, default=5.0, help="event: seconds (default 5)")
     ap.add_argument("--sns-rates", default="200,1000", help="sns: publishes/s, one run each (default 200,1000)")
     ap.add_argument("--sns-seconds", type=float, default=5.0, help="sns: seconds per rate (default 5)")
+    ap.add_argument("--stream-rates", default="1,100,1000", help="stream: PutItems/s, one run each (default 1,100,1000)")
+    ap.add_argument("--stream-seconds", type=float, default=5.0, help="stream: seconds per rate (default 5)")
+    ap.add_argument("--stream-batch-size", type=int, default=100, help="stream: the mapping's BatchSize (default 100)")
     ap.add_argument("--producers", type=int, default=4, help="event, sns: producer processes (default 4)")
     ap.add_argument("--max-sandboxes", type=int, default=16, help="runnel --lambda-max-sandboxes (default 16)")
     ap.add_argument("--no-warmup", action="store_true", help="throughput: skip the checked 1 s warm-up")
@@ -573,6 +692,7 @@ def main(argv: list[str]) -> int:
         args.duration = "2s"
         args.event_rate, args.event_seconds = min(args.event_rate, 100), min(args.event_seconds, 1.0)
         args.sns_rates, args.sns_seconds = "100", min(args.sns_seconds, 1.0)
+        args.stream_rates, args.stream_seconds = "100", min(args.stream_seconds, 1.0)
         args.no_warmup = True
     workloads = [w for w in args.workloads.split(",") if w]
     for w in workloads:
@@ -585,7 +705,7 @@ def main(argv: list[str]) -> int:
         ap.error(f"--runnel {args.runnel} is not an executable")
     if not os.access(args.runtime, os.X_OK):
         ap.error(f"--runtime {args.runtime} is not an executable (build the lambda_echo_runtime target)")
-    if "throughput" in workloads and not os.access(args.wrk, os.X_OK):
+    if ("throughput" in workloads or "stream-throughput" in workloads) and not os.access(args.wrk, os.X_OK):
         ap.error(f"wrk not found at {args.wrk}")
     runtime = Path(args.runtime).read_bytes()
 
@@ -596,7 +716,7 @@ def main(argv: list[str]) -> int:
     extra = ["--lambda-max-sandboxes", str(args.max_sandboxes), *args.runnel_arg]
     target = sqs.SqsTarget(TARGET, ddb.runnel_argv(runnel, "strict", extra), args.duration, conns, 0, 0)
     command = "python3 bench/lambda_bench.py " + " ".join(argv)
-    found: dict = {"cold": None, "warm": None}
+    found: dict = {"cold": None, "warm": None, "stream_tput": None}
     results: list[sqs.Result] = []
     arrivals: list[dict] = []
     started = time.monotonic()
@@ -620,15 +740,22 @@ def main(argv: list[str]) -> int:
         if "sns" in workloads:
             for rate in sns_rates:
                 arrivals.append(measure_sns(args, target, client, runtime, rate))
+        if "stream-throughput" in workloads:
+            found["stream_tput"] = measure_stream_throughput(args, target, client, runtime)
+        if "stream" in workloads:
+            for rate in [int(r) for r in args.stream_rates.split(",") if r]:
+                arrivals.append(measure_stream(args, target, client, runtime, rate))
         client.close()
         if not target.alive():
             raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
 
     fatal = ddb.run_targets([target], args.tmp, "runnel-lambda-bench-", each, (BenchError, OSError))
-    report_md = render(args, command, versions, found["cold"], found["warm"], results, arrivals)
+    report_md = render(args, command, versions, found["cold"], found["warm"], results, arrivals, found["stream_tput"])
     flagged = ddb.flag_lines(results) + [f"{TARGET} {w}: {'; '.join(found[w]['problems'])}" for w in ("cold", "warm")
                                          if found[w] and found[w]["problems"]]
     flagged += [f"{TARGET} {x['workload']} {x['rate']}/s: {'; '.join(x['problems'])}" for x in arrivals if x["problems"]]
+    flagged += [f"{TARGET} stream-throughput {x['mappings']} mappings: {'; '.join(x['problems'])}"
+                for x in found["stream_tput"] or [] if x["problems"]]
     if args.json:
         sqs.write_json(args.json, {"command": command, "versions": versions, **found, "results": results,
                                    "arrivals": arrivals})

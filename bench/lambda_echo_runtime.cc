@@ -9,9 +9,9 @@
 // https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
 //
 // With OUT_FILE set, each invocation also appends one line "<id> <CLOCK_REALTIME ns at receipt>\n"
-// to that file (opened O_APPEND, one write() per line, so the sandboxes of a function can share it):
-// <id> is the value of the event's first "MessageId":"..." (an SNS event's message), else the
-// request id. The benchmark compares the stamp with its own time.time_ns() when the Invoke or
+// to that file (opened O_APPEND, one write() per invocation, so the sandboxes of a function can
+// share it): one line per id the event carries (event_ids: an SNS message's MessageId, each stream
+// record's `mid` attribute), else one with the request id. The benchmark compares the stamp with its own time.time_ns() when the Invoke or
 // Publish was acknowledged (same machine, same clock).
 //
 // It exits (status 0) when the connection closes or fails, or when the Runtime API answers `next`
@@ -35,7 +35,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -168,14 +170,29 @@ int connect_to(const std::string& api) {
   return fd;
 }
 
-// The value of the first "MessageId":"..." in the event ("" without one).
-std::string message_id(std::string_view event) {
-  constexpr std::string_view key = "\"MessageId\":\"";
-  size_t at = event.find(key);
-  if (at == std::string_view::npos) return {};
-  event.remove_prefix(at + key.size());
-  size_t end = event.find('"');
-  return end == std::string_view::npos ? std::string() : std::string(event.substr(0, end));
+// The ids an event carries: each "MessageId":"..." (an SNS event's message) and each
+// "mid":{"S":"..."} (a stream record's item attribute `mid`, one per record of a batch); without
+// either, each stream record's "SequenceNumber":"...".
+std::vector<std::string> event_ids(std::string_view event) {
+  std::vector<std::string> ids;
+  for (std::string_view key : {std::string_view("\"MessageId\":\""), std::string_view("\"mid\":{\"S\":\"")}) {
+    for (size_t at = event.find(key); at != std::string_view::npos; at = event.find(key, at)) {
+      at += key.size();
+      size_t end = event.find('"', at);
+      if (end == std::string_view::npos) break;
+      ids.emplace_back(event.substr(at, end - at));
+    }
+  }
+  if (ids.empty()) {
+    constexpr std::string_view key = "\"SequenceNumber\":\"";
+    for (size_t at = event.find(key); at != std::string_view::npos; at = event.find(key, at)) {
+      at += key.size();
+      size_t end = event.find('"', at);
+      if (end == std::string_view::npos) break;
+      ids.emplace_back(event.substr(at, end - at));
+    }
+  }
+  return ids;
 }
 
 int64_t realtime_ns() {
@@ -200,6 +217,10 @@ int main() {
       return 1;
     }
   }
+  // With REPLY set, every invocation is answered with that text instead of its event (a no-op
+  // function: an event source mapping's batches need no echo).
+  std::optional<std::string> reply_body;
+  if (const char* reply = std::getenv("REPLY")) reply_body = reply;
   int fd = connect_to(api);
   if (fd < 0) {
     std::fprintf(stderr, "lambda_echo_runtime: cannot connect to %s\n", api);
@@ -215,16 +236,19 @@ int main() {
     const int64_t received_ns = realtime_ns();
     if (event.status != 200 || event.request_id.empty()) break;  // shutting down
     if (out_fd >= 0) {
-      std::string id = message_id(event.body);
-      std::string line = (id.empty() ? event.request_id : id) + " " + std::to_string(received_ns) + "\n";
+      std::vector<std::string> ids = event_ids(event.body);
+      if (ids.empty()) ids.push_back(event.request_id);
+      std::string line;
+      for (const auto& id : ids) line += id + " " + std::to_string(received_ns) + "\n";
       if (::write(out_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
         std::fprintf(stderr, "lambda_echo_runtime: write to OUT_FILE failed: %s\n", std::strerror(errno));
         return 1;
       }
     }
+    const std::string& body = reply_body ? *reply_body : event.body;
     request = "POST " + std::string(kInvocation) + event.request_id + "/response HTTP/1.1\r\n" + host +
-              "Content-Type: application/json\r\nContent-Length: " + std::to_string(event.body.size()) + "\r\n\r\n";
-    request += event.body;
+              "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    request += body;
     if (!conn.send_all(request) || !conn.read_response(answer)) break;
     if (answer.status != 202) {
       std::fprintf(stderr, "lambda_echo_runtime: the response to %s was answered %d: %s\n", event.request_id.c_str(),

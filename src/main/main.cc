@@ -238,12 +238,12 @@ int serve(const ServeFlags& flags) {
     return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{},)"
                        R"("writes_refused":{},"disk_full":{},"refused_for_space":{}}},)"
                        R"("sns_push":{{"pending":{},"delivered":{},"failed":{},"smtp":{}}},)"
-                       R"("lambda":{{"async_pending":{}}})",
+                       R"("lambda":{{"async_pending":{},"event_source_mappings":{}}})",
                        flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
                        writer.requests_committed(), writer.failed() ? "true" : "false",
                        writer.out_of_space() ? "true" : "false", writer.refused_for_space(), pusher.pending(),
                        pusher.delivered(), pusher.failed(), pusher.smtp_configured() ? "true" : "false",
-                       lambda.async_pending());
+                       lambda.async_pending(), lambda.mappings_health());
   });
 
   runnel::http::ServerOptions server_options;

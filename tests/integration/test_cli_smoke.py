@@ -185,3 +185,32 @@ def test_cli_lambda_function(aws, tmp_path):
     finally:
         aws('delete-function', '--function-name', name, service='lambda')
     assert name not in [f['FunctionName'] for f in aws('list-functions', service='lambda')['Functions']]
+
+
+# An event source mapping from a table's stream to a function, through the CLI.
+def test_cli_event_source_mapping(aws, tmp_path):
+    from lambda_common import ROLE, make_zip
+    table = unique_table_name('cliesm')
+    stream = aws('create-table', '--table-name', table, '--billing-mode', 'PAY_PER_REQUEST',
+                 '--attribute-definitions', 'AttributeName=pk,AttributeType=S', '--key-schema', 'AttributeName=pk,KeyType=HASH',
+                 '--stream-specification', 'StreamEnabled=true,StreamViewType=NEW_IMAGE')['TableDescription']['LatestStreamArn']
+    name = unique_table_name('cliesmfn')
+    (tmp_path / 'function.zip').write_bytes(make_zip())
+    aws('create-function', '--function-name', name, '--runtime', 'provided.al2023', '--role', ROLE,
+        '--handler', 'function.handler', '--zip-file', 'fileb://%s' % (tmp_path / 'function.zip'), service='lambda')
+    try:
+        m = aws('create-event-source-mapping', '--function-name', name, '--event-source-arn', stream,
+                '--starting-position', 'TRIM_HORIZON', '--batch-size', '7', service='lambda')
+        assert (m['State'], m['BatchSize'], m['EventSourceArn']) == ('Creating', 7, stream)
+        listed = aws('list-event-source-mappings', '--function-name', name, service='lambda')['EventSourceMappings']
+        assert [x['UUID'] for x in listed] == [m['UUID']]
+        aws('put-item', '--table-name', table, '--item', '{"pk": {"S": "a"}}')
+        import time
+        deadline = time.monotonic() + 15
+        while aws('get-event-source-mapping', '--uuid', m['UUID'], service='lambda')['LastProcessingResult'] != 'OK':
+            assert time.monotonic() < deadline, 'the mapping never processed the record'
+            time.sleep(0.2)
+        assert aws('delete-event-source-mapping', '--uuid', m['UUID'], service='lambda')['State'] == 'Deleting'
+    finally:
+        aws('delete-function', '--function-name', name, service='lambda')
+        aws('delete-table', '--table-name', table)

@@ -18,7 +18,10 @@ import {
   AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand, PutFunctionEventInvokeConfigCommand,
   GetFunctionEventInvokeConfigCommand, DeleteFunctionEventInvokeConfigCommand, DeleteFunctionCommand,
   ResourceNotFoundException, ResourceConflictException, InvalidParameterValueException, LambdaServiceException,
+  CreateEventSourceMappingCommand, GetEventSourceMappingCommand, ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand, DeleteEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import { DynamoDBClient, CreateTableCommand, PutItemCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { startRunnel } from './runnel.js';
 
 const REGION = 'us-east-1';
@@ -30,6 +33,7 @@ const ARN_PREFIX = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:`;
 
 let server;
 let client;
+let dynamo;
 let workDir;
 // Where a function writes what the test reads: outside /tmp (a sandbox has its own when runnel runs
 // as root) and open to every uid (each function runs under its own).
@@ -182,6 +186,7 @@ before(async () => {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
   });
+  dynamo = new DynamoDBClient({ endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 });
 
 after(async () => {
@@ -598,4 +603,46 @@ test('CreateFunction with Timeout 901 is ValidationException', async () => {
     "1 validation error detected: Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900");
   const get = await rejection(new GetFunctionCommand({ FunctionName: name }));
   assert.equal(get.name, 'ResourceNotFoundException');
+});
+
+test('an event source mapping delivers a stream\'s records; Create/Get/List/Update/Delete', async () => {
+  const table = uniqueName('esm-table');
+  const created = await dynamo.send(new CreateTableCommand({
+    TableName: table, BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+  }));
+  const stream = created.TableDescription.LatestStreamArn;
+  const outDir = sharedOutDir();
+  try {
+    const { name, config } = await createFunction('esm', RECORD, { Environment: { Variables: { OUT_DIR: outDir } } });
+    const m = await client.send(new CreateEventSourceMappingCommand({
+      EventSourceArn: stream, FunctionName: name, StartingPosition: 'LATEST', BatchSize: 10,
+    }));
+    assert.equal(m.$metadata.httpStatusCode, 202);
+    assert.equal(m.State, 'Creating');
+    assert.equal(m.FunctionArn, config.FunctionArn);
+    assert.equal(m.BatchSize, 10);
+    await dynamo.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'k1' }, v: { S: 'hello' } } }));
+    const files = await poll(() => { const f = readdirSync(outDir).filter((n) => n.endsWith('.json')); return f.length ? f : null; },
+      'the stream record at the function');
+    const event = JSON.parse(readFileSync(join(outDir, files[0]), 'utf8')).event;
+    assert.equal(event.Records[0].eventSourceARN, stream);
+    assert.deepEqual(event.Records[0].dynamodb.NewImage.v, { S: 'hello' });
+    const got = await client.send(new GetEventSourceMappingCommand({ UUID: m.UUID }));
+    assert.equal(got.State, 'Enabled');
+    const listed = await client.send(new ListEventSourceMappingsCommand({ EventSourceArn: stream }));
+    assert.deepEqual(listed.EventSourceMappings.map((x) => x.UUID), [m.UUID]);
+    const up = await client.send(new UpdateEventSourceMappingCommand({ UUID: m.UUID, Enabled: false }));
+    assert.equal(up.State, 'Disabling');
+    const conflict = await rejection(new CreateEventSourceMappingCommand({ EventSourceArn: stream, FunctionName: name, StartingPosition: 'LATEST' }));
+    assert.ok(conflict instanceof ResourceConflictException, conflict.name);
+    const gone = await client.send(new DeleteEventSourceMappingCommand({ UUID: m.UUID }));
+    assert.equal(gone.State, 'Deleting');
+    const missing = await rejection(new GetEventSourceMappingCommand({ UUID: m.UUID }));
+    assert.ok(missing instanceof ResourceNotFoundException, missing.name);
+  } finally {
+    await dynamo.send(new DeleteTableCommand({ TableName: table }));
+    rmSync(outDir, { recursive: true, force: true });
+  }
 });

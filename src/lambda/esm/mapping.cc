@@ -56,7 +56,12 @@ Status apply_common(Mapping& m, const JsonValue& body, const Lookup& lookup) {
   RUNNEL_TRY(auto window, int_member(body, "MaximumBatchingWindowInSeconds", "maximumBatchingWindowInSeconds", 0, 300));
   if (window) m.batching_window_s = *window;
   RUNNEL_TRY(auto parallel, int_member(body, "ParallelizationFactor", "parallelizationFactor", 1, 10));
-  if (parallel) m.parallelization = *parallel;
+  if (parallel) {
+    // Not yet: a shard runs one batch at a time (docs/compatibility/lambda.md says so). Refused
+    // rather than accepted and ignored, so nobody counts on concurrency that is not there.
+    if (*parallel > 1) return invalid_parameter("runnel does not support ParallelizationFactor above 1 yet");
+    m.parallelization = *parallel;
+  }
   RUNNEL_TRY(auto retries, int_member(body, "MaximumRetryAttempts", "maximumRetryAttempts", -1, 10000));
   if (retries) m.max_retry_attempts = *retries;
   RUNNEL_TRY(auto age, int_member(body, "MaximumRecordAgeInSeconds", "maximumRecordAgeInSeconds", -1, 604800));
@@ -67,7 +72,10 @@ Status apply_common(Mapping& m, const JsonValue& body, const Lookup& lookup) {
     m.max_record_age_s = *age;
   }
   RUNNEL_TRY(auto tumbling, int_member(body, "TumblingWindowInSeconds", "tumblingWindowInSeconds", 0, 900));
-  if (tumbling) m.tumbling_window_s = *tumbling;
+  if (tumbling) {
+    if (*tumbling > 0) return invalid_parameter("runnel does not support TumblingWindowInSeconds yet");
+    m.tumbling_window_s = *tumbling;
+  }
   RUNNEL_TRY(auto enabled, bool_member(body, "Enabled"));
   if (enabled) m.enabled = *enabled;
   RUNNEL_TRY(auto bisect, bool_member(body, "BisectBatchOnFunctionError"));
