@@ -323,6 +323,8 @@ std::string encode_function(const Function& f) {
   w.Key("max_age");
   w.Int(f.max_event_age_seconds);
   key_string(w, "eic_modified", f.event_invoke_config_modified);
+  w.Key("reserved");
+  w.Int(f.reserved_concurrency);
   w.EndObject();
   return finish_json(sb);
 }
@@ -367,6 +369,7 @@ Result<Function> decode_function(std::string_view stored) {
   f.max_retry_attempts = int_of("max_retry", -1);
   f.max_event_age_seconds = int_of("max_age", -1);
   f.event_invoke_config_modified = string_member(d, "eic_modified");
+  f.reserved_concurrency = int_of("reserved", -1);
   return f;
 }
 

@@ -53,6 +53,8 @@ struct Function {
   int max_retry_attempts = -1;
   int max_event_age_seconds = -1;
   std::string event_invoke_config_modified;  // epoch seconds, as AWS reports LastModified there
+  // PutFunctionConcurrency's ReservedConcurrentExecutions; -1 when not set.
+  int reserved_concurrency = -1;
 
   std::string arn() const { return "arn:aws:lambda:" + region + ":" + account + ":function:" + name; }
   // The resource policy as GetPolicy shows it (and as the cross-account check evaluates it); empty

@@ -124,6 +124,15 @@ void Service::run_async(std::shared_ptr<AsyncTask> task) {
 void Service::settle_async(std::shared_ptr<AsyncTask> task, InvocationResult result) {
   if (result.aborted || stopping_) return;  // stays stored: the next run delivers it
   const std::string key = async_key(task->id);
+  if (result.throttled) {
+    // Nothing ran: no attempt is spent. AWS keeps a throttled event up to its maximum age.
+    auto function = find_arn(task->function_arn);
+    int64_t max_age_ms = (function ? function->event_age_seconds() : 0) * 1000LL;
+    if (wall_ms() - task->enqueued_ms <= max_age_ms) {
+      scheduler_.after_ms(1000, [this, task] { run_async(task); });
+      return;
+    }
+  }
   if (result.function_error.empty()) {
     writer_.submit(
         [key](storage::WriteTxn& txn) {
@@ -272,6 +281,13 @@ void Service::invoke(const protocol::RequestContext& ctx, protocol::RestRequest&
       image, ctx.request_id, std::move(payload), [self, tail, reply = std::move(reply)](InvocationResult result) {
         if (result.aborted)
           return reply(self->render_error({"ServiceException", "runnel is stopping", 500, false, "com.amazonaws.lambda", {}}));
+        if (result.throttled) {
+          // AWS: 429 with the reason in the body (ReservedConcurrentExecutions in use).
+          protocol::Response r = self->render_error({"TooManyRequestsException", "Rate Exceeded.", 429, true,
+                                                     "com.amazonaws.lambda", {}});
+          r.body.insert(r.body.size() - 1, R"(,"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded")");
+          return reply(std::move(r));
+        }
         protocol::Response r;
         r.status = 200;
         r.content_type = "application/json";

@@ -201,6 +201,13 @@ void Service::get_function(const protocol::RequestContext& ctx, protocol::RestRe
   key_string(w, "Location", code_location(ctx.host.empty() ? "localhost:4566" : ctx.host, f->arn()));
   w.EndObject();
   if (!f->tags.empty()) key_string_map(w, "Tags", f->tags);
+  if (f->reserved_concurrency >= 0) {
+    w.Key("Concurrency");
+    w.StartObject();
+    w.Key("ReservedConcurrentExecutions");
+    w.Int(f->reserved_concurrency);
+    w.EndObject();
+  }
   w.EndObject();
   reply(json_response(200, finish_json(sb)));
 }

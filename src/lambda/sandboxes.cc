@@ -193,6 +193,10 @@ void Sandboxes::invoke(Invocation inv) {
     std::lock_guard lock(mu_);
     if (stopping_) {
       later.push_back([done = std::move(inv.done)] { done(InvocationResult{{}, {}, {}, true}); });
+    } else if (int limit = inv.image->reserved_concurrency; limit >= 0 && concurrent(inv.image->arn) >= static_cast<size_t>(limit)) {
+      InvocationResult throttled;
+      throttled.throttled = true;
+      later.push_back([done = std::move(inv.done), throttled = std::move(throttled)]() mutable { done(std::move(throttled)); });
     } else {
       Sandbox* free = nullptr;
       for (auto& [id, s] : sandboxes_) {
@@ -210,6 +214,15 @@ void Sandboxes::invoke(Invocation inv) {
     }
   }
   for (auto& fn : later) fn();
+}
+
+size_t Sandboxes::concurrent(const std::string& arn) const {
+  size_t n = 0;
+  for (const auto& [id, s] : sandboxes_)
+    if (s->current && s->image->arn == arn) ++n;
+  for (const auto& w : waiting_)
+    if (w.image->arn == arn) ++n;
+  return n;
 }
 
 void Sandboxes::assign(Sandbox& s, Invocation inv, Callbacks& later) {

@@ -50,6 +50,7 @@ struct FunctionImage {
   int timeout_seconds = 3;
   int memory_size = 128;
   int ephemeral_storage = 512;  // MB: the private /tmp's size
+  int reserved_concurrency = -1;  // at most this many invocations at once (-1: no limit of its own)
   std::map<std::string, std::string> environment;
 };
 
@@ -58,6 +59,7 @@ struct InvocationResult {
   std::string function_error;  // "" or "Unhandled" (X-Amz-Function-Error)
   std::string log;             // START ... REPORT lines of this invocation
   bool aborted = false;        // runnel is stopping: nothing ran to an end (async: try again next run)
+  bool throttled = false;      // the function's reserved concurrency was in use: nothing ran
 };
 
 struct Invocation {
@@ -97,7 +99,9 @@ class Sandboxes {
   Sandboxes(background::Scheduler& scheduler, SandboxOptions options);
   ~Sandboxes();
 
-  // Runs `invocation` on a free sandbox of its image, starting one if none is free.
+  // Runs `invocation` on a free sandbox of its image, starting one if none is free. When the
+  // function already runs (or waits for) as many invocations as its reserved concurrency, it ends
+  // at once with `throttled`, as AWS throttles (TooManyRequestsException).
   void invoke(Invocation invocation);
   // The function has a new revision or is gone: sandboxes of older revisions stop once idle.
   void retire(const std::string& arn, const std::string& current_revision);
@@ -111,6 +115,8 @@ class Sandboxes {
   using Callbacks = std::vector<std::function<void()>>;
 
   void handle_runtime(uint64_t sandbox_id, protocol::RestRequest& request, protocol::Reply reply);
+  // Under mu_: invocations of `arn` running or waiting for a sandbox.
+  size_t concurrent(const std::string& arn) const;
   // Under mu_: hands `inv` to `s` (whose parked next is answered); the result comes later.
   void assign(Sandbox& s, Invocation inv, Callbacks& later);
   // Under mu_: starts sandboxes for waiting invocations that no starting sandbox will take.

@@ -110,6 +110,7 @@ constexpr std::string_view kMappingsPath = "/2015-03-31/event-source-mappings"; 
 
 bool api_path(std::string_view path) {
   return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions") ||
+         path.starts_with("/2017-10-31/functions") || path.starts_with("/2019-09-30/functions") ||
          path.starts_with(kMappingsPath);
 }
 }  // namespace
@@ -164,7 +165,13 @@ void Service::dispatch(protocol::RequestContext ctx, protocol::RestRequest& requ
   Handler handler = nullptr;
   const char* operation = "";
   std::string name = parts.empty() ? std::string() : parts[0];
-  if (version == "/2019-09-25") {
+  if (version == "/2017-10-31" || version == "/2019-09-30") {
+    if (parts.size() == 2 && parts[1] == "concurrency") {
+      if (method == "PUT" && version == "/2017-10-31") handler = &Service::put_concurrency, operation = "PutFunctionConcurrency";
+      else if (method == "DELETE" && version == "/2017-10-31") handler = &Service::delete_concurrency, operation = "DeleteFunctionConcurrency";
+      else if (method == "GET" && version == "/2019-09-30") handler = &Service::get_concurrency, operation = "GetFunctionConcurrency";
+    }
+  } else if (version == "/2019-09-25") {
     if (parts.size() == 2 && parts[1] == "event-invoke-config") {
       if (method == "PUT" || method == "POST") handler = &Service::put_event_invoke_config, operation = "PutFunctionEventInvokeConfig";
       else if (method == "GET") handler = &Service::get_event_invoke_config, operation = "GetFunctionEventInvokeConfig";
@@ -223,6 +230,7 @@ std::shared_ptr<const FunctionImage> Service::image_of(const Function& f) const 
   image->handler = f.handler;
   image->code_dir = (std::filesystem::path(options_.code_root) / f.code_sha256_hex).string();
   image->revision = f.revision_id;
+  image->reserved_concurrency = f.reserved_concurrency;
   image->timeout_seconds = f.timeout;
   image->memory_size = f.memory_size;
   image->ephemeral_storage = f.ephemeral_storage;

@@ -132,6 +132,13 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
   void get_event_invoke_config(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
   void delete_event_invoke_config(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
 
+  // Reserved concurrency (concurrency.cc).
+  void put_concurrency(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void get_concurrency(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  void delete_concurrency(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
+  // The reserved concurrency of the account's functions in `region`, but `except_arn`'s.
+  int reserved_elsewhere(const std::string& account, const std::string& region, const std::string& except_arn) const;
+
   // Invocation (invoke.cc).
   void invoke(const protocol::RequestContext&, protocol::RestRequest&, const std::string&, protocol::Reply) const;
   void run_async(std::shared_ptr<AsyncTask> task);

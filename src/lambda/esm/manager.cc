@@ -361,6 +361,7 @@ std::string Manager::health_json() const {
     counter("failed", runner->failed);
     counter("dropped", runner->dropped);
     counter("on_failure_delivered", runner->on_failure_sent);
+    counter("throttled", runner->throttled);
     w.Key("iterator_age_ms");
     w.Int64(runner->iterator_age_ms.load());
     w.EndObject();

@@ -41,7 +41,7 @@ struct Manager::Runner {
   // Any thread.
   std::atomic<bool> pump_queued{false};
   std::atomic<bool> deleted{false};
-  std::atomic<uint64_t> polled{0}, filtered_out{0}, invoked{0}, failed{0}, dropped{0}, on_failure_sent{0};
+  std::atomic<uint64_t> polled{0}, filtered_out{0}, invoked{0}, failed{0}, dropped{0}, on_failure_sent{0}, throttled{0};
   std::atomic<int64_t> iterator_age_ms{0};
 
   // The esm thread only.

@@ -219,10 +219,12 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
   }
   int64_t now = wall_ms();
   runner->iterator_age_ms = now - batch->records.back().written_ms;
-  if (!found) {
-    // The function is gone: nothing ran, so no retry is spent; the records wait (up to their age).
+  if (!found || result.throttled) {
+    // The function is gone or its reserved concurrency is in use: nothing ran, so no retry is
+    // spent (AWS counts function errors only); the records wait.
     std::lock_guard lock(runner->mu);
-    runner->last_result = "PROBLEM: Function not found";
+    runner->last_result = found ? "PROBLEM: Function call throttled" : "PROBLEM: Function not found";
+    if (found) ++runner->throttled;
     shard.in_flight = false;
     retry_later(runner, shard, 1000);
     return;
@@ -324,8 +326,11 @@ void Manager::checkpoint(const std::shared_ptr<Runner>& runner, uint64_t shard_s
   std::string value = shard_done ? fmt::format("{}:end", next_seq) : std::to_string(next_seq);
   auto delivered = std::make_shared<bool>(false);
   writer_.submit(
-      [this, key = checkpoint_key(uuid, shard_start), value, destination, function_arn, account,
+      [this, runner, key = checkpoint_key(uuid, shard_start), value, destination, function_arn, account,
        record = std::move(on_failure_record), delivered](storage::WriteTxn& txn) {
+        // DeleteEventSourceMapping marks the runner before its own step: a checkpoint applied after
+        // that step would outlive the mapping.
+        if (runner->deleted) return true;
         txn.put(storage::Family::kMeta, key, value);
         if (!record.empty()) {
           ports::Delivery d;
