@@ -318,3 +318,56 @@ def test_mappings_and_checkpoints_survive_kill_9(target, runnel_bin, tmp_path):
         assert len(got) <= 35
     finally:
         server.stop()
+
+
+def test_a_deleted_function_keeps_its_mapping_and_the_records_wait(lam, dynamodb, fns, table, mappings):
+    name, stream = table
+    fn = fns.create(RECORD, record=True)
+    uuid = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name, StartingPosition='LATEST')['UUID']
+    mappings.append(uuid)
+    lam.delete_function(FunctionName=fn.name)
+    put(dynamodb, name, 'k', 'waiting')
+    poll(lambda: lam.get_event_source_mapping(UUID=uuid)['LastProcessingResult'] == 'PROBLEM: Function not found')
+    assert lam.get_event_source_mapping(UUID=uuid)['State'] == 'Enabled'
+    # A function of the same name takes the waiting record.
+    again = fns.create(RECORD, record=True, name=fn.name)
+    poll(lambda: values(records_of(again)) == ['waiting'])
+
+
+def test_latest_skips_what_came_before_and_trim_horizon_does_not(lam, dynamodb, fns, table, mappings):
+    name, stream = table
+    put(dynamodb, name, 'k', 'before')
+    latest, horizon = fns.create(RECORD, record=True), fns.create(RECORD, record=True)
+    for fn, position in ((latest, 'LATEST'), (horizon, 'TRIM_HORIZON')):
+        mappings.append(lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name,
+                                                        StartingPosition=position)['UUID'])
+    put(dynamodb, name, 'k', 'after')
+    poll(lambda: values(records_of(horizon)) == ['before', 'after'])
+    poll(lambda: values(records_of(latest)) == ['after'])
+
+
+def test_records_in_order_across_shard_rollovers(runnel_bin, tmp_path):
+    # Shards of 4 records: 15 writes span four shards, read parent before child.
+    server = RunnelServer(runnel_bin, extra_args=['--stream-shard-max-records', '4'])
+    server.start()
+    try:
+        ddb, lam_ = client_for('dynamodb', server.url), client_for('lambda', server.url)
+        fns_ = Functions(lam_)
+        fn = fns_.create(RECORD, record=True)
+        name = unique_table_name('esm-roll')
+        stream = ddb.create_table(TableName=name, KeySchema=[{'AttributeName': 'pk', 'KeyType': 'HASH'}],
+                                  AttributeDefinitions=[{'AttributeName': 'pk', 'AttributeType': 'S'}],
+                                  BillingMode='PAY_PER_REQUEST',
+                                  StreamSpecification={'StreamEnabled': True, 'StreamViewType': 'NEW_IMAGE'}
+                                  )['TableDescription']['LatestStreamArn']
+        lam_.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name, StartingPosition='TRIM_HORIZON',
+                                         BatchSize=3)
+        for i in range(15):
+            put(ddb, name, 'k', str(i))
+        poll(lambda: len(records_of(fn)) >= 15)
+        assert values(records_of(fn)) == [str(i) for i in range(15)]
+        shards = client_for('dynamodbstreams', server.url).describe_stream(StreamArn=stream)['StreamDescription']['Shards']
+        assert len(shards) >= 4
+        fns_.cleanup()
+    finally:
+        server.stop()
