@@ -29,9 +29,8 @@ std::string Catalog::table_key(std::string_view account, std::string_view region
 
 Status Catalog::load() {
   std::unique_lock lock(mu_);
-  auto it = engine_.iterator(storage::Family::kMeta);
-  for (it->Seek(std::string(kTablePrefix)); it->Valid() && it->key().starts_with(std::string(kTablePrefix)); it->Next()) {
-    RUNNEL_TRY(TableInfo t, decode_table_info(it->value().ToStringView()));
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kTablePrefix); it.valid(); it.next()) {
+    RUNNEL_TRY(TableInfo t, decode_table_info(it.value()));
     auto stats = std::make_shared<TableStats>();
     if (auto s = engine_.get(storage::Family::kMeta, stats_key(t.id)); s && s->size() == 16) {
       stats->item_count = static_cast<int64_t>(storage::read_u64(*s));

@@ -20,9 +20,9 @@ constexpr size_t kMaxBatchGetKeys = 100;
 constexpr size_t kMaxTransactGetItems = 100;
 
 // Writes "Item": the stored item, projected when asked; adds its size to *size when given.
-Status write_item_member(Writer& w, const rocksdb::PinnableSlice& stored,
+Status write_item_member(Writer& w, const storage::PinnedValue& stored,
                          const std::optional<expr::Projection>& projection, size_t* size) {
-  RUNNEL_TRY(std::string_view json, stored_json(as_view(stored)));
+  RUNNEL_TRY(std::string_view json, stored_json(stored.view()));
   w.Key("Item");
   return write_stored_item(w, json, projection ? &*projection : nullptr, size);
 }
@@ -59,7 +59,7 @@ Result<GetRequest> decode_get(Env& env, const protocol::RequestContext& ctx, con
 }
 
 Result<std::string> run_get(Env& env, const GetRequest& g) {
-  rocksdb::PinnableSlice stored;
+  storage::PinnedValue stored;
   RUNNEL_TRY(bool found, read_stored(env, storage::Family::kItems, g.storage_key, nullptr, stored));
   rapidjson::StringBuffer sb;
   sb.Reserve(stored.size() + 128);
@@ -170,7 +170,7 @@ Result<std::string> run_batch_get(Env& env, const std::vector<BatchTable>& table
   bool full = false;
   std::vector<size_t> done(tables.size(), 0);  // keys read per table; the rest are unprocessed
   std::vector<double> units(tables.size(), 0);
-  rocksdb::PinnableSlice stored;
+  storage::PinnedValue stored;
   for (size_t t = 0; t < tables.size(); ++t) {
     const BatchTable& bt = tables[t];
     w.Key(bt.name.data(), static_cast<rapidjson::SizeType>(bt.name.size()));
@@ -184,7 +184,7 @@ Result<std::string> run_batch_get(Env& env, const std::vector<BatchTable>& table
           break;
         }
         response_bytes += stored.size();
-        RUNNEL_TRY(std::string_view json, stored_json(as_view(stored)));
+        RUNNEL_TRY(std::string_view json, stored_json(stored.view()));
         RUNNEL_CHECK(write_stored_item(w, json, bt.projection ? &*bt.projection : nullptr,
                                        capacity != CapacityMode::kNone ? &size : nullptr));
       }
@@ -264,7 +264,7 @@ Result<std::vector<TransactGet>> decode_transact_gets(Env& env, const protocol::
 // All reads come from one snapshot, so the items are as of one moment: a TransactWriteItems is
 // either wholly visible or not at all (it commits as one batch).
 Result<std::string> run_transact_get(Env& env, const std::vector<TransactGet>& gets, CapacityMode capacity) {
-  ReadSnapshot snapshot(env.engine.db());
+  storage::Snapshot snapshot(env.engine);
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
@@ -272,9 +272,9 @@ Result<std::string> run_transact_get(Env& env, const std::vector<TransactGet>& g
   w.StartArray();
   // Transactional reads cost double: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling
   std::map<std::string, std::pair<const TableInfo*, double>> per_table;
-  rocksdb::PinnableSlice stored;
+  storage::PinnedValue stored;
   for (const TransactGet& g : gets) {
-    RUNNEL_TRY(bool found, read_stored(env, storage::Family::kItems, g.storage_key, snapshot.get(), stored));
+    RUNNEL_TRY(bool found, read_stored(env, storage::Family::kItems, g.storage_key, &snapshot, stored));
     w.StartObject();
     size_t size = 0;
     if (found) {

@@ -281,26 +281,25 @@ class Page {
 
  private:
   Status walk(const KeyRange& range, bool forward) {
-    ReadSnapshot snapshot(env_.engine.db());
-    snapshot_ = snapshot.get();
-    rocksdb::Slice lo(range.lo), hi(range.hi);
-    rocksdb::ReadOptions options;
-    options.snapshot = snapshot_;
-    options.iterate_lower_bound = &lo;
-    options.iterate_upper_bound = &hi;
-    auto it = env_.engine.iterator(plan_.family(), options);
+    storage::Snapshot snapshot(env_.engine);
+    snapshot_ = &snapshot;
+    storage::ScanOptions options;
+    options.lower = range.lo;
+    options.upper = range.hi;
+    storage::Cursor it = snapshot.scan(plan_.family(), options);
+    const std::string_view lo = range.lo, hi = range.hi;
     if (forward) {
-      it->Seek(lo);
+      it.seek(lo);
     } else {
-      it->SeekForPrev(hi);
-      while (it->Valid() && it->key().compare(hi) >= 0) it->Prev();
+      it.seek_for_prev(hi);
+      while (it.valid() && it.key() >= hi) it.prev();
     }
-    for (; it->Valid(); forward ? it->Next() : it->Prev()) {
-      if (it->key().compare(lo) < 0 || it->key().compare(hi) >= 0) break;
-      RUNNEL_TRY(bool stop, visit(as_view(it->value())));
+    for (; it.valid(); forward ? it.next() : it.prev()) {
+      if (it.key() < lo || it.key() >= hi) break;
+      RUNNEL_TRY(bool stop, visit(it.value()));
       if (stop) return ok_status();
     }
-    if (!it->status().ok()) return ApiError::internal("Internal server error");
+    if (!it.ok()) return ApiError::internal("Internal server error");
     return ok_status();
   }
 
@@ -322,7 +321,7 @@ class Page {
     if (key.size() != table_keys_.size()) return false;
     RUNNEL_TRY(bool found, read_stored(env_, storage::Family::kItems, item_key(*plan_.table, key), snapshot_, fetched_));
     if (!found) return false;
-    RUNNEL_TRY(json, stored_json(as_view(fetched_)));
+    RUNNEL_TRY(json, stored_json(fetched_.view()));
     rapidjson::Document item(&pool_);
     RUNNEL_CHECK(parse_stored_json(json, item, &fetched_buffer_));
     doc.Swap(item);
@@ -373,8 +372,8 @@ class Page {
   const expr::KeyCondition* key_condition_;
   std::vector<const KeyAttribute*> condition_keys_;  // the queried table's or index's key
   std::vector<const KeyAttribute*> table_keys_;
-  const rocksdb::Snapshot* snapshot_ = nullptr;
-  rocksdb::PinnableSlice fetched_;
+  const storage::Snapshot* snapshot_ = nullptr;  // walk()'s, while it runs
+  storage::PinnedValue fetched_;
   // One parse arena for the whole page (a default Document mallocs a 64 KB chunk per parse).
   static constexpr size_t kArenaBytes = 16 * 1024;
   std::unique_ptr<char[]> arena_ = std::make_unique_for_overwrite<char[]>(kArenaBytes);

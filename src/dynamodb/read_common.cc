@@ -91,15 +91,11 @@ Result<std::shared_ptr<const TableInfo>> resolve_table_named(Env& env, const pro
   return resolve_table(env, ctx, lookup, "requestItems");
 }
 
-Result<bool> read_stored(Env& env, storage::Family family, std::string_view key, const rocksdb::Snapshot* snapshot,
-                         rocksdb::PinnableSlice& out) {
-  rocksdb::ReadOptions options;
-  options.snapshot = snapshot;
-  out.Reset();
-  auto s = env.engine.db()->Get(options, env.engine.family(family), rocksdb::Slice(key.data(), key.size()), &out);
-  if (s.IsNotFound()) return false;
-  if (!s.ok()) return ApiError::internal("Internal server error");
-  return true;
+Result<bool> read_stored(Env& env, storage::Family family, std::string_view key, const storage::Snapshot* snapshot,
+                         storage::PinnedValue& out) {
+  auto found = snapshot ? snapshot->get(family, key, out) : env.engine.get(family, key, out);
+  if (!found.ok()) return ApiError::internal("Internal server error");
+  return *found;
 }
 
 Result<std::string_view> stored_json(std::string_view stored) {

@@ -13,8 +13,6 @@
 #include <string_view>
 #include <vector>
 
-#include <rocksdb/db.h>
-
 #include "dynamodb/request_util.h"
 #include "storage/engine.h"
 
@@ -40,26 +38,10 @@ Result<std::shared_ptr<const TableInfo>> resolve_table_named(Env& env, const pro
 
 // --- storage -----------------------------------------------------------------------------------
 
-// Holds a snapshot for a group of reads that must agree with each other (TransactGetItems, and the
-// table fetches of an LSI query); released on destruction.
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
-  ~ReadSnapshot() { db_->ReleaseSnapshot(snapshot_); }
-  ReadSnapshot(const ReadSnapshot&) = delete;
-  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-  const rocksdb::Snapshot* get() const { return snapshot_; }
-
- private:
-  rocksdb::DB* db_;
-  const rocksdb::Snapshot* snapshot_;
-};
-
-inline std::string_view as_view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
-
-// Point read of committed data into `out` (pinned: no copy of the value). False when absent.
-Result<bool> read_stored(Env& env, storage::Family family, std::string_view key, const rocksdb::Snapshot* snapshot,
-                         rocksdb::PinnableSlice& out);
+// Point read of committed data into `out` (pinned: no copy of the value), through `snapshot` when
+// one is given (TransactGetItems, an LSI query's item fetches: storage::Snapshot). False when absent.
+Result<bool> read_stored(Env& env, storage::Family family, std::string_view key, const storage::Snapshot* snapshot,
+                         storage::PinnedValue& out);
 
 // The canonical item JSON of a stored value (after its format byte); error when the value is not in
 // a format this build reads.

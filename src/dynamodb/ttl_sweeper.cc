@@ -41,15 +41,15 @@ size_t Service::sweep_expired(double now, size_t max_items) {
     if (!table->ttl_enabled || budget == 0) continue;
     std::string prefix = table_prefix(table->id);
     std::string& cursor = cursors[table->id];
-    auto it = engine_.iterator(storage::Family::kItems);
-    it->Seek(cursor.empty() ? prefix : cursor);
-    if (!cursor.empty() && it->Valid() && it->key().ToStringView() == cursor) it->Next();
-    for (; it->Valid() && it->key().starts_with(prefix) && budget > 0; it->Next(), --budget) {
-      auto item = decode_stored_item(it->value().ToStringView());
-      if (item && expired(*table, *item, now)) found.push_back({table, it->key().ToString()});
-      cursor = it->key().ToString();
+    storage::Cursor it = engine_.scan(storage::Family::kItems);
+    it.seek(cursor.empty() ? prefix : cursor);
+    if (!cursor.empty() && it.valid() && it.key() == cursor) it.next();
+    for (; it.valid() && it.key().starts_with(prefix) && budget > 0; it.next(), --budget) {
+      auto item = decode_stored_item(it.value());
+      if (item && expired(*table, *item, now)) found.push_back({table, std::string(it.key())});
+      cursor = it.key();
     }
-    if (!it->Valid() || !it->key().starts_with(prefix)) cursor.clear();  // wrapped: start over next time
+    if (!it.valid() || !it.key().starts_with(prefix)) cursor.clear();  // wrapped: start over next time
   }
   if (found.empty()) return 0;
   auto work = std::make_shared<std::vector<Expired>>(std::move(found));

@@ -68,10 +68,9 @@ std::optional<StoredMail> decode(uint64_t id, std::string_view value) {
 }  // namespace
 
 Status Mailbox::start() {
-  auto it = engine_.iterator(storage::Family::kQueues);
-  std::string upper(1, 'c');
-  it->SeekForPrev(rocksdb::Slice(upper));
-  if (it->Valid() && it->key().size() == 9 && it->key()[0] == 'b') next_id_ = key_id(it->key().ToStringView()) + 1;
+  storage::Cursor it = engine_.scan(storage::Family::kQueues);
+  it.seek_for_prev("c");
+  if (it.valid() && it.key().size() == 9 && it.key()[0] == 'b') next_id_ = key_id(it.key()) + 1;
   return ok_status();
 }
 
@@ -93,11 +92,11 @@ bool of_account(const StoredMail& m, std::string_view account) {
 
 std::vector<StoredMail> Mailbox::list(std::string_view to, uint64_t after, size_t limit, std::string_view account) const {
   std::vector<StoredMail> out;
-  auto it = engine_.iterator(storage::Family::kQueues);
-  for (it->Seek(rocksdb::Slice(mail_key(after + 1))); it->Valid() && out.size() < limit; it->Next()) {
-    auto key = it->key().ToStringView();
+  storage::Cursor it = engine_.scan(storage::Family::kQueues);
+  for (it.seek(mail_key(after + 1)); it.valid() && out.size() < limit; it.next()) {
+    auto key = it.key();
     if (key.size() != 9 || key[0] != 'b') break;
-    auto m = decode(key_id(key), it->value().ToStringView());
+    auto m = decode(key_id(key), it.value());
     if (m && (to.empty() || same_address(m->mail.to, to)) && of_account(*m, account)) out.push_back(std::move(*m));
   }
   return out;

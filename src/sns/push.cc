@@ -110,13 +110,13 @@ Pusher::~Pusher() { stop(); }
 
 Status Pusher::start() {
   std::vector<std::shared_ptr<PushTask>> loaded;
-  auto it = engine_.iterator(storage::Family::kQueues);
-  for (it->Seek(rocksdb::Slice("p", 1)); it->Valid(); it->Next()) {
-    auto key = it->key().ToStringView();
+  storage::Cursor it = engine_.scan(storage::Family::kQueues);
+  for (it.seek("p"); it.valid(); it.next()) {
+    auto key = it.key();
     if (key.size() != 9 || key[0] != 'p') break;
     uint64_t id = storage::read_u64(key.substr(1));
     next_id_ = id + 1;
-    if (auto t = decode_task(id, it->value().ToStringView())) loaded.push_back(std::move(t));
+    if (auto t = decode_task(id, it.value())) loaded.push_back(std::move(t));
   }
   if (!loaded.empty()) spdlog::info(R"("event":"sns.push_tasks_loaded","tasks":{})", loaded.size());
   {

@@ -53,11 +53,9 @@ Service::Service(storage::Engine& engine, storage::Writer& writer, const ports::
     : engine_(engine), writer_(writer), deliverer_(deliverer), signer_(signer) {}
 
 Status Service::start() {
-  auto it = engine_.iterator(storage::Family::kMeta);
-  rocksdb::Slice tp(kTopicPrefix.data(), kTopicPrefix.size());
-  for (it->Seek(tp); it->Valid() && it->key().starts_with(tp); it->Next()) {
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kTopicPrefix); it.valid(); it.next()) {
     rapidjson::Document d;
-    auto v = it->value().ToStringView();
+    auto v = it.value();
     json::parse(d, v);
     if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt SNS topic in the store");
     auto t = std::make_shared<Topic>();
@@ -70,10 +68,9 @@ Status Service::start() {
     t->content_based_dedup = t->attributes.count("ContentBasedDeduplication") && t->attributes["ContentBasedDeduplication"] == "true";
     topics_[t->arn()] = t;
   }
-  rocksdb::Slice sp(kSubscriptionPrefix.data(), kSubscriptionPrefix.size());
-  for (it->Seek(sp); it->Valid() && it->key().starts_with(sp); it->Next()) {
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kSubscriptionPrefix); it.valid(); it.next()) {
     rapidjson::Document d;
-    auto v = it->value().ToStringView();
+    auto v = it.value();
     json::parse(d, v);
     if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt SNS subscription in the store");
     auto s = std::make_shared<Subscription>();

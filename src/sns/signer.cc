@@ -74,13 +74,15 @@ void Signer::ensure() const {
     PEM_write_bio_PrivateKey(key_bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
     PEM_write_bio_X509(cert_bio.get(), x509.get());
     // Stored (synced) before the first signature leaves the server, so every signature ever sent
-    // verifies against the certificate served after a restart.
-    rocksdb::WriteBatch batch;
-    batch.Put(engine_->family(storage::Family::kMeta), kKeyKey, bio_text(key_bio.get()));
-    batch.Put(engine_->family(storage::Family::kMeta), kCertKey, bio_text(cert_bio.get()));
-    rocksdb::WriteOptions options;
-    options.sync = true;
-    if (!engine_->db()->Write(options, &batch).ok()) return;
+    // verifies against the certificate served after a restart. Written straight to the store, not
+    // through the writer: this runs lazily on the first signature, which may be inside a writer step
+    // (a confirmation signed in its Subscribe step, a Publish delivered by Service::publish_in),
+    // where waiting for a writer commit would deadlock the writer; no step reads or writes these
+    // keys, and call_once serialises it (storage::Batch).
+    storage::Batch batch(*engine_);
+    batch.put(storage::Family::kMeta, kKeyKey, bio_text(key_bio.get()));
+    batch.put(storage::Family::kMeta, kCertKey, bio_text(cert_bio.get()));
+    if (!engine_->write_synced(batch).ok()) return;
     key_pem_ = bio_text(key_bio.get());
     cert_pem_ = bio_text(cert_bio.get());
     key_ = std::shared_ptr<EVP_PKEY>(pkey.release(), EVP_PKEY_free);

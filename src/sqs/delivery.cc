@@ -10,7 +10,6 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include "common/json_parse.h"
@@ -92,24 +91,25 @@ std::string Service::queue_key(const Queue& q) const {
 // state in exactly one family, and the next start moves the rest. Each batch starts after the last
 // key moved, so it does not step over the deletes of the batches before it (which would make a
 // large store's move quadratic). Returns how many moved.
+// The batches are storage::Batch writes, straight to the store and synced, not writer steps: this
+// runs in start() before any request can reach the writer, and a batch of 10,000 moves would not
+// fit the writer's promise of short steps; each is atomic and durable before the next is read.
 Result<size_t> move_state_keys(storage::Engine& engine) {
   size_t moved = 0;
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
   std::string from = "s";
   for (;;) {
-    rocksdb::WriteBatch batch;
-    auto it = engine.iterator(storage::Family::kQueues);
+    storage::Batch batch(engine);
+    storage::Cursor it = engine.scan(storage::Family::kQueues);
     size_t n = 0;
-    for (it->Seek(from); it->Valid() && it->key().starts_with("s") && n < 10000; it->Next(), ++n) {
-      batch.Put(engine.family(storage::Family::kQueueStates), it->key(), it->value());
-      batch.Delete(engine.family(storage::Family::kQueues), it->key());
-      from = it->key().ToString();
+    for (it.seek(from); it.valid() && it.key().starts_with("s") && n < 10000; it.next(), ++n) {
+      batch.put(storage::Family::kQueueStates, it.key(), it.value());
+      batch.del(storage::Family::kQueues, it.key());
+      from = it.key();
     }
-    if (!it->status().ok()) return ApiError::internal("reading queue states: " + it->status().ToString());
+    if (!it.ok()) return ApiError::internal("reading queue states: " + it.error());
     if (n == 0) return moved;
-    auto s = engine.db()->Write(sync, &batch);
-    if (!s.ok()) return ApiError::internal("moving queue states: " + s.ToString());
+    auto s = engine.write_synced(batch);
+    if (!s.ok()) return ApiError::internal("moving queue states: " + s.error().message);
     moved += n;
     from.push_back('\0');  // the smallest key after the last one moved
   }
@@ -120,11 +120,9 @@ Status Service::start() {
   if (!moved.ok()) return moved.error();
   if (*moved) spdlog::info(R"("event":"sqs.states_moved","states":{})", *moved);
   if (auto next = engine_.get(storage::Family::kMeta, kNextQueueIdKey)) next_queue_id_ = std::stoull(*next);
-  auto it = engine_.iterator(storage::Family::kMeta);
-  rocksdb::Slice prefix(kQueuePrefix.data(), kQueuePrefix.size());
   size_t messages = 0;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto q = decode_queue(it->value().ToStringView());
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kQueuePrefix); it.valid(); it.next()) {
+    auto q = decode_queue(it.value());
     if (!q.ok()) return q.error();
     auto queue = std::move(q).value();
     RUNNEL_CHECK(load_messages(*queue));
@@ -141,15 +139,14 @@ Status Service::load_messages(Queue& q) {
   int64_t now = wall_ms();
   std::string lo = key3('s', q.id, 0);
   std::string hi = key3('s', q.id + 1, 0);
-  rocksdb::Slice hi_slice(hi);
-  rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &hi_slice;
-  auto it = engine_.iterator(storage::Family::kQueueStates, options);
-  for (it->Seek(lo); it->Valid(); it->Next()) {
-    auto key = it->key().ToStringView();
+  storage::ScanOptions options;
+  options.upper = hi;
+  storage::Cursor it = engine_.scan(storage::Family::kQueueStates, options);
+  for (it.seek(lo); it.valid(); it.next()) {
+    auto key = it.key();
     uint64_t seq = 0;
     for (size_t i = 9; i < 17; ++i) seq = (seq << 8) | static_cast<uint8_t>(key[i]);
-    auto st = decode_state(it->value().ToStringView());
+    auto st = decode_state(it.value());
     if (!st) continue;
     // A message in flight at a crash is in flight until its timeout, as it would have been.
     if (st->visible_at_ms <= now) {
@@ -165,15 +162,14 @@ Status Service::load_messages(Queue& q) {
   // FIFO deduplication ids still inside their window.
   std::string dlo(1, 'd');
   storage::append_u64(dlo, q.id);
-  auto d = engine_.iterator(storage::Family::kQueues);
-  for (d->Seek(dlo); d->Valid() && d->key().starts_with(dlo); d->Next()) {
+  for (storage::Cursor d = engine_.scan_prefix(storage::Family::kQueues, dlo); d.valid(); d.next()) {
     rapidjson::Document doc;
-    auto v = d->value().ToStringView();
+    auto v = d.value();
     json::parse(doc, v);
     if (doc.HasParseError() || !doc.IsObject()) continue;
     DedupEntry e{doc["id"].GetString(), doc["seq"].GetUint64(), doc["exp"].GetInt64()};
     if (e.expires_ms <= now) continue;
-    std::string id(d->key().ToStringView().substr(dlo.size()));
+    std::string id(d.key().substr(dlo.size()));
     q.dedup_order.emplace_back(e.expires_ms, id);
     q.dedup.emplace(std::move(id), std::move(e));
   }

@@ -186,12 +186,13 @@ TEST(SqsStorage, MovesStateKeysOutOfTheQueuesFamily) {
   auto opened = storage::Engine::open(options);
   ASSERT_TRUE(opened.ok());
   auto engine = std::move(opened).value();
-  rocksdb::WriteOptions w;
-  auto* queues = engine->family(storage::Family::kQueues);
-  for (uint64_t seq = 0; seq < 25000; ++seq)
-    ASSERT_TRUE(engine->db()->Put(w, queues, state_key(7, seq), "state").ok());
-  ASSERT_TRUE(engine->db()->Put(w, queues, message_key(7, 1), "message").ok());
-  ASSERT_TRUE(engine->db()->Put(w, queues, std::string("p") + "task", "push task").ok());
+  {
+    storage::Batch old_layout(*engine);
+    for (uint64_t seq = 0; seq < 25000; ++seq) old_layout.put(storage::Family::kQueues, state_key(7, seq), "state");
+    old_layout.put(storage::Family::kQueues, message_key(7, 1), "message");
+    old_layout.put(storage::Family::kQueues, std::string("p") + "task", "push task");
+    ASSERT_TRUE(engine->write_synced(old_layout).ok());
+  }
 
   auto moved = move_state_keys(*engine);
   ASSERT_TRUE(moved.ok());

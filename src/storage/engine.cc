@@ -10,9 +10,11 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/write_batch.h>
 
 #include "common/log.h"
 #include "storage/prewritten_wal.h"
+#include "storage/rocks.h"
 
 namespace runnel::storage {
 
@@ -30,6 +32,7 @@ const char* family_name(Family f) {
 
 Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
   std::unique_ptr<Engine> engine(new Engine());
+  Impl& impl = *engine->impl_;
   engine->durability_ = options.durability;
   if (!options.in_memory) engine->path_ = options.path;
 
@@ -50,13 +53,13 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
   // keep normal priority.
   rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   if (options.in_memory) {
-    engine->env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    impl.env.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
   } else {
     // WAL files written ahead with zeros, so a commit's fdatasync does not also have to write the
     // file's grown size (storage/prewritten_wal.h).
-    engine->env_ = rocksdb::NewCompositeEnv(prewritten_wal_file_system(rocksdb::FileSystem::Default()));
+    impl.env = rocksdb::NewCompositeEnv(prewritten_wal_file_system(rocksdb::FileSystem::Default()));
   }
-  db_options.env = engine->env_.get();
+  db_options.env = impl.env.get();
 
   rocksdb::BlockBasedTableOptions table_options;
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
@@ -72,31 +75,56 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
   std::string path = options.in_memory ? "/runnel-in-memory" : options.path;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors,
-                                        &engine->families_, &raw);
+                                        &impl.families, &raw);
   if (!s.ok()) return ApiError::internal("cannot open store at " + path + ": " + s.ToString());
-  engine->db_.reset(raw);
+  impl.db.reset(raw);
   return engine;
 }
 
+Engine::Engine() : impl_(std::make_unique<Impl>()) {}
+
 Engine::~Engine() {
-  if (db_) {
-    for (auto* h : families_) db_->DestroyColumnFamilyHandle(h);
-    db_->Close();
+  if (impl_->db) {
+    for (auto* h : impl_->families) impl_->db->DestroyColumnFamilyHandle(h);
+    impl_->db->Close();
   }
 }
 
 std::optional<std::string> Engine::get(Family f, std::string_view key) {
   std::string value;
-  auto s = db_->Get(rocksdb::ReadOptions(), family(f), rocksdb::Slice(key.data(), key.size()), &value);
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), Rocks::family(*this, f), to_slice(key), &value);
   if (!s.ok()) return std::nullopt;
   return value;
 }
 
-std::unique_ptr<rocksdb::Iterator> Engine::iterator(Family f, const rocksdb::ReadOptions& options) {
-  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, family(f)));
+Status Engine::delete_range(Family f, std::string_view begin, std::string_view end) {
+  auto s = impl_->db->DeleteRange(rocksdb::WriteOptions(), Rocks::family(*this, f), to_slice(begin), to_slice(end));
+  if (!s.ok()) return ApiError::internal("range delete in " + std::string(family_name(f)) + ": " + s.ToString());
+  return ok_status();
 }
 
-void Engine::sync_wal() { db_->FlushWAL(true); }
+Batch::Batch(Engine& engine) : engine_(engine), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+Batch::~Batch() = default;
+
+void Batch::put(Family f, std::string_view key, std::string_view value) {
+  batch_->Put(Rocks::family(engine_, f), to_slice(key), to_slice(value));
+}
+
+void Batch::del(Family f, std::string_view key) { batch_->Delete(Rocks::family(engine_, f), to_slice(key)); }
+
+size_t Batch::count() const { return batch_->Count(); }
+
+Status Engine::write_synced(Batch& batch) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  auto s = impl_->db->Write(options, batch.batch_.get());
+  if (!s.ok()) return ApiError::internal(s.ToString());
+  return ok_status();
+}
+
+std::unique_ptr<Engine::LegacyIterator> Engine::iterator(Family f) { return std::make_unique<LegacyIterator>(scan(f)); }
+
+void Engine::sync_wal() { impl_->db->FlushWAL(true); }
 
 uint64_t Engine::free_bytes() {
   if (path_.empty()) return UINT64_MAX;

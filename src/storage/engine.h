@@ -1,5 +1,8 @@
 // The embedded store: one RocksDB database with a column family per kind of data, and the writer
-// stage every mutation goes through. Knows nothing of AWS: callers own their key layouts.
+// stage every mutation goes through. Knows nothing of AWS: callers own their key layouts. Only
+// src/storage sees RocksDB (scripts/check-layering.sh holds it): services read through the types
+// in storage/read.h, write through storage::Writer, and use Batch/delete_range for the few writes
+// that rightly bypass the writer.
 #pragma once
 
 #include <cstdint>
@@ -10,9 +13,12 @@
 #include <string_view>
 #include <vector>
 
-#include <rocksdb/db.h>
-
 #include "common/result.h"
+#include "storage/read.h"
+
+namespace rocksdb {
+class WriteBatch;
+}  // namespace rocksdb
 
 namespace runnel::storage {
 
@@ -38,18 +44,56 @@ struct EngineOptions {
   Durability durability = Durability::kStrict;
 };
 
+// Writes straight to the store, outside the writer: atomic (all or nothing) and synced whatever
+// the durability mode. Only for writes no writer step can race with: start-up migrations that run
+// before the services take requests (sqs::move_state_keys), and records written once under their
+// own lock that no step reads or writes (SNS's signing key, made lazily, possibly from inside a
+// writer step, where waiting for a writer commit would deadlock the writer).
+class Batch {
+ public:
+  explicit Batch(Engine& engine);
+  ~Batch();
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+  void put(Family f, std::string_view key, std::string_view value);
+  void del(Family f, std::string_view key);
+  size_t count() const;
+
+ private:
+  friend class Engine;
+  Engine& engine_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+};
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> open(const EngineOptions& options);
   ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
-  rocksdb::DB* db() { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* family(Family f) { return families_[static_cast<int>(f)]; }
   Durability durability() const { return durability_; }
 
-  // Point read of committed data (never sees a batch still in the writer).
+  // Point reads of committed data (never see a batch still in the writer). The copying form is
+  // for small records; the pinned one for items and messages on hot paths (no copy): true when
+  // found, false when absent, an internal error when RocksDB fails.
   std::optional<std::string> get(Family f, std::string_view key);
-  std::unique_ptr<rocksdb::Iterator> iterator(Family f, const rocksdb::ReadOptions& options = {});
+  Result<bool> get(Family f, std::string_view key, PinnedValue& out);
+
+  // A cursor over committed data (see storage/read.h). scan_prefix is bounded to the keys that
+  // start with `prefix` (copied: it may be a temporary) and already positioned at the first.
+  Cursor scan(Family f, const ScanOptions& options = {});
+  Cursor scan_prefix(Family f, std::string_view prefix);
+
+  // Deletes [begin, end) at once, outside the writer and not synced: only for rows that a committed
+  // write has already made unreachable (a dropped table's items, a deleted queue id's messages,
+  // stream records below a stored trim point), so that it needs no place in a writer step. A crash
+  // that loses it loses nothing visible: the rows stay unreachable (streams deletes its trimmed
+  // records again at start-up). Runs where it is called; callers call it after the commit.
+  Status delete_range(Family f, std::string_view begin, std::string_view end);
+
+  // Commits `batch` at once (see Batch): atomic and synced.
+  Status write_synced(Batch& batch);
 
   // Flushes the WAL to disk (used on clean shutdown in relaxed mode).
   void sync_wal();
@@ -59,16 +103,41 @@ class Engine {
   // writer refuses writes that would leave less than a reserve (storage/writer.h, "A full disk").
   uint64_t free_bytes();
 
+  // Transitional, for src/lambda only (its owner is moving it to scan_prefix): a RocksDB-shaped
+  // iterator over committed data. Do not use it in new code.
+  class LegacyIterator;
+  std::unique_ptr<LegacyIterator> iterator(Family f);
+
  private:
-  Engine() = default;
-  std::unique_ptr<rocksdb::Env> env_;  // outlives db_ (declared first, destroyed last)
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> families_;
+  friend struct Rocks;  // storage/rocks.h: the RocksDB objects, for src/storage only
+  friend class Batch;
+  friend class Snapshot;
+  struct Impl;
+  Engine();
+  std::unique_ptr<Impl> impl_;
   Durability durability_ = Durability::kStrict;
   std::string path_;  // empty in memory: no disk to fill
   std::mutex free_mu_;
   uint64_t free_bytes_ = 0;  // at the last statvfs
   int64_t last_statvfs_ns_ = 0;
+};
+
+// See Engine::iterator. Keys and values are string_views with RocksDB's Slice spellings.
+class Engine::LegacyIterator {
+ public:
+  struct Bytes : std::string_view {
+    std::string_view ToStringView() const { return *this; }
+    std::string ToString() const { return std::string(*this); }
+  };
+  explicit LegacyIterator(Cursor cursor) : cursor_(std::move(cursor)) {}
+  void Seek(std::string_view target) { cursor_.seek(target); }
+  bool Valid() const { return cursor_.valid(); }
+  void Next() { cursor_.next(); }
+  Bytes key() const { return {cursor_.key()}; }
+  Bytes value() const { return {cursor_.value()}; }
+
+ private:
+  Cursor cursor_;
 };
 
 }  // namespace runnel::storage

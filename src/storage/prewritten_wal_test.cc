@@ -15,6 +15,7 @@
 #include <rocksdb/file_system.h>
 
 #include "storage/engine.h"
+#include "storage/rocks.h"
 #include "storage/prewritten_wal.h"
 
 namespace runnel::storage {
@@ -122,7 +123,7 @@ class CrashImage : public testing::Test {
     rocksdb::WriteOptions synced;
     synced.sync = true;
     for (int i = 0; i < kWrites; ++i)
-      ASSERT_TRUE(engine_->db()->Put(synced, engine_->family(Family::kItems), key_of(i),
+      ASSERT_TRUE(Rocks::db(*engine_)->Put(synced, Rocks::family(*engine_, Family::kItems), key_of(i),
                                      "value-" + std::to_string(i) + std::string(200, 'v')).ok());
     // The live WAL must end in zeros, or the image would not test what a crash leaves.
     fs::path wal = only_wal_in(live_);

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <map>
 
+#include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
 #include "common/thread_name.h"
+#include "storage/rocks.h"
 
 namespace runnel::storage {
 
@@ -49,7 +51,7 @@ void WriteTxn::put(Family f, std::string_view key, std::string_view value) {
   undo_.emplace_back(k, it == group_->writes.end() ? std::nullopt
                                                    : std::optional<std::optional<std::string>>(it->second));
   group_->writes[k] = std::string(value);
-  group_->batch.Put(engine_.family(f), rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  group_->batch.Put(Rocks::family(engine_, f), to_slice(key), to_slice(value));
 }
 
 void WriteTxn::del(Family f, std::string_view key) {
@@ -58,7 +60,7 @@ void WriteTxn::del(Family f, std::string_view key) {
   undo_.emplace_back(k, it == group_->writes.end() ? std::nullopt
                                                    : std::optional<std::optional<std::string>>(it->second));
   group_->writes[k] = std::nullopt;
-  group_->batch.Delete(engine_.family(f), rocksdb::Slice(key.data(), key.size()));
+  group_->batch.Delete(Rocks::family(engine_, f), to_slice(key));
 }
 
 void WriteTxn::scan_prefix(Family f, std::string_view prefix,
@@ -75,10 +77,8 @@ void WriteTxn::scan_prefix(Family f, std::string_view prefix,
   if (in_flight_) collect(*in_flight_);
   collect(*group_);
   auto pending = pending_writes.begin();
-  auto it = engine_.iterator(f);
-  rocksdb::Slice wanted(prefix.data(), prefix.size());
-  for (it->Seek(wanted); it->Valid() && it->key().starts_with(wanted); it->Next()) {
-    std::string_view key = it->key().ToStringView();
+  for (Cursor it = engine_.scan_prefix(f, prefix); it.valid(); it.next()) {
+    std::string_view key = it.key();
     for (; pending != pending_writes.end() && pending->first < key; ++pending)
       if (pending->second) visit(pending->first, *pending->second);
     if (pending != pending_writes.end() && pending->first == key) {
@@ -86,7 +86,7 @@ void WriteTxn::scan_prefix(Family f, std::string_view prefix,
       ++pending;
       continue;
     }
-    visit(key, it->value().ToStringView());
+    visit(key, it.value());
   }
   for (; pending != pending_writes.end(); ++pending)
     if (pending->second) visit(pending->first, *pending->second);
@@ -251,7 +251,7 @@ void Writer::commit_loop() {
         spdlog::error(R"("event":"writer.commit_refused","reason":"disk full","effect":"writes are refused until a restart")");
         failed_.store(true, std::memory_order_release);
         ok = false;
-      } else if (auto s = engine_.db()->Write(write_options, &group->batch); !s.ok()) {
+      } else if (auto s = Rocks::db(engine_)->Write(write_options, &group->batch); !s.ok()) {
         spdlog::error(R"("event":"writer.commit_failed","status":{},"effect":"writes are refused until a restart")",
                       json_quote(s.ToString()));
         failed_.store(true, std::memory_order_release);

@@ -33,8 +33,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <rocksdb/write_batch.h>
-
 #include "storage/engine.h"
 
 namespace runnel::storage {

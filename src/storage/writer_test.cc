@@ -10,18 +10,12 @@
 #include <vector>
 
 #include "storage/engine.h"
+#include "storage/rocks.h"
+#include "storage/test_engine.h"
 #include "storage/writer.h"
 
 namespace runnel::storage {
 namespace {
-
-std::unique_ptr<Engine> open_engine() {
-  EngineOptions options;
-  options.in_memory = true;
-  auto opened = Engine::open(options);
-  EXPECT_TRUE(opened.ok());
-  return std::move(opened).value();
-}
 
 int64_t read_counter(WriteTxn& txn, std::string_view key) {
   auto v = txn.get(Family::kMeta, key);
@@ -46,7 +40,7 @@ auto run(Writer& writer, Step step) {
 // Every increment reads the value the one before it wrote, whether that one is in the same group,
 // in the group being committed, or in the database: none is lost, and requests share groups.
 TEST(Writer, ConcurrentIncrementsAllCount) {
-  auto engine = open_engine();
+  auto engine = open_test_engine();
   Writer writer(*engine);
   constexpr int kThreads = 8, kPerThread = 2000;
   std::atomic<int> done{0}, committed{0};
@@ -76,7 +70,7 @@ TEST(Writer, ConcurrentIncrementsAllCount) {
 // A step that returns false, or throws, is rolled back to its savepoint; the steps around it in the
 // same group keep their writes, and a later write of the same key reads the value from before it.
 TEST(Writer, RejectedAndThrowingStepsLeaveNothing) {
-  auto engine = open_engine();
+  auto engine = open_test_engine();
   Writer writer(*engine);
   std::atomic<int> dones{0};
   auto put = [&](std::string key, std::string value, int outcome) {
@@ -108,9 +102,9 @@ TEST(Writer, RejectedAndThrowingStepsLeaveNothing) {
 // step the one whose writes the scan must see; the scan step then waits for that full group to be
 // taken and runs while the commit thread is still writing its ~100,000 keys.
 TEST(Writer, ScanPrefixSeesPendingWritesOverTheDatabase) {
-  auto engine = open_engine();
+  auto engine = open_test_engine();
   rocksdb::WriteOptions w;
-  for (const char* k : {"p/1", "p/3", "p/5", "q/1"}) ASSERT_TRUE(engine->db()->Put(w, engine->family(Family::kMeta), k, "db").ok());
+  for (const char* k : {"p/1", "p/3", "p/5", "q/1"}) ASSERT_TRUE(Rocks::db(*engine)->Put(w, Rocks::family(*engine, Family::kMeta), k, "db").ok());
   Writer writer(*engine);
   std::promise<void> holding, release;
   std::shared_future<void> released = release.get_future().share();
@@ -154,7 +148,7 @@ TEST(Writer, ScanPrefixSeesPendingWritesOverTheDatabase) {
 
 // on_commit callbacks run after the group's write, before the replies.
 TEST(Writer, OnCommitRunsAfterTheWrite) {
-  auto engine = open_engine();
+  auto engine = open_test_engine();
   Writer writer(*engine);
   std::promise<std::optional<std::string>> after;
   std::promise<void> replied;
@@ -178,8 +172,8 @@ TEST(Writer, OnCommitRunsAfterTheWrite) {
 // that write nothing still complete. (The failure here is a write into a dropped column family; a
 // full disk fails the same DB::Write, and RocksDB's WAL writer must not be written after that.)
 TEST(Writer, AFailedCommitRefusesEveryLaterWrite) {
-  auto engine = open_engine();
-  ASSERT_TRUE(engine->db()->DropColumnFamily(engine->family(Family::kStreams)).ok());
+  auto engine = open_test_engine();
+  ASSERT_TRUE(Rocks::db(*engine)->DropColumnFamily(Rocks::family(*engine, Family::kStreams)).ok());
   Writer writer(*engine);
   auto [seen_before, first] = run(writer, [](WriteTxn& txn) {
     txn.put(Family::kMeta, "before", "1");
@@ -211,7 +205,7 @@ TEST(Writer, AFailedCommitRefusesEveryLaterWrite) {
 
 // After stop(), a submission is answered at once as not committed.
 TEST(Writer, SubmitAfterStopFails) {
-  auto engine = open_engine();
+  auto engine = open_test_engine();
   Writer writer(*engine);
   writer.stop();
   bool called = false, committed = true;

@@ -45,21 +45,19 @@ Service::Service(storage::Engine& engine, storage::Writer& writer, const dynamod
 
 Status Service::start() {
   if (auto next = engine_.get(storage::Family::kMeta, kNextIdKey)) next_stream_id_ = std::stoull(*next);
-  auto it = engine_.iterator(storage::Family::kMeta);
-  for (it->Seek(rocksdb::Slice(kMetaPrefix.data(), kMetaPrefix.size()));
-       it->Valid() && it->key().starts_with(rocksdb::Slice(kMetaPrefix.data(), kMetaPrefix.size())); it->Next()) {
-    auto meta = decode_stream_meta(it->value().ToStringView());
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kMetaPrefix); it.valid(); it.next()) {
+    auto meta = decode_stream_meta(it.value());
     if (!meta.ok()) return meta.error();
     auto stream = std::make_shared<Stream>(std::move(meta).value());
     StreamMeta& m = stream->working;
     // The counter resumes after the last record written, and never inside a shard already opened
     // or closed (an empty shard has no record to find).
     uint64_t next = 1;
-    auto records = engine_.iterator(storage::Family::kStreams);
+    storage::Cursor records = engine_.scan(storage::Family::kStreams);
     std::string last_key = record_key(m.id, std::numeric_limits<uint64_t>::max());
-    records->SeekForPrev(last_key);
-    if (records->Valid() && records->key().starts_with(rocksdb::Slice(last_key.data(), 9)))
-      next = record_key_seq(records->key().ToStringView()) + 1;
+    records.seek_for_prev(last_key);
+    if (records.valid() && records.key().starts_with(std::string_view(last_key).substr(0, 9)))
+      next = record_key_seq(records.key()) + 1;
     for (const auto& s : m.shards) next = std::max(next, s.end_seq ? *s.end_seq + 1 : s.start_seq);
     stream->next_seq = next;
     stream->committed(next - 1);
@@ -72,14 +70,14 @@ Status Service::start() {
     by_arn_[stream->arn()] = stream;
   }
   // Records of streams that were forgotten just before a crash.
-  auto records = engine_.iterator(storage::Family::kStreams);
-  for (records->Seek("r"); records->Valid(); ) {
-    auto key = records->key().ToStringView();
+  storage::Cursor records = engine_.scan(storage::Family::kStreams);
+  for (records.seek("r"); records.valid(); ) {
+    auto key = records.key();
     if (key.size() != 17 || key[0] != 'r') break;
     uint64_t id = 0;
     for (size_t i = 1; i < 9; ++i) id = (id << 8) | static_cast<uint8_t>(key[i]);
     if (!all_.count(id)) delete_records(id, 0, std::numeric_limits<uint64_t>::max());
-    records->Seek(record_key(id + 1, 0));
+    records.seek(record_key(id + 1, 0));
   }
   spdlog::info(R"("event":"streams.loaded","streams":{})", all_.size());
   return ok_status();
@@ -260,15 +258,14 @@ bool Service::scan_records(uint64_t stream_id, uint64_t from_seq, uint64_t to_se
   if (from_seq >= to_seq) return true;
   std::string lo = record_key(stream_id, from_seq);
   std::string hi = record_key(stream_id, to_seq);
-  rocksdb::Slice hi_slice(hi);
-  rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &hi_slice;
+  storage::ScanOptions options;
+  options.upper = hi;
   // Stream reads are one pass over records most consumers read once: they must not evict the
   // items' hot blocks from the shared block cache, and a drain of a large shard stays flat in memory.
   options.fill_cache = false;
-  auto it = engine_.iterator(storage::Family::kStreams, options);
-  for (it->Seek(lo); it->Valid(); it->Next())
-    if (!visit(record_key_seq(it->key().ToStringView()), it->value().ToStringView())) return false;
+  storage::Cursor it = engine_.scan(storage::Family::kStreams, options);
+  for (it.seek(lo); it.valid(); it.next())
+    if (!visit(record_key_seq(it.key()), it.value())) return false;
   return true;
 }
 
@@ -367,7 +364,10 @@ void Service::delete_records(uint64_t stream_id, uint64_t from_seq, uint64_t to_
   if (to_seq <= from_seq) return;
   std::string lo = record_key(stream_id, from_seq);
   std::string hi = to_seq == std::numeric_limits<uint64_t>::max() ? record_key(stream_id + 1, 0) : record_key(stream_id, to_seq);
-  engine_.db()->DeleteRange(rocksdb::WriteOptions(), engine_.family(storage::Family::kStreams), lo, hi);
+  // Outside the writer, after the commit that stored the new trim point or forgot the stream (and at
+  // start-up, for deletes a crash lost): the records are unreachable from that commit on, so the
+  // delete needs no place in the writer's batch (storage::Engine::delete_range).
+  (void)engine_.delete_range(storage::Family::kStreams, lo, hi);  // as before: a failure only leaves garbage
 }
 
 }  // namespace runnel::streams
