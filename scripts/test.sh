@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The layering first (only src/storage sees RocksDB, ...): it needs nothing installed or built and
+# fails in a second. ctest runs it again (test `layering`).
+bash scripts/check-layering.sh
+
 bash scripts/setup.sh
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
