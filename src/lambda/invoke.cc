@@ -73,11 +73,10 @@ Status Service::invoke_async(storage::WriteTxn& txn, std::string_view function_a
 }
 
 Status Service::load_async() {
-  auto it = engine_.iterator(storage::Family::kQueues);
-  for (it->Seek(std::string(kAsyncPrefix)); it->Valid() && it->key().starts_with(kAsyncPrefix); it->Next()) {
-    std::string_view key = it->key().ToStringView();
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kQueues, kAsyncPrefix); it.valid(); it.next()) {
+    std::string_view key = it.key();
     rapidjson::Document d;
-    json::parse(d, it->value().ToStringView());
+    json::parse(d, it.value());
     if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt stored Lambda invocation " + std::string(key));
     auto task = std::make_shared<AsyncTask>();
     task->id = std::stoull(std::string(key.substr(kAsyncPrefix.size())));

@@ -40,9 +40,8 @@ Status Service::start() {
   std::error_code ec;
   std::filesystem::create_directories(options_.code_root, ec);
   if (ec) return ApiError::internal("cannot create " + options_.code_root + ": " + ec.message());
-  auto it = engine_.iterator(storage::Family::kMeta);
-  for (it->Seek(std::string(kFunctionPrefix)); it->Valid() && it->key().starts_with(kFunctionPrefix); it->Next()) {
-    RUNNEL_TRY(Function f, decode_function(it->value().ToStringView()));
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kFunctionPrefix); it.valid(); it.next()) {
+    RUNNEL_TRY(Function f, decode_function(it.value()));
     auto zip = engine_.get(storage::Family::kMeta, "lambda/c/" + f.code_sha256_hex);
     if (!zip) return ApiError::internal("the code of Lambda function " + f.arn() + " is missing from the store");
     RUNNEL_TRY(std::string dir, unpack(*zip, options_.code_root, f.code_sha256_hex));

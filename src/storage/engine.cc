@@ -122,8 +122,6 @@ Status Engine::write_synced(Batch& batch) {
   return ok_status();
 }
 
-std::unique_ptr<Engine::LegacyIterator> Engine::iterator(Family f) { return std::make_unique<LegacyIterator>(scan(f)); }
-
 void Engine::sync_wal() { impl_->db->FlushWAL(true); }
 
 uint64_t Engine::free_bytes() {

@@ -103,11 +103,6 @@ class Engine {
   // writer refuses writes that would leave less than a reserve (storage/writer.h, "A full disk").
   uint64_t free_bytes();
 
-  // Transitional, for src/lambda only (its owner is moving it to scan_prefix): a RocksDB-shaped
-  // iterator over committed data. Do not use it in new code.
-  class LegacyIterator;
-  std::unique_ptr<LegacyIterator> iterator(Family f);
-
  private:
   friend struct Rocks;  // storage/rocks.h: the RocksDB objects, for src/storage only
   friend class Batch;
@@ -120,24 +115,6 @@ class Engine {
   std::mutex free_mu_;
   uint64_t free_bytes_ = 0;  // at the last statvfs
   int64_t last_statvfs_ns_ = 0;
-};
-
-// See Engine::iterator. Keys and values are string_views with RocksDB's Slice spellings.
-class Engine::LegacyIterator {
- public:
-  struct Bytes : std::string_view {
-    std::string_view ToStringView() const { return *this; }
-    std::string ToString() const { return std::string(*this); }
-  };
-  explicit LegacyIterator(Cursor cursor) : cursor_(std::move(cursor)) {}
-  void Seek(std::string_view target) { cursor_.seek(target); }
-  bool Valid() const { return cursor_.valid(); }
-  void Next() { cursor_.next(); }
-  Bytes key() const { return {cursor_.key()}; }
-  Bytes value() const { return {cursor_.value()}; }
-
- private:
-  Cursor cursor_;
 };
 
 }  // namespace runnel::storage

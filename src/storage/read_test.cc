@@ -161,15 +161,5 @@ TEST(StorageRead, DeleteRangeRemovesHalfOpenRangeOfOneFamily) {
   EXPECT_EQ(engine->get(Family::kItems, "b/other-family"), "x");
 }
 
-// Until src/lambda moves to scan_prefix: the shim reads as a Cursor does.
-TEST(StorageRead, LegacyIteratorReadsLikeACursor) {
-  auto engine = engine_with(kPairs);
-  auto it = engine->iterator(Family::kMeta);
-  std::vector<std::string> seen;
-  for (it->Seek("b/"); it->Valid() && it->key().starts_with("b/"); it->Next())
-    seen.push_back(it->key().ToString() + "=" + std::string(it->value().ToStringView()));
-  EXPECT_EQ(seen, (Keys{"b/1=3", "b/2=4"}));
-}
-
 }  // namespace
 }  // namespace runnel::storage

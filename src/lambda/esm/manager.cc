@@ -44,16 +44,15 @@ Manager::~Manager() { stop(); }
 
 Status Manager::start() {
   std::map<std::string, std::map<uint64_t, std::string>> checkpoints;  // uuid -> shard start -> value
-  auto it = engine_.iterator(storage::Family::kMeta);
-  for (it->Seek(std::string(kCheckpointPrefix)); it->Valid() && it->key().starts_with(std::string(kCheckpointPrefix)); it->Next()) {
-    std::string key = it->key().ToString().substr(kCheckpointPrefix.size());
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kCheckpointPrefix); it.valid(); it.next()) {
+    std::string key(it.key().substr(kCheckpointPrefix.size()));
     size_t slash = key.find('/');
     if (slash == std::string::npos) continue;
-    checkpoints[key.substr(0, slash)][std::stoull(key.substr(slash + 1))] = it->value().ToString();
+    checkpoints[key.substr(0, slash)][std::stoull(key.substr(slash + 1))] = std::string(it.value());
   }
   size_t loaded = 0;
-  for (it->Seek(std::string(kMappingPrefix)); it->Valid() && it->key().starts_with(std::string(kMappingPrefix)); it->Next()) {
-    auto m = decode_mapping(it->value().ToStringView());
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kMappingPrefix); it.valid(); it.next()) {
+    auto m = decode_mapping(it.value());
     if (!m.ok()) return std::move(m).error();
     auto runner = std::make_shared<Runner>();
     runner->filters = compile_filters(*m);
