@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/thread_name.h"
 #include "common/uuid.h"
+#include "lambda/esm/batch.h"
 #include "lambda/esm/runner.h"
 
 namespace runnel::lambda::esm {
@@ -20,65 +21,6 @@ namespace {
 
 constexpr size_t kMaxPayloadBytes = 6 * 1024 * 1024;  // the synchronous invoke's payload limit
 constexpr int64_t kRecordLifetimeMs = 24 * 3600 * 1000;  // a stream keeps records 24 hours
-
-// Stream sequence numbers on the wire: 21 digits, numerically ordered (streams/stream.h).
-std::optional<uint64_t> parse_sequence(std::string_view text) {
-  if (text.size() != 21 || text[0] != '1') return std::nullopt;
-  uint64_t v = 0;
-  for (char c : text.substr(1)) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
-std::string format_sequence(uint64_t seq) { return fmt::format("1{:020}", seq); }
-
-std::string iso_seconds(int64_t ms) {
-  std::string s = iso8601_ms(ms);  // 2019-11-14T00:13:19.000Z
-  return s.substr(0, 19) + "Z";
-}
-
-// {"Records":[<record + eventSourceARN>, ...]}: the records as GetRecords returns them, with the
-// stream's ARN as Lambda adds it.
-std::string event_for(const std::vector<ports::StreamRecord>& records, std::string_view stream_arn) {
-  std::string quoted = json_quote(stream_arn);
-  std::string out = R"({"Records":[)";
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (i) out += ',';
-    std::string_view json = records[i].json;
-    out.append(json.substr(0, json.size() - 1));  // without its closing brace
-    out += R"(,"eventSourceARN":)";
-    out += quoted;
-    out += '}';
-  }
-  out += "]}";
-  return out;
-}
-
-enum class Outcome { kSuccess, kFailure, kPartial };
-
-// ReportBatchItemFailures' response: full success (no list, an empty or null one, an empty or
-// null response), a partial failure from the lowest reported sequence number, or, when an item
-// names no valid identifier, a failure of the whole batch.
-// https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html
-Outcome item_failures(std::string_view payload, uint64_t& lowest) {
-  rapidjson::Document d;
-  if (payload.empty() || !json::parse(d, payload) || d.IsNull() || !d.IsObject()) return Outcome::kSuccess;
-  auto it = d.FindMember("batchItemFailures");
-  if (it == d.MemberEnd() || it->value.IsNull()) return Outcome::kSuccess;
-  if (!it->value.IsArray()) return Outcome::kFailure;
-  if (it->value.Empty()) return Outcome::kSuccess;
-  lowest = UINT64_MAX;
-  for (const auto& item : it->value.GetArray()) {
-    if (!item.IsObject()) return Outcome::kFailure;
-    auto id = item.FindMember("itemIdentifier");
-    if (id == item.MemberEnd() || !id->value.IsString()) return Outcome::kFailure;
-    auto seq = parse_sequence(std::string_view(id->value.GetString(), id->value.GetStringLength()));
-    if (!seq) return Outcome::kFailure;
-    lowest = std::min(lowest, *seq);
-  }
-  return Outcome::kPartial;
-}
 
 }  // namespace
 
@@ -232,7 +174,7 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
   Outcome outcome = result.function_error.empty() ? Outcome::kSuccess : Outcome::kFailure;
   uint64_t lowest = 0;
   if (outcome == Outcome::kSuccess && m.report_batch_item_failures) outcome = item_failures(result.payload, lowest);
-  if (outcome == Outcome::kPartial && lowest <= batch->records.front().seq) outcome = Outcome::kFailure;
+  if (outcome == Outcome::kPartial) outcome = within_batch(outcome, lowest, batch->records);
   if (outcome == Outcome::kSuccess) {
     {
       std::lock_guard lock(runner->mu);
@@ -274,39 +216,10 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
   ++runner->dropped;
   std::string record;
   if (!m.on_failure.empty()) {
-    rapidjson::StringBuffer sb;
-    JsonWriter w(sb);
-    w.StartObject();
-    w.Key("requestContext");
-    w.StartObject();
-    key_string(w, "requestId", new_uuid());
-    key_string(w, "functionArn", m.function_arn);
-    key_string(w, "condition", retries_spent ? "RetryAttemptsExhausted" : "RecordAgeExceeded");
-    w.Key("approximateInvokeCount");
-    w.Int(shard.attempts);
-    w.EndObject();
-    w.Key("responseContext");
-    w.StartObject();
-    w.Key("statusCode");
-    w.Int(200);
-    key_string(w, "executedVersion", "$LATEST");
-    key_string(w, "functionError", result.function_error.empty() ? "Unhandled" : result.function_error);
-    w.EndObject();
-    key_string(w, "version", "1.0");
-    key_string(w, "timestamp", iso8601_ms(now));
-    w.Key("DDBStreamBatchInfo");
-    w.StartObject();
-    key_string(w, "shardId", batch->shard_id);
-    key_string(w, "startSequenceNumber", format_sequence(batch->records.front().seq));
-    key_string(w, "endSequenceNumber", format_sequence(batch->records.back().seq));
-    key_string(w, "approximateArrivalOfFirstRecord", iso_seconds(batch->records.front().written_ms));
-    key_string(w, "approximateArrivalOfLastRecord", iso_seconds(batch->records.back().written_ms));
-    w.Key("batchSize");
-    w.Uint64(batch->records.size());
-    key_string(w, "streamArn", m.source_arn);
-    w.EndObject();
-    w.EndObject();
-    record = finish_json(sb);
+    FailureContext why{m.function_arn, m.source_arn, batch->shard_id,
+                       retries_spent ? "RetryAttemptsExhausted" : "RecordAgeExceeded", shard.attempts,
+                       result.function_error.empty() ? "Unhandled" : result.function_error, now};
+    record = failure_record(why, batch->records);
   }
   shard.attempts = 0;
   shard.limit = 0;

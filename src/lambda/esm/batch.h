@@ -1,0 +1,50 @@
+// What a stream mapping sends and reads back, as pure functions (unit-tested in esm_test.cc): the
+// event a batch becomes, the function's ReportBatchItemFailures answer, and the on-failure record.
+// https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ports/event_source.h"
+
+namespace runnel::lambda::esm {
+
+// Stream sequence numbers on the wire: "1" + 20 digits, numerically ordered, as streams issues
+// them (streams/stream.h, format_sequence_number).
+std::optional<uint64_t> parse_sequence(std::string_view text);
+std::string format_sequence(uint64_t seq);
+
+// {"Records":[…]}: each record as GetRecords returns it, plus "eventSourceARN".
+std::string event_for(const std::vector<ports::StreamRecord>& records, std::string_view stream_arn);
+
+enum class Outcome { kSuccess, kFailure, kPartial };
+
+// The function's answer under ReportBatchItemFailures. Success: no batchItemFailures, an empty or
+// null list, an empty or null (or non-object) response. Failure of the whole batch: an item with
+// an empty, null or missing itemIdentifier or one that is no sequence number, or a response that
+// is not JSON (nothing is skipped on an answer that cannot be read). Otherwise kPartial, with
+// `lowest` the lowest reported sequence number.
+// https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html
+Outcome item_failures(std::string_view payload, uint64_t& lowest);
+// A partial failure naming a record the batch does not hold (or its first) fails it whole: the
+// checkpoint may only move inside the batch.
+Outcome within_batch(Outcome outcome, uint64_t lowest, const std::vector<ports::StreamRecord>& records);
+
+struct FailureContext {
+  std::string function_arn;
+  std::string stream_arn;
+  std::string shard_id;
+  std::string condition;  // RetryAttemptsExhausted | RecordAgeExceeded
+  int invoke_count = 0;
+  std::string function_error;
+  int64_t now_ms = 0;
+};
+// The on-failure destination's message: requestContext, responseContext, version, timestamp and
+// DDBStreamBatchInfo (the batch's coordinates, not its records), as AWS sends it.
+std::string failure_record(const FailureContext& why, const std::vector<ports::StreamRecord>& records);
+
+}  // namespace runnel::lambda::esm
