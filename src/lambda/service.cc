@@ -70,7 +70,7 @@ Status Service::start() {
       sandboxes_->invoke(Invocation{image_of(*f), new_uuid(), std::move(payload),
                                     [done = std::move(done)](InvocationResult result) { done(std::move(result), true); }});
     };
-    esm_ = std::make_unique<esm::Manager>(engine_, writer_, scheduler_, *streams_, deliverer_, std::move(hooks));
+    esm_ = std::make_unique<esm::Manager>(engine_, writer_, scheduler_, *streams_, queues_, deliverer_, std::move(hooks));
     RUNNEL_CHECK(esm_->start());
   }
   return load_async();

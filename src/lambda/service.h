@@ -35,6 +35,7 @@
 #include "protocol/rest.h"
 #include "ports/deliver.h"
 #include "ports/event_source.h"
+#include "ports/queue_source.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
@@ -54,6 +55,8 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
 
   // Event source mappings read DynamoDB streams through `streams`. Set before start().
   void set_stream_source(ports::StreamSource* streams) { streams_ = streams; }
+  // ... and SQS queues through `queues`. Set before start().
+  void set_queue_source(ports::QueueSource* queues) { queues_ = queues; }
   // Loads the functions (unpacking code a previous run left packed) and the event source mappings.
   Status start();
   // Starts running functions, once the HTTP server is up, and resumes stored async invocations.
@@ -150,6 +153,7 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
   background::Scheduler& scheduler_;
   const ports::Deliverer& deliverer_;
   ports::StreamSource* streams_ = nullptr;
+  ports::QueueSource* queues_ = nullptr;
   std::unique_ptr<esm::Manager> esm_;  // set by start() when a stream source is wired
   ServiceOptions options_;
   std::unique_ptr<Sandboxes> sandboxes_;

@@ -159,7 +159,8 @@ int serve(const ServeFlags& flags) {
   deliverer.add("sqs", &sqs);
   runnel::lambda::Service lambda(**engine, writer, scheduler, deliverer, {lambda_code_root, flags.lambda_async_retry_delay_ms});
   deliverer.add("lambda", &lambda);
-  lambda.set_stream_source(&streams);  // event source mappings read streams through the port
+  lambda.set_stream_source(&streams);  // event source mappings read streams and queues through the ports
+  lambda.set_queue_source(&sqs);
   if (auto s = lambda.start(); !s.ok()) {
     spdlog::critical(R"("event":"lambda.start_failed","error":{})", runnel::json_quote(s.error().message));
     return 1;
@@ -333,6 +334,7 @@ int serve(const ServeFlags& flags) {
   pusher.stop();        // unfinished deliveries stay stored for the next run
   sqs.stop();           // waiting long polls answer (empty) while the writer still runs
   writer.stop();
+  sqs.drain();          // receives the writer committed while it stopped are answered
   scheduler.stop();
   if (!writer.failed()) (*engine)->sync_wal();  // a failed WAL writer must not be touched again
   if (flags.in_memory) {

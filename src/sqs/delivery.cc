@@ -357,6 +357,19 @@ void Service::delete_locked(storage::WriteTxn& txn, Queue& q, uint64_t seq) {
   q.messages.erase(it);
 }
 
+void Service::delete_received_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, const ReceiptHandle& h) {
+  auto it = q->messages.find(h.seq);
+  // Deleting a deleted message, or with a superseded handle, succeeds and changes nothing.
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
+  if (h.queue_id != q->id || it == q->messages.end() || it->second.nonce != h.nonce) return;
+  delete_locked(txn, *q, h.seq);
+  // A FIFO group whose head this was may hand its next message to a waiting long poll now.
+  if (q->config.fifo && !q->waiters.empty())
+    txn.on_commit([this, q](bool ok) {
+      if (ok) wake(q, 1);
+    });
+}
+
 void Service::redrive_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, uint64_t seq, int64_t now_ms) {
   auto dlq = find_arn(q->config.redrive->dead_letter_arn);
   auto stored_text = txn.get(storage::Family::kQueues, message_key(q->id, seq));
@@ -400,6 +413,11 @@ std::vector<std::pair<uint64_t, uint64_t>> Service::receive_locked(storage::Writ
     }
   }
   std::set<uint64_t> seen;
+  size_t bytes = 0;
+  // An in-process consumer's byte budget (a mapping's 6 MB payload): at least one message.
+  auto over_budget = [&](const MessageState& st) {
+    return o.max_bytes != 0 && !taken.empty() && bytes + st.size > o.max_bytes;
+  };
   // Returns true when the message was taken; false when it is gone (expired or moved to the DLQ).
   auto take = [&](uint64_t seq, MessageState& st) {
     if (st.sent_ms + retention_ms <= now_ms) {
@@ -417,6 +435,7 @@ std::vector<std::pair<uint64_t, uint64_t>> Service::receive_locked(storage::Writ
     q->hidden.emplace(st.visible_at_ms, seq);
     write_state(txn, *q, seq, st);
     taken.emplace_back(seq, st.nonce);
+    bytes += st.size;
     seen.insert(seq);
     return true;
   };
@@ -426,6 +445,10 @@ std::vector<std::pair<uint64_t, uint64_t>> Service::receive_locked(storage::Writ
       q->ready.pop_front();
       auto it = q->messages.find(seq);
       if (it == q->messages.end() || it->second.visible_at_ms > now_ms || seen.count(seq)) continue;
+      if (over_budget(it->second)) {
+        q->ready.push_front(seq);
+        break;
+      }
       take(seq, it->second);
     }
     return taken;
@@ -453,6 +476,7 @@ std::vector<std::pair<uint64_t, uint64_t>> Service::receive_locked(storage::Writ
       auto it = q->messages.find(seq);
       if (it == q->messages.end()) break;
       if (it->second.visible_at_ms > now_ms) break;  // in flight or delayed: the group waits
+      if (over_budget(it->second)) break;
       if (!take(seq, it->second) && q->messages.count(seq)) break;
     }
     if (taken.size() >= static_cast<size_t>(o.max_messages)) break;
@@ -480,31 +504,33 @@ void Service::set_visibility_locked(storage::WriteTxn& txn, const std::shared_pt
 
 // --- long polls -------------------------------------------------------------------------------
 
-void Service::receive(const std::shared_ptr<Queue>& q, ReceiveOptions options, protocol::JsonReply reply) {
+std::function<void()> Service::receive(const std::shared_ptr<Queue>& q, ReceiveOptions options, ReceiveDone done) {
   auto w = std::make_shared<Waiter>();
   w->queue = q;
   w->options = std::move(options);
-  w->reply = std::move(reply);
+  w->done = std::move(done);
+  // The wait ends with nothing: at its deadline, or when its consumer cancels it.
+  auto end_wait = [w] {
+    {
+      std::lock_guard lock(w->queue->mu);
+      if (w->claimed.exchange(true)) return false;
+      auto& ws = w->queue->waiters;
+      ws.erase(std::remove(ws.begin(), ws.end(), w), ws.end());
+    }
+    w->done(Received{w->queue, 0, {}, {}});
+    return true;
+  };
   int64_t now = wall_ms();
-  if (w->options.deadline_ms > now) {
-    w->deadline_timer = scheduler_.after_ms(w->options.deadline_ms - now, [w] {
-      {
-        std::lock_guard lock(w->queue->mu);
-        if (w->claimed.exchange(true)) return;
-        auto& ws = w->queue->waiters;
-        ws.erase(std::remove(ws.begin(), ws.end(), w), ws.end());
-      }
-      w->reply(std::string("{}"));  // the wait ended with nothing
-    });
-  }
+  if (w->options.deadline_ms > now) w->deadline_timer = scheduler_.after_ms(w->options.deadline_ms - now, end_wait);
   attempt(w);
+  return [this, w, end_wait] {
+    if (end_wait() && w->deadline_timer) scheduler_.cancel(w->deadline_timer);
+  };
 }
 
 void Service::attempt(const std::shared_ptr<Waiter>& w) {
   struct Outcome {
-    std::vector<std::pair<uint64_t, uint64_t>> taken;
-    std::map<uint64_t, MessageState> states;
-    uint64_t queue_id = 0;
+    Received received;
     bool answer = false;  // this step claimed the waiter: answer after the commit
   };
   auto out = std::make_shared<Outcome>();
@@ -514,12 +540,14 @@ void Service::attempt(const std::shared_ptr<Waiter>& w) {
         std::lock_guard lock(q->mu);
         if (w->claimed.load()) return false;
         int64_t now = wall_ms();
-        if (!q->deleted) out->taken = receive_locked(txn, q, w->options, now);
-        if (!out->taken.empty() || q->deleted || stopping_ || now >= w->options.deadline_ms) {
+        auto& r = out->received;
+        if (!q->deleted) r.taken = receive_locked(txn, q, w->options, now);
+        if (!r.taken.empty() || q->deleted || stopping_ || now >= w->options.deadline_ms) {
           w->claimed = true;
           out->answer = true;
-          out->queue_id = q->id;
-          for (const auto& [seq, nonce] : out->taken) out->states[seq] = q->messages[seq];
+          r.queue = q;
+          r.queue_id = q->id;
+          for (const auto& [seq, nonce] : r.taken) r.states[seq] = q->messages[seq];
           return true;
         }
         // Nothing yet: wait for the commit that makes a message visible, or for the scheduler.
@@ -528,16 +556,14 @@ void Service::attempt(const std::shared_ptr<Waiter>& w) {
         return true;
       },
       [this, w, out](bool committed) {
-        if (out->answer) answer(w, committed, out->queue_id, out->taken, out->states);
+        if (out->answer) answer(w, committed, std::move(out->received));
       });
 }
 
-void Service::answer(const std::shared_ptr<Waiter>& w, bool committed, uint64_t queue_id,
-                     const std::vector<std::pair<uint64_t, uint64_t>>& taken, const std::map<uint64_t, MessageState>& states) {
+void Service::answer(const std::shared_ptr<Waiter>& w, bool committed, Received received) {
   if (w->deadline_timer) scheduler_.cancel(w->deadline_timer);
-  if (!committed) return w->reply(ApiError::internal("Internal server error"));
-  if (taken.empty()) return w->reply(std::string("{}"));
-  w->reply(render_received(*w->queue, queue_id, taken, w->options, states));
+  if (!committed) return w->done(ApiError::internal("Internal server error"));
+  w->done(std::move(received));
 }
 
 // A send found long polls waiting: receive for them inside the send's own step, so the one group
@@ -555,10 +581,10 @@ void Service::hand_off_locked(storage::WriteTxn& txn, const std::shared_ptr<Queu
     if (taken.empty()) return;  // nothing this waiter may take (a FIFO group in flight): it waits on
     q->waiters.pop_front();
     w->claimed = true;
-    std::map<uint64_t, MessageState> states;
-    for (const auto& [seq, nonce] : taken) states[seq] = q->messages[seq];
-    txn.on_commit([this, w, queue_id = q->id, taken = std::move(taken), states = std::move(states)](bool committed) {
-      answer(w, committed, queue_id, taken, states);
+    Received received{q, q->id, std::move(taken), {}};
+    for (const auto& [seq, nonce] : received.taken) received.states[seq] = q->messages[seq];
+    txn.on_commit([this, w, received = std::move(received)](bool committed) mutable {
+      answer(w, committed, std::move(received));
     });
   }
 }
@@ -643,6 +669,8 @@ void Service::stop() {
   for (const auto& q : all) wake(q, static_cast<size_t>(-1));
 }
 
+void Service::drain() { worker_.stop(); }
+
 // --- rendering --------------------------------------------------------------------------------
 
 namespace {
@@ -660,9 +688,22 @@ bool wanted(const std::vector<std::string>& names, bool all, std::string_view na
 
 }  // namespace
 
-std::string Service::render_received(const Queue& q, uint64_t queue_id,
-                                     const std::vector<std::pair<uint64_t, uint64_t>>& taken, const ReceiveOptions& o,
-                                     const std::map<uint64_t, MessageState>& states) {
+std::vector<ReceivedMessage> Service::read_received(const Received& received) const {
+  std::vector<ReceivedMessage> out;
+  out.reserve(received.taken.size());
+  for (const auto& [seq, nonce] : received.taken) {
+    auto text = engine_.get(storage::Family::kQueues, message_key(received.queue_id, seq));
+    auto stored = text ? decode_stored(*text) : std::nullopt;
+    if (!stored) continue;  // deleted meanwhile (purge)
+    auto state = received.states.find(seq);
+    out.push_back({std::move(*stored), state == received.states.end() ? MessageState{} : state->second,
+                   encode_receipt_handle({received.queue_id, seq, nonce})});
+  }
+  return out;
+}
+
+std::string Service::render_received(const Queue& q, const std::vector<ReceivedMessage>& messages,
+                                     const ReceiveOptions& o) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   auto str = [&](const char* k, std::string_view v) {
@@ -670,34 +711,21 @@ std::string Service::render_received(const Queue& q, uint64_t queue_id,
     w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
   };
   w.StartObject();
-  w.Key("Messages");
-  w.StartArray();
-  for (const auto& [seq, nonce] : taken) {
-    auto text = engine_.get(storage::Family::kQueues, message_key(queue_id, seq));
-    auto stored = text ? decode_stored(*text) : std::nullopt;
-    if (!stored) continue;  // deleted meanwhile (purge)
-    const MessageInput& m = stored->input;
-    const MessageState& st = states.at(seq);
+  if (!messages.empty()) {
+    w.Key("Messages");
+    w.StartArray();
+  }
+  for (const auto& received : messages) {
+    const StoredMessage& stored = received.stored;
+    const MessageInput& m = stored.input;
     w.StartObject();
     str("MessageId", m.message_id);
-    str("ReceiptHandle", encode_receipt_handle({queue_id, seq, nonce}));
-    str("MD5OfBody", stored->md5_body);
+    str("ReceiptHandle", received.receipt_handle);
+    str("MD5OfBody", stored.md5_body);
     str("Body", m.body);
     std::vector<std::pair<std::string, std::string>> system;
-    auto add = [&](std::string_view name, std::string value) {
-      if (wanted(o.system_names, o.all_system, name)) system.emplace_back(name, std::move(value));
-    };
-    add("SenderId", m.sender_id);
-    add("SentTimestamp", std::to_string(m.sent_ms));
-    add("ApproximateReceiveCount", std::to_string(st.receive_count));
-    add("ApproximateFirstReceiveTimestamp", std::to_string(st.first_receive_ms));
-    if (q.config.fifo) {
-      add("SequenceNumber", fmt::format("{:020d}", stored->sequence));
-      add("MessageDeduplicationId", m.dedup_id);
-    }
-    if (!m.group_id.empty()) add("MessageGroupId", m.group_id);
-    if (auto t = m.system_attributes.find("AWSTraceHeader"); t != m.system_attributes.end()) add("AWSTraceHeader", t->second.value);
-    if (!m.dead_letter_source_arn.empty()) add("DeadLetterQueueSourceArn", m.dead_letter_source_arn);
+    for (auto& [name, value] : system_attributes(received, q.config.fifo))
+      if (wanted(o.system_names, o.all_system, name)) system.emplace_back(std::move(name), std::move(value));
     if (!system.empty()) {
       w.Key("Attributes");
       w.StartObject();
@@ -717,9 +745,28 @@ std::string Service::render_received(const Queue& q, uint64_t queue_id,
     }
     w.EndObject();
   }
-  w.EndArray();
+  if (!messages.empty()) w.EndArray();
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
+}
+
+std::vector<std::pair<std::string, std::string>> system_attributes(const ReceivedMessage& received, bool fifo) {
+  const StoredMessage& stored = received.stored;
+  const MessageInput& m = stored.input;
+  std::vector<std::pair<std::string, std::string>> out;
+  out.emplace_back("SenderId", m.sender_id);
+  out.emplace_back("SentTimestamp", std::to_string(m.sent_ms));
+  out.emplace_back("ApproximateReceiveCount", std::to_string(received.state.receive_count));
+  out.emplace_back("ApproximateFirstReceiveTimestamp", std::to_string(received.state.first_receive_ms));
+  if (fifo) {
+    out.emplace_back("SequenceNumber", fmt::format("{:020d}", stored.sequence));
+    out.emplace_back("MessageDeduplicationId", m.dedup_id);
+  }
+  if (!m.group_id.empty()) out.emplace_back("MessageGroupId", m.group_id);
+  if (auto t = m.system_attributes.find("AWSTraceHeader"); t != m.system_attributes.end())
+    out.emplace_back("AWSTraceHeader", t->second.value);
+  if (!m.dead_letter_source_arn.empty()) out.emplace_back("DeadLetterQueueSourceArn", m.dead_letter_source_arn);
+  return out;
 }
 
 }  // namespace runnel::sqs

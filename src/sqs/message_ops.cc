@@ -116,14 +116,12 @@ Status handle_change(Service& svc, storage::WriteTxn& txn, const std::shared_ptr
   auto h = decode_receipt_handle(text);
   if (!h) return invalid_handle(text);
   std::lock_guard lock(q->mu);
-  auto it = q->messages.find(h->seq);
-  bool current = h->queue_id == q->id && it != q->messages.end() && it->second.nonce == h->nonce;
   if (visibility < 0) {
-    // Deleting a deleted message, or with a superseded handle, succeeds and changes nothing.
-    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
-    if (current) svc.delete_locked(txn, *q, h->seq);
+    svc.delete_received_locked(txn, q, *h);
     return ok_status();
   }
+  auto it = q->messages.find(h->seq);
+  bool current = h->queue_id == q->id && it != q->messages.end() && it->second.nonce == h->nonce;
   if (!current)
     return invalid_parameter(fmt::format(
         "Value {} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.",
@@ -257,7 +255,16 @@ RUNNEL_SQS_OP(receive_message) {
     if (wait < 0) wait = q->config.receive_wait_time;
   }
   o.deadline_ms = wait > 0 ? wall_ms() + static_cast<int64_t>(wait) * 1000 : 0;
-  svc.receive(q, std::move(o), std::move(reply));
+  auto options = std::make_shared<const ReceiveOptions>(o);
+  // The commit hands over what was taken; the bodies are read and the answer rendered on the
+  // worker, never on the commit thread.
+  svc.receive(q, std::move(o), [&svc, options, reply = std::move(reply)](Result<Received> received) mutable {
+    if (!received.ok()) return reply(std::move(received).error());
+    if (received->taken.empty()) return reply(std::string("{}"));
+    svc.worker().post([&svc, options, reply = std::move(reply), received = std::move(*received)]() mutable {
+      reply(Service::render_received(*received.queue, svc.read_received(received), *options));
+    });
+  });
 }
 
 RUNNEL_SQS_OP(delete_message) {

@@ -289,7 +289,7 @@ RUNNEL_SQS_OP(delete_queue) {
         if (!committed) return reply(ApiError::internal("Internal server error"));
         if (*old_id) drop_queue_id(svc, *old_id);
         for (const auto& w : *waiters)
-          if (!w->claimed.exchange(true)) w->reply(std::string("{}"));
+          if (!w->claimed.exchange(true)) w->done(Received{w->queue, 0, {}, {}});  // the queue is gone: nothing
         reply(std::string("{}"));
       });
 }

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "background/scheduler.h"
+#include "background/worker.h"
 #include "ports/deliver.h"
+#include "ports/queue_source.h"
 #include "protocol/aws_json.h"
 #include "sqs/message.h"
 #include "sqs/queue.h"
@@ -35,15 +37,33 @@ struct ReceiveOptions {
   bool all_user = false;
   std::vector<std::string> user_names;  // exact names or "prefix.*"
   std::string attempt_id;               // FIFO ReceiveRequestAttemptId
-  std::string host;                     // for nothing but symmetry with other requests
+  size_t max_bytes = 0;                 // in-process consumers: stop once this many bytes are taken
+};
+
+// What a receive step took, as typed values: the commit thread hands this on as it is; reading the
+// stored messages and rendering them happen afterwards on the service's worker (read_received).
+struct Received {
+  std::shared_ptr<Queue> queue;
+  uint64_t queue_id = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> taken;  // (seq, nonce) in the order taken
+  std::map<uint64_t, MessageState> states;           // each one's state as the receive left it
+};
+using ReceiveDone = std::function<void(Result<Received>)>;
+
+// One message of a receive, read back from storage after the commit.
+struct ReceivedMessage {
+  StoredMessage stored;
+  MessageState state;
+  std::string receipt_handle;
 };
 
 // A ReceiveMessage in progress. Answered exactly once: by a receive step that found messages, or
-// by its deadline (empty). `claimed` decides who.
+// by its deadline or a cancel (empty). `claimed` decides who. `done` runs on the commit thread
+// (or the scheduler's) and must only hand the result on.
 struct Waiter {
   std::shared_ptr<Queue> queue;
   ReceiveOptions options;
-  protocol::JsonReply reply;
+  ReceiveDone done;
   std::atomic<bool> claimed{false};
   uint64_t deadline_timer = 0;
 };
@@ -56,7 +76,7 @@ struct SendResult {
   uint64_t sequence = 0;  // FIFO
 };
 
-class Service final : public ports::DeliveryTarget {
+class Service final : public ports::DeliveryTarget, public ports::QueueSource {
  public:
   Service(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler);
   ~Service();
@@ -65,6 +85,9 @@ class Service final : public ports::DeliveryTarget {
   void register_operations(protocol::JsonService& json);
   // Answers every waiting long poll (empty) — call before the writer stops.
   void stop();
+  // Runs what the worker still holds (answers of receives the writer committed while it stopped)
+  // and joins it — call after the writer has stopped, while the HTTP server still exists.
+  void drain();
   // Deletes messages past their queue's MessageRetentionPeriod (blocks until committed).
   void sweep_expired();
   // StartMessageMoveTask's in-memory task records.
@@ -82,6 +105,13 @@ class Service final : public ports::DeliveryTarget {
   // ports::DeliveryTarget: enqueue(), or enqueue_for() when a service's resource sends.
   Status deliver(storage::WriteTxn& txn, std::string_view queue_arn, ports::Delivery delivery) override;
 
+  // ports::QueueSource: receive and delete for an in-process consumer (queue_source.cc).
+  std::optional<ports::QueueInfo> describe_queue(std::string_view queue_arn) const override;
+  std::function<void()> receive(std::string_view queue_arn, ports::QueueReceive request,
+                                ports::QueueReceiveDone done) override;
+  void delete_messages(std::string_view queue_arn, std::vector<std::string> receipt_handles,
+                       std::function<void(Status)> done) override;
+
   // --- used by the operation files ---
   std::shared_ptr<Queue> find(std::string_view account, std::string_view region, std::string_view name) const;
   std::shared_ptr<Queue> find_arn(std::string_view arn) const;
@@ -91,6 +121,8 @@ class Service final : public ports::DeliveryTarget {
   storage::Writer& writer() { return writer_; }
   storage::Engine& engine() { return engine_; }
   background::Scheduler& scheduler() { return scheduler_; }
+  // Where received messages are read and rendered: off the commit thread.
+  background::Worker& worker() { return worker_; }
 
   // Apply thread (writer steps) only.
   uint64_t allocate_queue_id(storage::WriteTxn& txn);
@@ -103,19 +135,25 @@ class Service final : public ports::DeliveryTarget {
   std::vector<std::pair<uint64_t, uint64_t>> receive_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q,
                                                             const ReceiveOptions& options, int64_t now_ms);
   void delete_locked(storage::WriteTxn& txn, Queue& q, uint64_t seq);
+  // DeleteMessage's core (caller holds q->mu): deletes the message the handle names if the handle
+  // is its latest receive's; a deleted message or a superseded handle changes nothing.
+  void delete_received_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, const ReceiptHandle& handle);
   void write_state(storage::WriteTxn& txn, const Queue& q, uint64_t seq, const MessageState& st);
   // Sets a message's visibility (in flight until `visible_at_ms`; now: visible again).
   void set_visibility_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, uint64_t seq,
                              int64_t visible_at_ms, int64_t now_ms);
 
-  // Long polls.
-  void receive(const std::shared_ptr<Queue>& q, ReceiveOptions options, protocol::JsonReply reply);
+  // Long polls. `done` gets what a receive step took, after its commit (see Waiter). Returns
+  // cancel(): it ends the wait at once with nothing, unless it has been answered already.
+  std::function<void()> receive(const std::shared_ptr<Queue>& q, ReceiveOptions options, ReceiveDone done);
   // After a commit made messages of q visible: hands them to waiting long polls.
   void wake(const std::shared_ptr<Queue>& q, size_t count);
-  // Renders received messages (reads their stored bodies; after the commit).
-  std::string render_received(const Queue& q, uint64_t queue_id,
-                              const std::vector<std::pair<uint64_t, uint64_t>>& taken, const ReceiveOptions& options,
-                              const std::map<uint64_t, MessageState>& states);
+  // Reads the messages a receive took (their stored bodies; after the commit, off the commit
+  // thread). A message deleted meanwhile (a purge) is left out.
+  std::vector<ReceivedMessage> read_received(const Received& received) const;
+  // ReceiveMessage's JSON answer, with the attributes `options` asked for.
+  static std::string render_received(const Queue& q, const std::vector<ReceivedMessage>& messages,
+                                     const ReceiveOptions& options);
 
   // When a queue of that name was deleted less than 60 s ago (CreateQueue answers
   // QueueDeletedRecently then); kept in memory.
@@ -124,8 +162,7 @@ class Service final : public ports::DeliveryTarget {
  private:
   void attempt(const std::shared_ptr<Waiter>& w);
   // Answers a claimed long poll after its step's commit.
-  void answer(const std::shared_ptr<Waiter>& w, bool committed, uint64_t queue_id,
-              const std::vector<std::pair<uint64_t, uint64_t>>& taken, const std::map<uint64_t, MessageState>& states);
+  void answer(const std::shared_ptr<Waiter>& w, bool committed, Received received);
   void hand_off_locked(storage::WriteTxn& txn, const std::shared_ptr<Queue>& q, int64_t now_ms);  // caller holds q->mu
   void schedule_visibility_wake(const std::shared_ptr<Queue>& q, int64_t now_ms);  // caller holds q->mu
   Status load_messages(Queue& q);
@@ -143,7 +180,11 @@ class Service final : public ports::DeliveryTarget {
   std::atomic<bool> stopping_{false};
   std::mutex move_tasks_mu_;
   std::shared_ptr<class MoveTasks> move_tasks_;
+  background::Worker worker_{"sqs-recv"};
 };
+
+// A received message's system attributes, every one SQS has for it, in the order SQS lists them.
+std::vector<std::pair<std::string, std::string>> system_attributes(const ReceivedMessage& received, bool fifo);
 
 // Storage keys.
 std::string message_key(uint64_t queue_id, uint64_t seq);

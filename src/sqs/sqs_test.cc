@@ -150,7 +150,11 @@ TEST(Enqueue, JoinsTheCallersBatchAndWakesALongPoll) {
   ReceiveOptions ro;
   ro.deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count() + 10000;
-  svc.receive(q, ro, [&](Result<std::string> r) { received.set_value(r.ok() ? *r : r.error().message); });
+  svc.receive(q, ro, [&](Result<Received> r) {
+    if (!r.ok()) return received.set_value(r.error().message);
+    auto messages = svc.read_received(*r);
+    received.set_value(messages.empty() ? std::string() : messages.front().stored.input.body);
+  });
 
   // The caller's step writes its own record and enqueues; both commit together.
   ASSERT_TRUE(run([&](storage::WriteTxn& txn) {

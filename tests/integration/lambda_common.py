@@ -32,6 +32,7 @@ import zipfile
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from runnel_server import RunnelServer
 from util import client_config, unique_table_name
@@ -311,6 +312,18 @@ def lam(make_client, target):
 def lam_noval(make_client, lam):
     """A client without botocore's parameter validation, so the server sees invalid input."""
     return make_client('lambda', validate=False)
+
+
+@pytest.fixture
+def mappings(lam):
+    """Event source mapping UUIDs a test made (it appends them), deleted afterwards."""
+    made = []
+    yield made
+    for uuid in made:
+        try:
+            lam.delete_event_source_mapping(UUID=uuid)
+        except ClientError:
+            pass
 
 
 @pytest.fixture

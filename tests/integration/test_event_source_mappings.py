@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from lambda_common import RECORD, Functions, client_for, fns, lam, lam_noval, poll  # noqa: F401
+from lambda_common import RECORD, Functions, client_for, fns, lam, lam_noval, mappings, poll  # noqa: F401
 from runnel_server import RunnelServer
 from sqs_common import receive_until, sqs  # noqa: F401
 from util import error_code, unique_table_name
@@ -59,17 +59,6 @@ def table(dynamodb):
         dynamodb.delete_table(TableName=name)
     except ClientError:
         pass
-
-
-@pytest.fixture
-def mappings(lam):
-    made = []
-    yield made
-    for uuid in made:
-        try:
-            lam.delete_event_source_mapping(UUID=uuid)
-        except ClientError:
-            pass
 
 
 def records_of(fn):

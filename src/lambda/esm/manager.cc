@@ -1,4 +1,5 @@
-// The event source mapping API and the mappings' lifecycle. The poller is in stream_poller.cc.
+// The event source mapping API and the mappings' lifecycle. The pollers are in stream_poller.cc
+// and queue_poller.cc.
 #include "lambda/esm/manager.h"
 
 #include <fmt/format.h>
@@ -36,8 +37,8 @@ std::vector<pattern::FilterPolicy> compile_filters(const Mapping& m) {
 }  // namespace
 
 Manager::Manager(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler,
-                 ports::StreamSource& streams, const ports::Deliverer& deliverer, Hooks hooks)
-    : engine_(engine), writer_(writer), scheduler_(scheduler), streams_(streams), deliverer_(deliverer),
+                 ports::StreamSource& streams, ports::QueueSource* queues, const ports::Deliverer& deliverer, Hooks hooks)
+    : engine_(engine), writer_(writer), scheduler_(scheduler), streams_(streams), queues_(queues), deliverer_(deliverer),
       hooks_(std::move(hooks)) {}
 
 Manager::~Manager() { stop(); }
@@ -85,14 +86,19 @@ void Manager::stop() {
   }
   jobs_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // The esm thread is gone: its state is this thread's now. Parked receives end (their answers
+  // find no thread to post to); messages already taken return after their visibility timeout.
   std::shared_lock lock(mu_);
-  for (const auto& [uuid, runner] : runners_)
+  for (const auto& [uuid, runner] : runners_) {
     if (runner->subscription) streams_.unsubscribe(runner->mapping.source_arn, runner->subscription);
+    end_queue_polls(runner);
+  }
 }
 
 void Manager::activate(const std::shared_ptr<Runner>& runner) {
   std::weak_ptr<Runner> weak = runner;
   post([this, runner, weak] {
+    if (runner->mapping.from_queue()) return pump(runner);  // the source ARN never changes
     if (runner->subscription == 0)
       runner->subscription = streams_.subscribe(runner->mapping.source_arn, [this, weak] {
         if (auto r = weak.lock()) wake(r);
@@ -114,6 +120,12 @@ Lookup Manager::lookup_for(const protocol::RequestContext& ctx) const {
   lookup.stream_exists = [this](std::string_view arn) {
     auto view = streams_.describe(arn);
     return view && view->enabled;
+  };
+  lookup.queue_is_fifo = [this, account = ctx.account, region = ctx.region](std::string_view arn) -> std::optional<bool> {
+    auto info = queues_ ? queues_->describe_queue(arn) : std::nullopt;
+    // Another account's queue is not reachable: runnel has no execution roles to allow it.
+    if (!info || info->account != account || info->region != region) return std::nullopt;
+    return info->fifo;
   };
   return lookup;
 }
@@ -158,10 +170,16 @@ void Manager::create(const protocol::RequestContext& ctx, protocol::RestRequest&
     std::shared_lock lock(mu_);
     for (const auto& [uuid, other] : runners_) {
       std::lock_guard other_lock(other->mu);
-      if (!other->deleted && other->mapping.source_arn == m.source_arn && other->mapping.function_arn == m.function_arn)
+      if (other->deleted || other->mapping.source_arn != m.source_arn || other->mapping.function_arn != m.function_arn)
+        continue;
+      std::string function_name = m.function_arn.substr(m.function_arn.rfind(":function:") + 10);
+      if (m.from_queue())
         return reply(error_response(conflict(fmt::format(
-            "The event source arn ({}) and function ({}) provided mapping already exists. Please update or delete the existing mapping with UUID {}",
-            m.source_arn, m.function_arn, uuid))));
+            "An event source mapping with SQS arn (\" {} \") and function (\" {} \") already exists. Please update or delete the existing mapping with UUID {}",
+            m.source_arn, function_name, uuid))));
+      return reply(error_response(conflict(fmt::format(
+          "The event source arn (\" {} \") and function (\" {} \") provided mapping already exists. Please update or delete the existing mapping with UUID {}",
+          m.source_arn, function_name, uuid))));
     }
   }
   auto runner = std::make_shared<Runner>();
@@ -170,7 +188,7 @@ void Manager::create(const protocol::RequestContext& ctx, protocol::RestRequest&
   runner->created = true;
   // LATEST: every record committed so far is behind the mapping. The positions are stored with it.
   std::map<uint64_t, std::string> initial;
-  if (m.starting_position == "LATEST") {
+  if (!m.from_queue() && m.starting_position == "LATEST") {
     if (auto view = streams_.describe(m.source_arn)) {
       for (const auto& span : view->shards) {
         Shard& s = runner->shards[span.start_seq];
@@ -243,7 +261,15 @@ void Manager::update(const protocol::RequestContext& ctx, protocol::RestRequest&
           runner->filters = compile_filters(next);
           rendered = render_mapping(next, state, runner->last_result);
         }
-        wake(runner);
+        if (next.from_queue()) {
+          // The polls running end; new ones start with the new settings.
+          post([this, runner] {
+            end_queue_polls(runner);
+            pump(runner);
+          });
+        } else {
+          wake(runner);
+        }
         reply(json_response(202, rendered));
       });
 }
@@ -279,6 +305,7 @@ void Manager::remove(const protocol::RequestContext& ctx, std::string_view uuid,
         post([this, runner] {
           if (runner->subscription) streams_.unsubscribe(runner->mapping.source_arn, runner->subscription);
           runner->subscription = 0;
+          end_queue_polls(runner);
         });
         reply(json_response(202, rendered));
       });

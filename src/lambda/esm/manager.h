@@ -1,6 +1,7 @@
 // Event source mappings at work: the API (Create/Get/Update/Delete/ListEventSourceMappings) and a
 // poller per mapping that reads its DynamoDB stream through the event-source port, shard by
-// shard in lineage order, and hands batches to the function.
+// shard in lineage order, or receives its SQS queue's messages through the queue port, and hands
+// batches to the function.
 //
 // Nothing polls. The commit that makes a stream record durable wakes the mapping (the port's
 // subscribe), and its own thread ("rn-esm") reads, filters and invokes; retries of failed batches
@@ -16,6 +17,14 @@
 // ReportBatchItemFailures checkpoints before the lowest failed sequence number; FilterCriteria
 // drops (and checkpoints past) records that match no filter.
 // https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
+//
+// An SQS mapping (queue_poller.cc) runs up to ScalingConfig.MaximumConcurrency polls at once
+// (five without it). Each is SQS's own long poll, woken by the commit of a send, then one
+// synchronous invoke: success deletes the batch, a failure deletes nothing (the messages return
+// after the queue's visibility timeout, and its redrive policy moves them to the DLQ after
+// maxReceiveCount), ReportBatchItemFailures deletes all but the reported ones, and messages that
+// match no filter are deleted unseen. FIFO queues hand out one batch per message group at a time.
+// https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
 #pragma once
 
 #include <atomic>
@@ -34,6 +43,7 @@
 #include "lambda/sandboxes.h"
 #include "ports/deliver.h"
 #include "ports/event_source.h"
+#include "ports/queue_source.h"
 #include "protocol/rest.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
@@ -52,8 +62,9 @@ struct Hooks {
 
 class Manager {
  public:
+  // `queues` may be null: SQS event sources are then refused as missing queues.
   Manager(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler,
-          ports::StreamSource& streams, const ports::Deliverer& deliverer, Hooks hooks);
+          ports::StreamSource& streams, ports::QueueSource* queues, const ports::Deliverer& deliverer, Hooks hooks);
   ~Manager();
 
   Status start();  // loads mappings and checkpoints
@@ -72,6 +83,7 @@ class Manager {
   struct Shard;
   struct Runner;
   struct Batch;
+  struct QueueBatch;
 
   void create(const protocol::RequestContext& ctx, protocol::RestRequest& request, protocol::Reply reply);
   void get(const protocol::RequestContext& ctx, std::string_view uuid, protocol::Reply reply);
@@ -95,10 +107,24 @@ class Manager {
   void retry_later(const std::shared_ptr<Runner>& runner, Shard& shard, int64_t delay_ms);
   void run_loop();
 
+  // --- the queue poller (queue_poller.cc), on the esm thread ---
+  void pump_queue(const std::shared_ptr<Runner>& runner);
+  // Ends the current generation's polls (settings changed, disabled, deleted, stopping).
+  void end_queue_polls(const std::shared_ptr<Runner>& runner);
+  void queue_receive(const std::shared_ptr<Runner>& runner, std::shared_ptr<QueueBatch> batch);
+  void queue_received(const std::shared_ptr<Runner>& runner, std::shared_ptr<QueueBatch> batch, uint64_t receive_id,
+                      Result<std::vector<ports::QueueMessage>> got);
+  void queue_invoke(const std::shared_ptr<Runner>& runner, std::shared_ptr<QueueBatch> batch);
+  void queue_finished(const std::shared_ptr<Runner>& runner, std::shared_ptr<QueueBatch> batch, InvocationResult result,
+                      bool found);
+  // The poll goes on with a new batch (at once, or after `delay_ms`), or ends with its generation.
+  void next_queue_poll(const std::shared_ptr<Runner>& runner, uint64_t generation, int64_t delay_ms = 0);
+
   storage::Engine& engine_;
   storage::Writer& writer_;
   background::Scheduler& scheduler_;
   ports::StreamSource& streams_;
+  ports::QueueSource* queues_;
   const ports::Deliverer& deliverer_;
   Hooks hooks_;
 

@@ -49,8 +49,45 @@ bool is_stream_arn(std::string_view arn) {
   return arn.starts_with("arn:aws:dynamodb:") && arn.find("/stream/") != std::string_view::npos;
 }
 
-// The members Create and Update share. `creating`: defaults apply to what is absent.
+bool present(const JsonValue& body, const char* name) {
+  auto it = body.FindMember(name);
+  return it != body.MemberEnd() && !it->value.IsNull();
+}
+
+ApiError unsupported(std::string_view member) {
+  return invalid_parameter(fmt::format("Unsupported {} parameter for given event source mapping type.", member));
+}
+
+// SQS mappings take none of the stream's retry, order and destination settings: a failed message
+// returns to its queue after the visibility timeout and the queue's own redrive policy decides.
+// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+Status refuse_stream_members(const JsonValue& body) {
+  for (const char* member : {"ParallelizationFactor", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
+                             "BisectBatchOnFunctionError", "TumblingWindowInSeconds", "StartingPositionTimestamp"})
+    if (present(body, member)) return unsupported(member);
+  if (auto it = body.FindMember("DestinationConfig"); it != body.MemberEnd() && it->value.IsObject())
+    for (const char* side : {"OnFailure", "OnSuccess"})
+      if (auto on = it->value.FindMember(side); on != it->value.MemberEnd() && on->value.IsObject() &&
+                                                !string_of(on->value, "Destination").empty())
+        return unsupported("DestinationConfig");
+  return ok_status();
+}
+
+// The batch rules that depend on the queue's type, after every member is applied.
+Status check_queue_batching(const Mapping& m, bool fifo) {
+  if (fifo) {
+    if (m.batch_size > 10) return invalid_parameter("Maximum batch size must be between 1 and 10 inclusive");
+    if (m.batching_window_s > 0) return invalid_parameter("Batching window is not supported for FIFO queues");
+    return ok_status();
+  }
+  if (m.batch_size > 10 && m.batching_window_s == 0)
+    return invalid_parameter("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10");
+  return ok_status();
+}
+
+// The members Create and Update share, applied on top of `m` (Create: on the defaults).
 Status apply_common(Mapping& m, const JsonValue& body, const Lookup& lookup) {
+  if (m.from_queue()) RUNNEL_CHECK(refuse_stream_members(body));
   RUNNEL_TRY(auto batch, int_member(body, "BatchSize", "batchSize", 1, 10000));
   if (batch) m.batch_size = *batch;
   RUNNEL_TRY(auto window, int_member(body, "MaximumBatchingWindowInSeconds", "maximumBatchingWindowInSeconds", 0, 300));
@@ -139,10 +176,26 @@ Status apply_common(Mapping& m, const JsonValue& body, const Lookup& lookup) {
         m.metrics_event_count = true;
       }
   }
-  if (body.HasMember("ScalingConfig"))
-    return invalid_parameter("Unsupported ScalingConfig parameter for given event source mapping type.");
+  if (auto it = body.FindMember("ScalingConfig"); it != body.MemberEnd() && !it->value.IsNull()) {
+    if (!m.from_queue()) return unsupported("ScalingConfig");
+    if (!it->value.IsObject()) return invalid_parameter("ScalingConfig must be an object");
+    // An empty ScalingConfig takes the limit away.
+    RUNNEL_TRY(auto most, int_member(it->value, "MaximumConcurrency", "scalingConfig.maximumConcurrency", 2, 1000));
+    m.max_concurrency = most;
+  }
   if (m.batching_window_s == 0 && m.batch_size > 10000) return invalid_parameter("BatchSize out of range");
   return ok_status();
+}
+
+void write_metrics_config(JsonWriter& w, const Mapping& m) {
+  if (!m.metrics_event_count) return;
+  w.Key("MetricsConfig");
+  w.StartObject();
+  w.Key("Metrics");
+  w.StartArray();
+  w.String("EventCount");
+  w.EndArray();
+  w.EndObject();
 }
 
 }  // namespace
@@ -157,8 +210,19 @@ Result<Mapping> parse_create(const JsonValue& body, const Lookup& lookup) {
                     "1 validation error detected: Value null at 'functionName' failed to satisfy constraint: Member must not be null",
                     400, true, "com.amazonaws.lambda", {}};
   if (source.empty()) return invalid_parameter("Unrecognized event source, must be kinesis, dynamodb stream or sqs.");
-  if (source.starts_with("arn:aws:sqs:"))
-    return invalid_parameter("runnel maps DynamoDB streams to functions; SQS event sources are not supported yet");
+  if (Mapping::is_queue_arn(source)) {
+    m.source_arn = source;
+    m.batch_size = 10;  // SQS's default
+    if (present(body, "StartingPosition")) return invalid_parameter("StartingPosition is not valid for SQS event sources.");
+    RUNNEL_CHECK(apply_common(m, body, lookup));
+    // AWS checks the queue by calling it, and reports SQS's own error.
+    auto fifo = lookup.queue_is_fifo(source);
+    if (!fifo)
+      return invalid_parameter(
+          "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.");
+    RUNNEL_CHECK(check_queue_batching(m, *fifo));
+    return m;
+  }
   if (!is_stream_arn(source)) return invalid_parameter("Unrecognized event source, must be kinesis, dynamodb stream or sqs.");
   m.source_arn = source;
   m.starting_position = string_of(body, "StartingPosition");
@@ -180,6 +244,11 @@ Status apply_update(Mapping& m, const JsonValue& body, const Lookup& lookup) {
     return invalid_parameter("StartingPosition and EventSourceArn cannot be updated");
   Mapping next = m;
   RUNNEL_CHECK(apply_common(next, body, lookup));
+  if (next.from_queue()) {
+    // A queue deleted since keeps its mapping (AWS's poller reports the error); its type stays.
+    auto fifo = lookup.queue_is_fifo(next.source_arn);
+    RUNNEL_CHECK(check_queue_batching(next, fifo.value_or(next.source_arn.ends_with(".fifo"))));
+  }
   m = std::move(next);
   return ok_status();
 }
@@ -187,16 +256,21 @@ Status apply_update(Mapping& m, const JsonValue& body, const Lookup& lookup) {
 std::string render_mapping(const Mapping& m, std::string_view state, std::string_view last_result) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
+  // An SQS mapping shows only what applies to queues (no position, retries, destination or
+  // processing result), as Lambda's answer for a queue does.
+  bool stream = !m.from_queue();
   w.StartObject();
   key_string(w, "UUID", m.uuid);
   key_string(w, "EventSourceMappingArn", m.arn());
-  key_string(w, "StartingPosition", m.starting_position);
+  if (stream) key_string(w, "StartingPosition", m.starting_position);
   w.Key("BatchSize");
   w.Int(m.batch_size);
   w.Key("MaximumBatchingWindowInSeconds");
   w.Int(m.batching_window_s);
-  w.Key("ParallelizationFactor");
-  w.Int(m.parallelization);
+  if (stream) {
+    w.Key("ParallelizationFactor");
+    w.Int(m.parallelization);
+  }
   key_string(w, "EventSourceArn", m.source_arn);
   if (!m.filters.empty()) {
     w.Key("FilterCriteria");
@@ -214,9 +288,25 @@ std::string render_mapping(const Mapping& m, std::string_view state, std::string
   key_string(w, "FunctionArn", m.function_arn);
   w.Key("LastModified");
   w.Double(static_cast<double>(m.last_modified_ms) / 1000.0);
-  key_string(w, "LastProcessingResult", last_result);
+  if (stream) key_string(w, "LastProcessingResult", last_result);
   key_string(w, "State", state);
   key_string(w, "StateTransitionReason", "User action");
+  if (!stream) {
+    w.Key("FunctionResponseTypes");
+    w.StartArray();
+    if (m.report_batch_item_failures) w.String("ReportBatchItemFailures");
+    w.EndArray();
+    if (m.max_concurrency) {
+      w.Key("ScalingConfig");
+      w.StartObject();
+      w.Key("MaximumConcurrency");
+      w.Int(*m.max_concurrency);
+      w.EndObject();
+    }
+    write_metrics_config(w, m);
+    w.EndObject();
+    return finish_json(sb);
+  }
   w.Key("DestinationConfig");
   w.StartObject();
   w.Key("OnFailure");
@@ -238,15 +328,7 @@ std::string render_mapping(const Mapping& m, std::string_view state, std::string
   w.StartArray();
   if (m.report_batch_item_failures) w.String("ReportBatchItemFailures");
   w.EndArray();
-  if (m.metrics_event_count) {
-    w.Key("MetricsConfig");
-    w.StartObject();
-    w.Key("Metrics");
-    w.StartArray();
-    w.String("EventCount");
-    w.EndArray();
-    w.EndObject();
-  }
+  write_metrics_config(w, m);
   w.EndObject();
   return finish_json(sb);
 }
@@ -286,6 +368,10 @@ std::string encode_mapping(const Mapping& m) {
   w.Int(m.tumbling_window_s.value_or(-1));
   w.Key("event_count");
   w.Bool(m.metrics_event_count);
+  if (m.max_concurrency) {  // only when set: a stream mapping's stored bytes stay as they were
+    w.Key("concurrency");
+    w.Int(*m.max_concurrency);
+  }
   w.Key("modified");
   w.Int64(m.last_modified_ms);
   w.EndObject();
@@ -324,6 +410,7 @@ Result<Mapping> decode_mapping(std::string_view json) {
       if (f.IsString()) m.filters.emplace_back(f.GetString(), f.GetStringLength());
   if (int t = integer("tumbling", -1); t >= 0) m.tumbling_window_s = t;
   m.metrics_event_count = boolean("event_count");
+  if (int c = integer("concurrency", -1); c > 0) m.max_concurrency = c;
   if (auto it = d.FindMember("modified"); it != d.MemberEnd() && it->value.IsInt64()) m.last_modified_ms = it->value.GetInt64();
   if (m.uuid.empty() || m.source_arn.empty()) return ApiError::internal("corrupt event source mapping record");
   return m;

@@ -1,4 +1,4 @@
-// An event source mapping: a DynamoDB stream (or, later, an SQS queue) whose records a function
+// An event source mapping: a DynamoDB stream or an SQS queue whose records (messages) a function
 // receives in batches. Its definition as the API shows it and as the store keeps it.
 // https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html
 //
@@ -40,9 +40,12 @@ struct Mapping {
   std::vector<std::string> filters;  // FilterCriteria.Filters[].Pattern
   std::optional<int> tumbling_window_s;
   bool metrics_event_count = false;  // MetricsConfig.Metrics ["EventCount"]
+  std::optional<int> max_concurrency;  // ScalingConfig.MaximumConcurrency (SQS)
   int64_t last_modified_ms = 0;
 
   std::string arn() const;
+  bool from_queue() const { return is_queue_arn(source_arn); }
+  static bool is_queue_arn(std::string_view arn) { return arn.starts_with("arn:aws:sqs:"); }
 };
 
 // Who can be found where: what a mapping's validation needs to know of the rest of runnel.
@@ -51,6 +54,8 @@ struct Lookup {
   std::function<std::string(std::string_view given)> function_arn;
   // Whether a DynamoDB stream ARN names a stream that exists (and is enabled).
   std::function<bool(std::string_view stream_arn)> stream_exists;
+  // Whether an SQS queue ARN names a queue: nullopt if not, else whether it is a FIFO queue.
+  std::function<std::optional<bool>(std::string_view queue_arn)> queue_is_fifo;
 };
 
 // CreateEventSourceMapping's body -> a new mapping (uuid, account, region to be set by the caller).

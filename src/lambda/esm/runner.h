@@ -1,4 +1,5 @@
-// The live state of one event source mapping (manager.cc and stream_poller.cc share it).
+// The live state of one event source mapping (manager.cc, stream_poller.cc and queue_poller.cc
+// share it).
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 
 #include "lambda/esm/manager.h"
 #include "pattern/filter_policy.h"
+#include "ports/queue_source.h"
 
 namespace runnel::lambda::esm {
 
@@ -30,6 +32,14 @@ struct Manager::Batch {
   uint64_t end_seq = 0;                      // the checkpoint after success (covers filtered records)
 };
 
+// An SQS mapping's batch in the making, then in flight: one per concurrent poll.
+struct Manager::QueueBatch {
+  uint64_t generation = 0;  // of the runner when this poll began
+  std::vector<ports::QueueMessage> messages;
+  size_t bytes = 0;
+  int64_t first_ms = 0;  // when the first message arrived (the batching window runs from here)
+};
+
 struct Manager::Runner {
   // Guarded by mu (the API's view).
   mutable std::mutex mu;
@@ -47,6 +57,13 @@ struct Manager::Runner {
   // The esm thread only.
   uint64_t subscription = 0;
   std::map<uint64_t, Shard> shards;  // by start sequence number: lineage order
+
+  // SQS mappings, the esm thread only. A change of settings or state starts a new generation:
+  // the polls of an older one end as they come back.
+  uint64_t generation = 1;
+  int polls = 0;  // polls (receive, invoke, delete) of the current generation
+  uint64_t next_receive = 0;
+  std::map<uint64_t, std::function<void()>> parked;  // cancel() of each waiting receive
 };
 
 }  // namespace runnel::lambda::esm

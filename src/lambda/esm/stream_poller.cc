@@ -57,10 +57,13 @@ void Manager::wake(const std::shared_ptr<Runner>& runner) {
 
 void Manager::pump(const std::shared_ptr<Runner>& runner) {
   if (runner->deleted) return;
+  bool queue = false;
   {
     std::lock_guard lock(runner->mu);
-    if (!runner->mapping.enabled) return;
+    queue = runner->mapping.from_queue();
+    if (!queue && !runner->mapping.enabled) return;
   }
+  if (queue) return pump_queue(runner);
   auto view = streams_.describe(runner->mapping.source_arn);
   if (!view) {
     std::lock_guard lock(runner->mu);
