@@ -214,3 +214,33 @@ def test_cli_event_source_mapping(aws, tmp_path):
     finally:
         aws('delete-function', '--function-name', name, service='lambda')
         aws('delete-table', '--table-name', table)
+
+
+# An event source mapping from an SQS queue to a function, through the CLI: the function gets the
+# message and the mapping deletes it.
+def test_cli_sqs_event_source_mapping(aws, tmp_path):
+    import time
+    from lambda_common import ROLE, make_zip
+    url = aws('create-queue', '--queue-name', unique_table_name('cliesmq'), service='sqs')['QueueUrl']
+    arn = aws('get-queue-attributes', '--queue-url', url, '--attribute-names', 'QueueArn', service='sqs')['Attributes']['QueueArn']
+    name = unique_table_name('cliesmqfn')
+    (tmp_path / 'function.zip').write_bytes(make_zip())
+    aws('create-function', '--function-name', name, '--runtime', 'provided.al2023', '--role', ROLE,
+        '--handler', 'function.handler', '--zip-file', 'fileb://%s' % (tmp_path / 'function.zip'), service='lambda')
+    try:
+        m = aws('create-event-source-mapping', '--function-name', name, '--event-source-arn', arn,
+                '--batch-size', '5', service='lambda')
+        assert (m['State'], m['BatchSize'], m['EventSourceArn']) == ('Creating', 5, arn)
+        assert 'StartingPosition' not in m
+        aws('send-message', '--queue-url', url, '--message-body', 'from the cli', service='sqs')
+        deadline = time.monotonic() + 15
+        while True:
+            a = aws('get-queue-attributes', '--queue-url', url, '--attribute-names', 'All', service='sqs')['Attributes']
+            if a['ApproximateNumberOfMessages'] == '0' and a['ApproximateNumberOfMessagesNotVisible'] == '0':
+                break
+            assert time.monotonic() < deadline, 'the mapping never handled the message'
+            time.sleep(0.2)
+        assert aws('delete-event-source-mapping', '--uuid', m['UUID'], service='lambda')['State'] == 'Deleting'
+    finally:
+        aws('delete-function', '--function-name', name, service='lambda')
+        aws('delete-queue', '--queue-url', url, service='sqs')

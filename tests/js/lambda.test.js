@@ -22,6 +22,7 @@ import {
   UpdateEventSourceMappingCommand, DeleteEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { DynamoDBClient, CreateTableCommand, PutItemCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { startRunnel } from './runnel.js';
 
 const REGION = 'us-east-1';
@@ -34,6 +35,7 @@ const ARN_PREFIX = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:`;
 let server;
 let client;
 let dynamo;
+let sqs;
 let workDir;
 // Where a function writes what the test reads: outside /tmp (a sandbox has its own when runnel runs
 // as root) and open to every uid (each function runs under its own).
@@ -166,7 +168,7 @@ async function rejection(command) {
 async function poll(check, what, timeoutMs = 15000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value) return value;
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -187,6 +189,7 @@ before(async () => {
     maxAttempts: 1,
   });
   dynamo = new DynamoDBClient({ endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  sqs = new SQSClient({ endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 });
 
 after(async () => {
@@ -643,6 +646,47 @@ test('an event source mapping delivers a stream\'s records; Create/Get/List/Upda
     assert.ok(missing instanceof ResourceNotFoundException, missing.name);
   } finally {
     await dynamo.send(new DeleteTableCommand({ TableName: table }));
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});
+
+test('an event source mapping delivers a queue\'s messages; ScalingConfig and the queue-only validation', async () => {
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('esm-queue') }))).QueueUrl;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
+  const outDir = sharedOutDir();
+  try {
+    const { name, config } = await createFunction('esmq', RECORD, { Environment: { Variables: { OUT_DIR: outDir } } });
+    const refused = await rejection(new CreateEventSourceMappingCommand({ EventSourceArn: queueArn, FunctionName: name, StartingPosition: 'LATEST' }));
+    assert.ok(refused instanceof InvalidParameterValueException, refused.name);
+    assert.equal(refused.message, 'StartingPosition is not valid for SQS event sources.');
+    const m = await client.send(new CreateEventSourceMappingCommand({
+      EventSourceArn: queueArn, FunctionName: name, ScalingConfig: { MaximumConcurrency: 2 },
+    }));
+    assert.equal(m.$metadata.httpStatusCode, 202);
+    assert.equal(m.FunctionArn, config.FunctionArn);
+    assert.equal(m.BatchSize, 10);
+    assert.deepEqual(m.ScalingConfig, { MaximumConcurrency: 2 });
+    assert.equal(m.StartingPosition, undefined);
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'hello from js' }));
+    const files = await poll(() => { const f = readdirSync(outDir).filter((n) => n.endsWith('.json')); return f.length ? f : null; },
+      'the message at the function');
+    const record = JSON.parse(readFileSync(join(outDir, files[0]), 'utf8')).event.Records[0];
+    assert.equal(record.body, 'hello from js');
+    assert.equal(record.eventSource, 'aws:sqs');
+    assert.equal(record.eventSourceARN, queueArn);
+    assert.equal(record.md5OfBody, createHash('md5').update('hello from js').digest('hex'));
+    const up = await client.send(new UpdateEventSourceMappingCommand({ UUID: m.UUID, ScalingConfig: { MaximumConcurrency: 4 } }));
+    assert.deepEqual(up.ScalingConfig, { MaximumConcurrency: 4 });
+    const tooFew = await rejection(new UpdateEventSourceMappingCommand({ UUID: m.UUID, ScalingConfig: { MaximumConcurrency: 1 } }));
+    assert.equal(tooFew.name, 'ValidationException');
+    // The message was deleted once the function succeeded.
+    await poll(async () => {
+      const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))).Attributes;
+      return a.ApproximateNumberOfMessages === '0' && a.ApproximateNumberOfMessagesNotVisible === '0';
+    }, 'the queue to be empty');
+    await client.send(new DeleteEventSourceMappingCommand({ UUID: m.UUID }));
+  } finally {
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     rmSync(outDir, { recursive: true, force: true });
   }
 });

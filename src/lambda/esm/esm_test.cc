@@ -6,6 +6,7 @@
 #include "common/json_parse.h"
 #include "lambda/esm/batch.h"
 #include "lambda/esm/mapping.h"
+#include "lambda/esm/queue_batch.h"
 
 namespace runnel::lambda::esm {
 namespace {
@@ -13,10 +14,18 @@ namespace {
 constexpr const char* kStream = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-12-04T00:00:00.000";
 constexpr const char* kFunction = "arn:aws:lambda:us-east-1:000000000000:function:f";
 
+constexpr const char* kQueue = "arn:aws:sqs:us-east-1:000000000000:jobs";
+constexpr const char* kFifoQueue = "arn:aws:sqs:us-east-1:000000000000:jobs.fifo";
+
 Lookup lookup() {
   Lookup l;
   l.function_arn = [](std::string_view given) { return given == "f" || given == kFunction ? std::string(kFunction) : std::string(); };
   l.stream_exists = [](std::string_view arn) { return arn == kStream; };
+  l.queue_is_fifo = [](std::string_view arn) -> std::optional<bool> {
+    if (arn == kQueue) return false;
+    if (arn == kFifoQueue) return true;
+    return std::nullopt;
+  };
   return l;
 }
 
@@ -142,6 +151,126 @@ TEST(EsmMapping, RenderedAsTheApiShowsIt) {
   EXPECT_STREQ(d["FunctionResponseTypes"][0].GetString(), "ReportBatchItemFailures");
   EXPECT_EQ(d["MaximumRetryAttempts"].GetInt(), -1);
   EXPECT_TRUE(d["DestinationConfig"]["OnFailure"].IsObject());
+}
+
+Result<Mapping> create_on_queue(const std::string& queue, const std::string& extra) {
+  auto d = doc(R"({"EventSourceArn":")" + queue + R"(","FunctionName":"f")" + (extra.empty() ? "" : "," + extra) + "}");
+  return parse_create(d, lookup());
+}
+
+TEST(EsmQueueMapping, DefaultsAndWhatAQueueRefuses) {
+  auto m = create_on_queue(kQueue, "");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->batch_size, 10);
+  EXPECT_EQ(m->batching_window_s, 0);
+  EXPECT_TRUE(m->from_queue());
+  EXPECT_FALSE(m->max_concurrency);
+  struct Case {
+    std::string queue, extra, code, message_part;
+  } cases[] = {
+      {kQueue, R"("StartingPosition":"LATEST")", "InvalidParameterValueException", "StartingPosition is not valid for SQS event sources."},
+      {kQueue, R"("BatchSize":11)", "InvalidParameterValueException", "Maximum batch window in seconds must be greater than 0"},
+      {kFifoQueue, R"("BatchSize":11,"MaximumBatchingWindowInSeconds":1)", "InvalidParameterValueException", "between 1 and 10 inclusive"},
+      {kFifoQueue, R"("MaximumBatchingWindowInSeconds":1)", "InvalidParameterValueException", "Batching window is not supported for FIFO queues"},
+      {kQueue, R"("MaximumRetryAttempts":1)", "InvalidParameterValueException", "Unsupported MaximumRetryAttempts parameter"},
+      {kQueue, R"("BisectBatchOnFunctionError":false)", "InvalidParameterValueException", "Unsupported BisectBatchOnFunctionError"},
+      {kQueue, R"("DestinationConfig":{"OnFailure":{"Destination":"arn:aws:sqs:us-east-1:000000000000:d"}})", "InvalidParameterValueException", "Unsupported DestinationConfig"},
+      {kQueue, R"("ScalingConfig":{"MaximumConcurrency":1})", "ValidationException", "scalingConfig.maximumConcurrency"},
+      {kQueue, R"("ScalingConfig":{"MaximumConcurrency":1001})", "ValidationException", "less than or equal to 1000"},
+      {std::string(kQueue) + "-missing", "", "InvalidParameterValueException", "AWS.SimpleQueueService.NonExistentQueue"},
+  };
+  for (const auto& c : cases) {
+    auto refused = create_on_queue(c.queue, c.extra);
+    ASSERT_FALSE(refused.ok()) << c.extra;
+    EXPECT_EQ(refused.error().code, c.code) << c.extra;
+    EXPECT_NE(refused.error().message.find(c.message_part), std::string::npos) << c.extra << ": " << refused.error().message;
+  }
+  // A stream takes no ScalingConfig.
+  auto on_stream = create(R"("ScalingConfig":{"MaximumConcurrency":5})");
+  ASSERT_FALSE(on_stream.ok());
+  EXPECT_NE(on_stream.error().message.find("Unsupported ScalingConfig"), std::string::npos);
+}
+
+TEST(EsmQueueMapping, ScalingConfigIsSetClearedStoredAndShown) {
+  auto m = create_on_queue(kQueue, R"("BatchSize":500,"MaximumBatchingWindowInSeconds":3,"ScalingConfig":{"MaximumConcurrency":7})");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->max_concurrency, 7);
+  m->uuid = "u";
+  auto back = decode_mapping(encode_mapping(*m));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->max_concurrency, 7);
+  auto shown = doc(render_mapping(*m, "Enabled", "OK"));
+  EXPECT_EQ(shown["ScalingConfig"]["MaximumConcurrency"].GetInt(), 7);
+  EXPECT_EQ(shown["BatchSize"].GetInt(), 500);
+  for (const char* absent : {"StartingPosition", "ParallelizationFactor", "LastProcessingResult", "DestinationConfig",
+                             "MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds"})
+    EXPECT_FALSE(shown.HasMember(absent)) << absent;
+  auto clear = doc(R"({"ScalingConfig":{}})");
+  ASSERT_TRUE(apply_update(*m, clear, lookup()).ok());
+  EXPECT_FALSE(m->max_concurrency);
+  auto no_window = doc(R"({"MaximumBatchingWindowInSeconds":0})");
+  EXPECT_FALSE(apply_update(*m, no_window, lookup()).ok());  // 500 needs a window
+  EXPECT_EQ(m->batching_window_s, 3);
+}
+
+ports::QueueMessage message(std::string id, std::string body) {
+  ports::QueueMessage m;
+  m.message_id = std::move(id);
+  m.receipt_handle = "rh-" + m.message_id;
+  m.body = std::move(body);
+  m.md5_body = "md5";
+  m.attributes = {{"SenderId", "000000000000"}, {"SentTimestamp", "1764806400000"}, {"ApproximateReceiveCount", "1"},
+                  {"ApproximateFirstReceiveTimestamp", "1764806400001"}};
+  return m;
+}
+
+TEST(EsmQueueBatch, TheEventAsLambdaSendsIt) {
+  auto m = message("id-1", "hello");
+  m.message_attributes["color"] = {"String", "blue", false};
+  m.message_attributes["raw"] = {"Binary", std::string("\x00\x01", 2), true};
+  m.md5_attributes = "attr-md5";
+  auto d = doc(queue_event_for({m, message("id-2", "{}")}, kQueue, "us-east-1"));
+  ASSERT_EQ(d["Records"].Size(), 2u);
+  const auto& r = d["Records"][0];
+  EXPECT_STREQ(r["messageId"].GetString(), "id-1");
+  EXPECT_STREQ(r["receiptHandle"].GetString(), "rh-id-1");
+  EXPECT_STREQ(r["body"].GetString(), "hello");
+  EXPECT_STREQ(r["attributes"]["ApproximateReceiveCount"].GetString(), "1");
+  EXPECT_STREQ(r["messageAttributes"]["color"]["stringValue"].GetString(), "blue");
+  EXPECT_STREQ(r["messageAttributes"]["color"]["dataType"].GetString(), "String");
+  EXPECT_TRUE(r["messageAttributes"]["color"]["stringListValues"].IsArray());
+  EXPECT_STREQ(r["messageAttributes"]["raw"]["binaryValue"].GetString(), "AAE=");
+  EXPECT_STREQ(r["md5OfBody"].GetString(), "md5");
+  EXPECT_STREQ(r["md5OfMessageAttributes"].GetString(), "attr-md5");
+  EXPECT_STREQ(r["eventSource"].GetString(), "aws:sqs");
+  EXPECT_STREQ(r["eventSourceARN"].GetString(), kQueue);
+  EXPECT_STREQ(r["awsRegion"].GetString(), "us-east-1");
+  EXPECT_FALSE(d["Records"][1].HasMember("md5OfMessageAttributes"));
+  EXPECT_STREQ(d["Records"][1]["body"].GetString(), "{}");  // the event keeps the body a string
+}
+
+TEST(EsmQueueBatch, FiltersSeeAJsonBodyAsJson) {
+  auto json_body = doc(queue_filter_document(message("a", R"({"kind":"keep","n":5})"), kQueue, "us-east-1"));
+  EXPECT_STREQ(json_body["body"]["kind"].GetString(), "keep");
+  auto plain = doc(queue_filter_document(message("b", "plain text"), kQueue, "us-east-1"));
+  EXPECT_STREQ(plain["body"].GetString(), "plain text");
+  auto number = doc(queue_filter_document(message("c", "42"), kQueue, "us-east-1"));
+  EXPECT_STREQ(number["body"].GetString(), "42");  // only objects and arrays count as JSON bodies
+}
+
+TEST(EsmQueueBatch, ItemFailuresNameMessages) {
+  std::vector<ports::QueueMessage> batch = {message("a", "1"), message("b", "2"), message("c", "3")};
+  std::set<std::string> failed;
+  EXPECT_EQ(queue_item_failures("", batch, failed), Outcome::kSuccess);
+  EXPECT_EQ(queue_item_failures("null", batch, failed), Outcome::kSuccess);
+  EXPECT_EQ(queue_item_failures(R"({"batchItemFailures":[]})", batch, failed), Outcome::kSuccess);
+  EXPECT_EQ(queue_item_failures("not json", batch, failed), Outcome::kFailure);
+  EXPECT_EQ(queue_item_failures(R"({"batchItemFailures":[{"itemIdentifier":""}]})", batch, failed), Outcome::kFailure);
+  EXPECT_EQ(queue_item_failures(R"({"batchItemFailures":[{"itemIdentifier":"zz"}]})", batch, failed), Outcome::kFailure);
+  failed.clear();
+  EXPECT_EQ(queue_item_failures(R"({"batchItemFailures":[{"itemIdentifier":"b"},{"itemIdentifier":"c"}]})", batch, failed),
+            Outcome::kPartial);
+  EXPECT_EQ(failed, (std::set<std::string>{"b", "c"}));
 }
 
 std::vector<ports::StreamRecord> records(std::initializer_list<uint64_t> seqs) {
