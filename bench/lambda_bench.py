@@ -30,6 +30,15 @@ receives, <id> being an SNS event's MessageId or else the request id. runnel ser
               (StartingPosition LATEST, --stream-batch-size 100) at 1/s, 100/s and 1,000/s
               (--stream-rates), 5 s each, the same producers; per item: the runtime received the
               batch holding its stream record − PutItem acknowledged (matched by the item's `mid`)
+  sqs-throughput
+              wrk SendMessageBatch (bench/wrk/sqs_send_batch.lua, 10 a request) at 16 connections for
+              --duration into a standard queue with one event source mapping, BatchSize 10, then
+              BatchSize 100 with a 1 s window; the messages per second the function got (every
+              acknowledged message must arrive)
+  sqs         SendMessage into a standard queue with an event source mapping (BatchSize 10) to the
+              function at 1/s, 100/s and 1,000/s (--sqs-rates), 5 s each, the same producers; per
+              message: the runtime received the batch holding it − SendMessage acknowledged
+              (matched by MessageId)
 
 Times on both sides of the event and sns latencies are CLOCK_REALTIME on one machine: the client
 stamps time.time_ns() the moment the answer has been read, the runtime clock_gettime(CLOCK_REALTIME)
@@ -93,7 +102,7 @@ AUTH_LAMBDA = ("AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/lambda/aws4_
                "SignedHeaders=host;x-amz-date, " + sqs.SIG)
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 TARGET = "runnel-strict"
-WORKLOADS = ["cold", "warm", "throughput", "event", "sns", "stream", "stream-throughput"]
+WORKLOADS = ["cold", "warm", "throughput", "event", "sns", "stream", "stream-throughput", "sqs", "sqs-throughput"]
 INVOKE = "Invoke"
 WARM_UP = 20  # requests at the start of an event / sns run left out of the percentiles
 PREWARM = 4   # sandboxes started before an event / sns run
@@ -527,6 +536,67 @@ def measure_stream(args, target: sqs.SqsTarget, client: LambdaClient, runtime: b
     return measure_arrivals(args, target, "stream", name, flow, out_file, rate, seconds, min(WARM_UP, max(2, rate)))
 
 
+class WallSqsClient(sqs.Client):
+    """sqs_bench.Client (JSON protocol) whose answers also carry __wall_ns, as WallSnsClient's."""
+
+    def parse(self, op: str, status: int, text: str) -> dict:
+        wall = time.time_ns() - (time.perf_counter_ns() - self.done_ns)
+        parsed = super().parse(op, status, text)
+        parsed["__wall_ns"] = wall
+        return parsed
+
+
+def queue_mapping(target: sqs.SqsTarget, client: LambdaClient, name: str, batch_size: int, window: int = 0) -> str:
+    """A standard queue named `name` with an event source mapping to the function `name` -> its URL."""
+    qc = sqs.Client(target.host, target.port, "json")
+    url = qc.call("CreateQueue", {"QueueName": name}).get("QueueUrl", "")
+    arn = qc.call("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]}).get("Attributes", {}).get("QueueArn", "")
+    qc.close()
+    params = {"EventSourceArn": arn, "FunctionName": name, "BatchSize": batch_size}
+    if window:
+        params["MaximumBatchingWindowInSeconds"] = window
+    mapping = client.call("CreateEventSourceMapping", params)
+    if not url or not mapping.get("UUID"):
+        raise BenchError(f"queue {name!r} ({url!r}): CreateEventSourceMapping returned {mapping}")
+    return url
+
+
+def measure_sqs(args, target: sqs.SqsTarget, client: LambdaClient, runtime: bytes, rate: int) -> dict:
+    """SendMessage acknowledged -> the function holds the message, through a mapping (BatchSize 10)."""
+    name, _arn, out_file = async_function(target, client, runtime, f"sqs-{rate}", {"REPLY": "{}"})
+    url = queue_mapping(target, client, name, 10)
+    flow = Flow("SendMessage", "sends", lambda: WallSqsClient(target.host, target.port, "json", timeout=40),
+                lambda i: {"QueueUrl": url, "MessageBody": sqs.lat_text(i)}, "MessageId")
+    seconds = max(args.stream_seconds, 20.0 / rate)
+    return measure_arrivals(args, target, "sqs", name, flow, out_file, rate, seconds, min(WARM_UP, max(2, rate)))
+
+
+def measure_sqs_throughput(args, target: sqs.SqsTarget, client: LambdaClient, runtime: bytes) -> list[dict]:
+    """wrk SendMessageBatch (10 a request) at 16 connections into a queue with one mapping
+    (BatchSize 10, and 100 with a 1 s window): messages/s through the function."""
+    out = []
+    for batch_size, window in ((10, 0), (100, 1)):
+        name, _arn, out_file = async_function(target, client, runtime, f"sqst{batch_size}", {"REPLY": "{}"})
+        Path(out_file).write_bytes(b"")
+        url = queue_mapping(target, client, name, batch_size, window)
+        stats, _cmd, wall, scpu, _wcpu = sqs.run_wrk(args, target, "sqs_send_batch.lua", 16, args.duration, url, False)
+        sent = int(stats.get("entries_acked", 0))
+        deadline = time.monotonic() + 60
+        seen = read_arrivals(out_file)
+        while len(seen) < sent and time.monotonic() < deadline:
+            time.sleep(0.1)
+            seen = read_arrivals(out_file)
+        stamps = sorted(v[0] for v in seen.values())
+        problems = [] if len(seen) >= sent else [f"{sent - len(seen)} of {sent} acknowledged messages never reached the function"]
+        rate = len(stamps) / ((stamps[-1] - stamps[0]) / 1e9) if len(stamps) > 1 else 0.0
+        x = {"batch_size": batch_size, "window": window, "sent": sent, "send_rps": sent / max(wall, 1e-9),
+             "server_cpu": scpu, "messages_per_s": rate, "problems": problems}
+        log(f"sqs-throughput BatchSize {batch_size}: sent {x['send_rps']:,.0f} messages/s; through the function "
+            f"{rate:,.0f}/s" + (f"  ** {problems}" if problems else ""))
+        out.append(x)
+    return out
+
+
 def measure_stream_throughput(args, target: sqs.SqsTarget, client: LambdaClient, runtime: bytes) -> list[dict]:
     """PutItem at 64 connections with 0, 1 and 10 mappings on the table's stream."""
     out = []
@@ -581,7 +651,7 @@ def ms(us: float) -> str:
 
 
 def render(args, command: str, versions: dict, cold: dict | None, warm: dict | None, results: list[sqs.Result],
-           arrivals: list[dict], stream_tput: list[dict] | None = None) -> str:
+           arrivals: list[dict], stream_tput: list[dict] | None = None, sqs_tput: list[dict] | None = None) -> str:
     out = ddb.report_head(command, versions)
     out += ["runnel only: moto and LocalStack run Lambda functions only inside Docker containers, which this machine "
             "(like the machines runnel is meant for) does not have, so there is no peer column. The function is "
@@ -652,6 +722,18 @@ def render(args, command: str, versions: dict, cold: dict | None, warm: dict | N
             out.append(f"| {x['mappings']} | {x['writes']:,} | {x['put_rps']:,.0f} | {cpu} "
                        f"| {x['records_per_s_each']:,.0f} | {x['records_per_s_total']:,.0f}{flag} |")
         out.append("")
+    if sqs_tput:
+        out += ["SQS throughput: wrk SendMessageBatch (bench/wrk/sqs_send_batch.lua, 10 messages a request, 16 "
+                "connections) into a queue with one event source mapping to the echo function; messages/s: the "
+                "function's arrivals over the span from the first to the last:", "",
+                "| BatchSize | window | messages sent | sent/s | runnel CPU | messages/s through the function |",
+                "|---:|---:|---:|---:|---:|---:|"]
+        for x in sqs_tput:
+            flag = f" **{'; '.join(x['problems'])}**" if x["problems"] else ""
+            cpu = "" if x["server_cpu"] is None else f"{x['server_cpu']:.2f}"
+            out.append(f"| {x['batch_size']} | {x['window']} s | {x['sent']:,} | {x['send_rps']:,.0f} | {cpu} "
+                       f"| {x['messages_per_s']:,.0f}{flag} |")
+        out.append("")
     return "\n".join(out) + "\n"
 
 
@@ -675,6 +757,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--stream-rates", default="1,100,1000", help="stream: PutItems/s, one run each (default 1,100,1000)")
     ap.add_argument("--stream-seconds", type=float, default=5.0, help="stream: seconds per rate (default 5)")
     ap.add_argument("--stream-batch-size", type=int, default=100, help="stream: the mapping's BatchSize (default 100)")
+    ap.add_argument("--sqs-rates", default="1,100,1000", help="sqs: SendMessages/s, one run each (default 1,100,1000)")
     ap.add_argument("--producers", type=int, default=4, help="event, sns: producer processes (default 4)")
     ap.add_argument("--max-sandboxes", type=int, default=16, help="runnel --lambda-max-sandboxes (default 16)")
     ap.add_argument("--no-warmup", action="store_true", help="throughput: skip the checked 1 s warm-up")
@@ -693,6 +776,7 @@ def main(argv: list[str]) -> int:
         args.event_rate, args.event_seconds = min(args.event_rate, 100), min(args.event_seconds, 1.0)
         args.sns_rates, args.sns_seconds = "100", min(args.sns_seconds, 1.0)
         args.stream_rates, args.stream_seconds = "100", min(args.stream_seconds, 1.0)
+        args.sqs_rates = "100"
         args.no_warmup = True
     workloads = [w for w in args.workloads.split(",") if w]
     for w in workloads:
@@ -705,7 +789,7 @@ def main(argv: list[str]) -> int:
         ap.error(f"--runnel {args.runnel} is not an executable")
     if not os.access(args.runtime, os.X_OK):
         ap.error(f"--runtime {args.runtime} is not an executable (build the lambda_echo_runtime target)")
-    if ("throughput" in workloads or "stream-throughput" in workloads) and not os.access(args.wrk, os.X_OK):
+    if any(w in workloads for w in ("throughput", "stream-throughput", "sqs-throughput")) and not os.access(args.wrk, os.X_OK):
         ap.error(f"wrk not found at {args.wrk}")
     runtime = Path(args.runtime).read_bytes()
 
@@ -716,7 +800,7 @@ def main(argv: list[str]) -> int:
     extra = ["--lambda-max-sandboxes", str(args.max_sandboxes), *args.runnel_arg]
     target = sqs.SqsTarget(TARGET, ddb.runnel_argv(runnel, "strict", extra), args.duration, conns, 0, 0)
     command = "python3 bench/lambda_bench.py " + " ".join(argv)
-    found: dict = {"cold": None, "warm": None, "stream_tput": None}
+    found: dict = {"cold": None, "warm": None, "stream_tput": None, "sqs_tput": None}
     results: list[sqs.Result] = []
     arrivals: list[dict] = []
     started = time.monotonic()
@@ -745,17 +829,25 @@ def main(argv: list[str]) -> int:
         if "stream" in workloads:
             for rate in [int(r) for r in args.stream_rates.split(",") if r]:
                 arrivals.append(measure_stream(args, target, client, runtime, rate))
+        if "sqs-throughput" in workloads:
+            found["sqs_tput"] = measure_sqs_throughput(args, target, client, runtime)
+        if "sqs" in workloads:
+            for rate in [int(r) for r in args.sqs_rates.split(",") if r]:
+                arrivals.append(measure_sqs(args, target, client, runtime, rate))
         client.close()
         if not target.alive():
             raise BenchError(f"{target.name} exited; log tail:\n{target.log_tail()}")
 
     fatal = ddb.run_targets([target], args.tmp, "runnel-lambda-bench-", each, (BenchError, OSError))
-    report_md = render(args, command, versions, found["cold"], found["warm"], results, arrivals, found["stream_tput"])
+    report_md = render(args, command, versions, found["cold"], found["warm"], results, arrivals, found["stream_tput"],
+                       found["sqs_tput"])
     flagged = ddb.flag_lines(results) + [f"{TARGET} {w}: {'; '.join(found[w]['problems'])}" for w in ("cold", "warm")
                                          if found[w] and found[w]["problems"]]
     flagged += [f"{TARGET} {x['workload']} {x['rate']}/s: {'; '.join(x['problems'])}" for x in arrivals if x["problems"]]
     flagged += [f"{TARGET} stream-throughput {x['mappings']} mappings: {'; '.join(x['problems'])}"
                 for x in found["stream_tput"] or [] if x["problems"]]
+    flagged += [f"{TARGET} sqs-throughput BatchSize {x['batch_size']}: {'; '.join(x['problems'])}"
+                for x in found["sqs_tput"] or [] if x["problems"]]
     if args.json:
         sqs.write_json(args.json, {"command": command, "versions": versions, **found, "results": results,
                                    "arrivals": arrivals})

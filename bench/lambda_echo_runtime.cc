@@ -170,12 +170,14 @@ int connect_to(const std::string& api) {
   return fd;
 }
 
-// The ids an event carries: each "MessageId":"..." (an SNS event's message) and each
+// The ids an event carries: each "MessageId":"..." (an SNS event's message), each
+// "messageId":"..." (an SQS event's message, one per record of a batch) and each
 // "mid":{"S":"..."} (a stream record's item attribute `mid`, one per record of a batch); without
-// either, each stream record's "SequenceNumber":"...".
+// any, each stream record's "SequenceNumber":"...".
 std::vector<std::string> event_ids(std::string_view event) {
   std::vector<std::string> ids;
-  for (std::string_view key : {std::string_view("\"MessageId\":\""), std::string_view("\"mid\":{\"S\":\"")}) {
+  for (std::string_view key : {std::string_view("\"MessageId\":\""), std::string_view("\"messageId\":\""),
+                               std::string_view("\"mid\":{\"S\":\"")}) {
     for (size_t at = event.find(key); at != std::string_view::npos; at = event.find(key, at)) {
       at += key.size();
       size_t end = event.find('"', at);
