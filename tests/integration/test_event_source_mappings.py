@@ -124,11 +124,12 @@ def test_validation_and_errors(lam, lam_noval, fns, table, mappings):
         lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name, StartingPosition='LATEST',
                                         FilterCriteria={'Filters': [{'Pattern': 'not json'}]})
     assert error_code(e) == 'InvalidParameterValueException'
-    # Not built yet, so refused rather than accepted and ignored (docs/compatibility/lambda.md).
-    for extra in ({'ParallelizationFactor': 2}, {'TumblingWindowInSeconds': 60}):
+    for extra, member in (({'ParallelizationFactor': 11}, 'parallelizationFactor'),
+                          ({'TumblingWindowInSeconds': 901}, 'tumblingWindowInSeconds')):
         with pytest.raises(ClientError) as e:
-            lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name, StartingPosition='LATEST', **extra)
-        assert error_code(e) == 'InvalidParameterValueException'
+            lam_noval.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name, StartingPosition='LATEST',
+                                                  **extra)
+        assert error_code(e) == 'ValidationException' and member in e.value.response['Error']['Message']
     m = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name, StartingPosition='LATEST')
     mappings.append(m['UUID'])
     with pytest.raises(ClientError) as e:
@@ -383,3 +384,83 @@ def test_records_in_order_across_shard_rollovers(runnel_bin, tmp_path):
         fns_.cleanup()
     finally:
         server.stop()
+
+
+# Sleeps a little per batch and records when it ran, so batches that overlap can be seen.
+SLOW_RECORD = '''
+def handler(event, ctx):
+    start = time.time()
+    time.sleep(0.05)
+    record(event=event, start=start, end=time.time())
+    return {}
+'''
+
+
+def test_parallelization_runs_batches_of_a_shard_at_once_and_keeps_each_key_in_order(lam, dynamodb, fns, table, mappings):
+    import threading
+    name, stream = table
+    fn = fns.create(SLOW_RECORD, record=True)
+    m = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name, StartingPosition='LATEST',
+                                        BatchSize=5, ParallelizationFactor=10)
+    mappings.append(m['UUID'])
+    assert m['ParallelizationFactor'] == 10
+
+    def writer(k):
+        client = client_for('dynamodb', lam.meta.endpoint_url)
+        for i in range(15):
+            for key in ('a%d' % k, 'b%d' % k):
+                client.put_item(TableName=name, Item={'pk': {'S': key}, 'v': {'S': '%03d' % i}})
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = poll(lambda: (lambda r: r if len(r) >= 120 else None)(records_of(fn)), timeout=30, what='120 records')
+    seen = {}
+    for r in got:
+        seen.setdefault(r['dynamodb']['Keys']['pk']['S'], []).append(r['dynamodb']['NewImage']['v']['S'])
+    assert len(seen) == 8
+    for key, vals in seen.items():
+        first = list(dict.fromkeys(vals))
+        assert first == ['%03d' % i for i in range(15)], (key, vals)
+    spans = [(rec['start'], rec['end']) for rec in fn.records()]
+    overlap = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
+    assert overlap > 1, 'no two batches of the shard ever ran at once'
+
+
+# Counts the records of its window in the state; records every event.
+COUNT_IN_WINDOW = '''
+def handler(event, ctx):
+    record(event=event)
+    state = dict(event.get('state') or {})
+    state['count'] = state.get('count', 0) + len(event['Records'])
+    return {'state': state, 'batchItemFailures': []}
+'''
+
+
+def test_tumbling_windows_carry_state_to_a_final_invoke(lam, dynamodb, fns, table, mappings):
+    name, stream = table
+    fn = fns.create(COUNT_IN_WINDOW, record=True)
+    m = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn.name, StartingPosition='LATEST',
+                                        BatchSize=2, TumblingWindowInSeconds=2)
+    mappings.append(m['UUID'])
+    assert m['TumblingWindowInSeconds'] == 2
+    for i in range(5):
+        put(dynamodb, name, 'k%d' % i, 'v')
+    events = poll(lambda: (lambda ev: ev if sum(e['state'].get('count', 0) for e in ev if e['isFinalInvokeForWindow']) >= 5
+                           else None)([r['event'] for r in fn.records()]), timeout=20, what='final invokes counting 5')
+    finals = [e for e in events if e['isFinalInvokeForWindow']]
+    assert sum(e['state']['count'] for e in finals) == 5
+    assert all(e['Records'] == [] for e in finals)
+    for e in events:
+        assert e['eventSourceARN'] == stream and e['shardId'].startswith('shardId-')
+        assert e['isWindowTerminatedEarly'] is False
+        start = time.strptime(e['window']['start'], '%Y-%m-%dT%H:%M:%SZ')
+        end = time.strptime(e['window']['end'], '%Y-%m-%dT%H:%M:%SZ')
+        assert time.mktime(end) - time.mktime(start) == 2
+        assert all(len(r.get('dynamodb', {})) for r in e['Records'])
+    # Each window's first invoke starts from an empty state.
+    firsts = {}
+    for e in events:
+        firsts.setdefault(e['window']['start'], e)
+    assert all(e['state'] == {} for e in firsts.values())

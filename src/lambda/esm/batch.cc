@@ -1,5 +1,7 @@
 #include "lambda/esm/batch.h"
 
+#include <functional>
+
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
@@ -47,6 +49,73 @@ std::string event_for(const std::vector<ports::StreamRecord>& records, std::stri
   }
   out += "]}";
   return out;
+}
+
+size_t lane_of(const ports::StreamRecord& record, size_t lanes) {
+  if (lanes <= 1) return 0;
+  // The record's "Keys" object, as GetRecords renders it (the same key: the same text).
+  std::string_view json = record.json;
+  size_t at = json.find(R"("Keys":)");
+  if (at == std::string_view::npos) return 0;
+  size_t depth = 0, end = at + 7;
+  bool in_string = false;
+  for (; end < json.size(); ++end) {
+    char c = json[end];
+    if (in_string) {
+      if (c == '\\') ++end;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}' && --depth == 0) {
+      break;
+    }
+  }
+  return std::hash<std::string_view>{}(json.substr(at, end - at)) % lanes;
+}
+
+int64_t window_of(int64_t written_ms, int window_s) {
+  int64_t w = static_cast<int64_t>(window_s) * 1000;
+  return w > 0 ? written_ms - written_ms % w : 0;
+}
+
+std::string window_event_for(const std::vector<ports::StreamRecord>& records, std::string_view stream_arn,
+                             const WindowContext& window) {
+  std::string out = event_for(records, stream_arn);
+  out.pop_back();  // the closing brace: the window's members follow the records
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("window");
+  w.StartObject();
+  key_string(w, "start", iso_seconds(window.start_ms));
+  key_string(w, "end", iso_seconds(window.end_ms));
+  w.EndObject();
+  w.Key("state");
+  w.RawValue(window.state.data(), window.state.size(), rapidjson::kObjectType);
+  key_string(w, "shardId", window.shard_id);
+  key_string(w, "eventSourceARN", stream_arn);
+  w.Key("isFinalInvokeForWindow");
+  w.Bool(window.final_invoke);
+  w.Key("isWindowTerminatedEarly");
+  w.Bool(window.terminated_early);
+  w.EndObject();
+  std::string members = finish_json(sb);
+  out += ',';
+  out.append(members, 1, std::string::npos);  // without its opening brace
+  return out;
+}
+
+std::optional<std::string> window_state(std::string_view payload) {
+  rapidjson::Document d;
+  if (!json::parse(d, payload) || !d.IsObject()) return std::nullopt;
+  auto it = d.FindMember("state");
+  if (it == d.MemberEnd() || !it->value.IsObject()) return std::nullopt;
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  it->value.Accept(w);
+  return finish_json(sb);
 }
 
 Outcome item_failures(std::string_view payload, uint64_t& lowest) {

@@ -21,6 +21,30 @@ std::string format_sequence(uint64_t seq);
 // {"Records":[…]}: each record as GetRecords returns it, plus "eventSourceARN".
 std::string event_for(const std::vector<ports::StreamRecord>& records, std::string_view stream_arn);
 
+// ParallelizationFactor: the lane (of `lanes`) a record goes to, by its item's key, so that one
+// key's records stay in order. https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#services-ddb-params
+size_t lane_of(const ports::StreamRecord& record, size_t lanes);
+
+// Tumbling windows: windows of `window_s` seconds aligned to the epoch; a record belongs to the
+// one holding its ApproximateCreationDateTime.
+// https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html
+int64_t window_of(int64_t written_ms, int window_s);
+struct WindowContext {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  std::string state = "{}";  // the state the function returned last (JSON object text)
+  std::string shard_id;
+  bool final_invoke = false;
+  bool terminated_early = false;
+};
+// The event with a window: "Records", "window" {start, end}, "state", "shardId", "eventSourceARN",
+// "isFinalInvokeForWindow", "isWindowTerminatedEarly".
+std::string window_event_for(const std::vector<ports::StreamRecord>& records, std::string_view stream_arn,
+                             const WindowContext& window);
+// The "state" of a function's answer under a tumbling window, as JSON text; nullopt when it has
+// none (or not an object): the invocation failed.
+std::optional<std::string> window_state(std::string_view payload);
+
 enum class Outcome { kSuccess, kFailure, kPartial };
 
 // The function's answer under ReportBatchItemFailures. Success: no batchItemFailures, an empty or

@@ -1,5 +1,7 @@
 // Event source mappings without a server: the API's validation and defaults, the stored form
 // (golden bytes: a stored mapping must read back after an upgrade), and the batch functions.
+#include <set>
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
@@ -70,8 +72,8 @@ TEST(EsmMapping, CreateRefusesWhatAwsRefuses) {
       {R"("FunctionResponseTypes":["Nope"])", "ValidationException", "[ReportBatchItemFailures]"},
       {R"("FilterCriteria":{"Filters":[{"Pattern":"{\"a\":"}]})", "InvalidParameterValueException", "Invalid filter pattern definition."},
       {R"("DestinationConfig":{"OnFailure":{"Destination":"arn:aws:s3:::b"}})", "InvalidParameterValueException", "is invalid"},
-      {R"("ParallelizationFactor":2)", "InvalidParameterValueException", "ParallelizationFactor"},
-      {R"("TumblingWindowInSeconds":60)", "InvalidParameterValueException", "TumblingWindowInSeconds"},
+      {R"("ParallelizationFactor":11)", "ValidationException", "parallelizationFactor"},
+      {R"("TumblingWindowInSeconds":901)", "ValidationException", "tumblingWindowInSeconds"},
   };
   for (const auto& c : cases) {
     auto m = create(c.extra);
@@ -309,6 +311,43 @@ TEST(EsmBatch, EventAndSequenceNumbers) {
   ASSERT_EQ(d["Records"].Size(), 2u);
   EXPECT_STREQ(d["Records"][1]["eventSourceARN"].GetString(), kStream);
   EXPECT_STREQ(d["Records"][0]["eventName"].GetString(), "INSERT");
+}
+
+TEST(EsmBatch, LanesFollowTheItemKey) {
+  auto with_key = [](uint64_t seq, const std::string& pk) {
+    return ports::StreamRecord{seq, 0, R"({"eventName":"INSERT","dynamodb":{"Keys":{"pk":{"S":")" + pk +
+                                           R"("}},"NewImage":{"pk":{"S":")" + pk + R"("},"v":{"N":")" +
+                                           std::to_string(seq) + R"("}}}})"};
+  };
+  // The same key: the same lane, whatever else the record holds.
+  EXPECT_EQ(lane_of(with_key(1, "a"), 10), lane_of(with_key(2, "a"), 10));
+  EXPECT_EQ(lane_of(with_key(1, R"(a\"})"), 10), lane_of(with_key(9, R"(a\"})"), 10));  // an escaped quote and brace
+  EXPECT_EQ(lane_of(with_key(1, "a"), 1), 0u);
+  std::set<size_t> used;
+  for (int k = 0; k < 100; ++k) used.insert(lane_of(with_key(1, "key" + std::to_string(k)), 10));
+  EXPECT_GT(used.size(), 5u);  // keys spread over the lanes
+  for (size_t lane : used) EXPECT_LT(lane, 10u);
+}
+
+TEST(EsmBatch, TumblingWindowEventAndState) {
+  EXPECT_EQ(window_of(1764806407123, 5), 1764806405000);
+  EXPECT_EQ(window_of(1764806405000, 5), 1764806405000);
+  WindowContext w{1764806400000, 1764806430000, R"({"n":2})", "shardId-1", true, false};
+  auto d = doc(window_event_for(records({7}), kStream, w));
+  EXPECT_EQ(d["Records"].Size(), 1u);
+  EXPECT_STREQ(d["window"]["start"].GetString(), "2025-12-04T00:00:00Z");
+  EXPECT_STREQ(d["window"]["end"].GetString(), "2025-12-04T00:00:30Z");
+  EXPECT_EQ(d["state"]["n"].GetInt(), 2);
+  EXPECT_STREQ(d["shardId"].GetString(), "shardId-1");
+  EXPECT_STREQ(d["eventSourceARN"].GetString(), kStream);
+  EXPECT_TRUE(d["isFinalInvokeForWindow"].GetBool());
+  EXPECT_FALSE(d["isWindowTerminatedEarly"].GetBool());
+  auto empty = doc(window_event_for({}, kStream, w));
+  EXPECT_EQ(empty["Records"].Size(), 0u);
+  EXPECT_EQ(window_state(R"({"state":{"n":3},"batchItemFailures":[]})"), std::optional<std::string>(R"({"n":3})"));
+  EXPECT_FALSE(window_state("{}"));
+  EXPECT_FALSE(window_state(R"({"state":5})"));
+  EXPECT_FALSE(window_state("not json"));
 }
 
 TEST(EsmBatch, FailureRecordNamesTheBatch) {

@@ -51,6 +51,14 @@ Status Manager::start() {
     if (slash == std::string::npos) continue;
     checkpoints[key.substr(0, slash)][std::stoull(key.substr(slash + 1))] = std::string(it.value());
   }
+  // uuid -> shard start -> lane -> {"start", "state"}
+  std::map<std::string, std::map<uint64_t, std::map<size_t, std::string>>> windows;
+  for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kWindowPrefix); it.valid(); it.next()) {
+    std::string key(it.key().substr(kWindowPrefix.size()));
+    size_t a = key.find('/'), b = key.rfind('/');
+    if (a == std::string::npos || b == a) continue;
+    windows[key.substr(0, a)][std::stoull(key.substr(a + 1, b - a - 1))][std::stoul(key.substr(b + 1))] = std::string(it.value());
+  }
   size_t loaded = 0;
   for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kMappingPrefix); it.valid(); it.next()) {
     auto m = decode_mapping(it.value());
@@ -63,6 +71,24 @@ Status Manager::start() {
       s.span.start_seq = start;
       s.next_seq = std::stoull(value);
       s.done = value.ends_with(":end");
+    }
+    // Open tumbling windows come back with their lanes (a changed factor starts them anew).
+    size_t factor = static_cast<size_t>(std::max(1, runner->mapping.parallelization));
+    for (const auto& [start, lanes] : windows[runner->mapping.uuid]) {
+      Shard& s = runner->shards[start];
+      s.span.start_seq = start;
+      s.lanes.resize(factor);
+      for (const auto& [lane, text] : lanes) {
+        rapidjson::Document d;
+        if (lane >= factor || !json::parse(d, text) || !d.IsObject() || !d.HasMember("start") || !d["start"].IsInt64() ||
+            !d.HasMember("state") || !d["state"].IsObject())
+          continue;
+        s.lanes[lane].window_start_ms = d["start"].GetInt64();
+        rapidjson::StringBuffer sb;
+        JsonWriter w(sb);
+        d["state"].Accept(w);
+        s.lanes[lane].window_state = finish_json(sb);
+      }
     }
     runners_[runner->mapping.uuid] = std::move(runner);
     ++loaded;
@@ -288,8 +314,9 @@ void Manager::remove(const protocol::RequestContext& ctx, std::string_view uuid,
       [id](storage::WriteTxn& txn) {
         txn.del(storage::Family::kMeta, mapping_key(id));
         std::vector<std::string> keys;
-        txn.scan_prefix(storage::Family::kMeta, std::string(kCheckpointPrefix) + id + "/",
-                        [&](std::string_view key, std::string_view) { keys.emplace_back(key); });
+        for (std::string_view prefix : {kCheckpointPrefix, kWindowPrefix})
+          txn.scan_prefix(storage::Family::kMeta, std::string(prefix) + id + "/",
+                          [&](std::string_view key, std::string_view) { keys.emplace_back(key); });
         for (const auto& k : keys) txn.del(storage::Family::kMeta, k);
         return true;
       },

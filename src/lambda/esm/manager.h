@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -80,6 +81,7 @@ class Manager {
   std::string health_json() const;
 
  private:
+  struct Lane;
   struct Shard;
   struct Runner;
   struct Batch;
@@ -98,13 +100,17 @@ class Manager {
   void post(std::function<void()> job);
   void wake(const std::shared_ptr<Runner>& runner);  // any thread: pump soon, once
   void pump(const std::shared_ptr<Runner>& runner);
-  void start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, const ports::StreamView& view);
+  // Reads more of the shard into its lanes when one could take a batch.
+  void fill_lanes(const std::shared_ptr<Runner>& runner, Shard& shard, const ports::StreamView& view, const Mapping& m);
+  void start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, size_t lane, const Mapping& m);
   void finish_batch(const std::shared_ptr<Runner>& runner, std::shared_ptr<Batch> batch, InvocationResult result, bool found);
-  // Stores the shard's new position (and, given, the on-failure record) in one writer step; the
-  // shard moves on once it has committed.
-  void checkpoint(const std::shared_ptr<Runner>& runner, uint64_t shard_start, uint64_t next_seq, bool shard_done,
+  // The lane's first `count` records are done (succeeded, filtered, or given up on).
+  void complete(Shard& shard, Lane& lane, size_t count);
+  // Stores the shard's position (the lowest record not done) with the lanes' window states and,
+  // given, the on-failure record, in one writer step; `lane` (if any) resumes once it committed.
+  void checkpoint(const std::shared_ptr<Runner>& runner, Shard& shard, std::optional<size_t> lane,
                   std::string on_failure_record = {});
-  void retry_later(const std::shared_ptr<Runner>& runner, Shard& shard, int64_t delay_ms);
+  void retry_later(const std::shared_ptr<Runner>& runner, Lane& lane, int64_t delay_ms);
   void run_loop();
 
   // --- the queue poller (queue_poller.cc), on the esm thread ---

@@ -93,12 +93,7 @@ Status apply_common(Mapping& m, const JsonValue& body, const Lookup& lookup) {
   RUNNEL_TRY(auto window, int_member(body, "MaximumBatchingWindowInSeconds", "maximumBatchingWindowInSeconds", 0, 300));
   if (window) m.batching_window_s = *window;
   RUNNEL_TRY(auto parallel, int_member(body, "ParallelizationFactor", "parallelizationFactor", 1, 10));
-  if (parallel) {
-    // Not yet: a shard runs one batch at a time (docs/compatibility/lambda.md says so). Refused
-    // rather than accepted and ignored, so nobody counts on concurrency that is not there.
-    if (*parallel > 1) return invalid_parameter("runnel does not support ParallelizationFactor above 1 yet");
-    m.parallelization = *parallel;
-  }
+  if (parallel) m.parallelization = *parallel;
   RUNNEL_TRY(auto retries, int_member(body, "MaximumRetryAttempts", "maximumRetryAttempts", -1, 10000));
   if (retries) m.max_retry_attempts = *retries;
   RUNNEL_TRY(auto age, int_member(body, "MaximumRecordAgeInSeconds", "maximumRecordAgeInSeconds", -1, 604800));
@@ -109,10 +104,7 @@ Status apply_common(Mapping& m, const JsonValue& body, const Lookup& lookup) {
     m.max_record_age_s = *age;
   }
   RUNNEL_TRY(auto tumbling, int_member(body, "TumblingWindowInSeconds", "tumblingWindowInSeconds", 0, 900));
-  if (tumbling) {
-    if (*tumbling > 0) return invalid_parameter("runnel does not support TumblingWindowInSeconds yet");
-    m.tumbling_window_s = *tumbling;
-  }
+  if (tumbling) m.tumbling_window_s = *tumbling;  // 0 turns windows off
   RUNNEL_TRY(auto enabled, bool_member(body, "Enabled"));
   if (enabled) m.enabled = *enabled;
   RUNNEL_TRY(auto bisect, bool_member(body, "BisectBatchOnFunctionError"));
@@ -419,6 +411,9 @@ Result<Mapping> decode_mapping(std::string_view json) {
 std::string mapping_key(std::string_view uuid) { return fmt::format("{}{}", kMappingPrefix, uuid); }
 std::string checkpoint_key(std::string_view uuid, uint64_t shard_start) {
   return fmt::format("{}{}/{:020}", kCheckpointPrefix, uuid, shard_start);
+}
+std::string window_key(std::string_view uuid, uint64_t shard_start, size_t lane) {
+  return fmt::format("{}{}/{:020}/{}", kWindowPrefix, uuid, shard_start, lane);
 }
 
 }  // namespace runnel::lambda::esm

@@ -6,6 +6,7 @@
 //   "lambda/esm/m/<uuid>"                    -> the mapping (encode_mapping)
 //   "lambda/esm/c/<uuid>/<20-digit start>"   -> a shard's checkpoint: the next sequence number to
 //                                               deliver, and whether the shard is finished
+//   "lambda/esm/w/<uuid>/<20-digit start>/<lane>" -> a lane's open tumbling window and its state
 #pragma once
 
 #include <cstdint>
@@ -71,7 +72,10 @@ Result<Mapping> decode_mapping(std::string_view json);
 
 inline constexpr std::string_view kMappingPrefix = "lambda/esm/m/";
 inline constexpr std::string_view kCheckpointPrefix = "lambda/esm/c/";
+inline constexpr std::string_view kWindowPrefix = "lambda/esm/w/";
 std::string mapping_key(std::string_view uuid);
 std::string checkpoint_key(std::string_view uuid, uint64_t shard_start);
+// A lane's open tumbling window: {"start": <ms>, "state": {…}}, written with the checkpoint.
+std::string window_key(std::string_view uuid, uint64_t shard_start, size_t lane);
 
 }  // namespace runnel::lambda::esm

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -15,21 +17,39 @@
 
 namespace runnel::lambda::esm {
 
-struct Manager::Shard {
-  ports::ShardSpan span;
-  uint64_t next_seq = 0;   // checkpoint: the next record to deliver (0: the shard's start)
-  bool done = false;       // read to its end and checkpointed so
+// One of a shard's ParallelizationFactor lanes: its records (by partition key) in order, and at
+// most one batch of them in flight. With a factor of 1 a shard has one lane.
+struct Manager::Lane {
+  std::deque<ports::StreamRecord> pending;  // read, matched a filter, not yet done: in sequence order
   bool in_flight = false;  // a batch is being invoked or its checkpoint committed
   int attempts = 0;        // failed invokes of the current batch (bisection does not count)
-  size_t limit = 0;        // bisection: read at most this many records next (0: BatchSize)
+  size_t limit = 0;        // bisection: at most this many records next (0: BatchSize)
   int64_t retry_at_ms = 0;
+  // A tumbling window (TumblingWindowInSeconds): its start (0: none open) and the state the
+  // function returned last, as JSON text.
+  int64_t window_start_ms = 0;
+  std::string window_state = "{}";
+  bool window_terminated_early = false;  // the state outgrew 1 MB: the next invoke ends the window
+};
+
+struct Manager::Shard {
+  ports::ShardSpan span;
+  uint64_t next_seq = 0;  // the stored checkpoint: every record below it is done (0: the shard's start)
+  uint64_t read_seq = 0;  // where the next read starts (0: at the checkpoint)
+  bool done = false;      // read to its end, every record done, and checkpointed so
+  bool read_to_end = false;
+  std::set<uint64_t> outstanding;  // read and kept, not yet done: the checkpoint stays below the lowest
+  std::vector<Lane> lanes;         // empty until the first read
+  bool checkpointing = false;      // a shard-level checkpoint (no lane's) is being written
 };
 
 struct Manager::Batch {
   uint64_t shard_start = 0;
   std::string shard_id;
-  std::vector<ports::StreamRecord> records;  // what the function got
-  uint64_t end_seq = 0;                      // the checkpoint after success (covers filtered records)
+  size_t lane = 0;
+  std::vector<ports::StreamRecord> records;  // what the function got (empty: a window's final invoke)
+  int64_t window_start_ms = 0;               // tumbling windows: the batch's window (0: none)
+  bool final_invoke = false;
 };
 
 // An SQS mapping's batch in the making, then in flight: one per concurrent poll.
