@@ -162,6 +162,13 @@ def test_every_write_reaches_the_function_in_order(target, lam, dynamodb, fns, t
     mine = [m for m in health['lambda']['event_source_mappings'] if m['uuid'] == mappings[0]][0]
     assert mine['polled'] >= 25 and mine['invoked'] >= 3 and mine['failed'] == 0 and mine['filtered_out'] == 0
     assert mine['state'] == 'Enabled' and mine['last_processing_result'] == 'OK'
+    assert mine['batches'] >= 3 and 1 <= mine['largest_batch'] <= 10 and 0 < mine['average_batch'] <= 10
+    shards = poll(lambda: (lambda h: h if h and h[0]['buffered'] == 0 and h[0]['batches_in_flight'] == 0 else None)(
+        [m for m in json.load(urllib.request.urlopen(target.url + '/_runnel/health', timeout=5))['lambda']
+         ['event_source_mappings'] if m['uuid'] == mappings[0]][0]['shards']), what='the shard to settle')
+    assert shards[0]['shard_id'].startswith('shardId-') and len(shards[0]['checkpoint']) == 21
+    assert shards[0]['finished'] is False
+    assert int(shards[0]['checkpoint']) > int(got[-1]['dynamodb']['SequenceNumber'])
 
 
 def test_trim_horizon_reads_what_came_before(lam, dynamodb, fns, table, mappings):

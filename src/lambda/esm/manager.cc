@@ -9,6 +9,7 @@
 #include "common/json_parse.h"
 #include "common/json_write.h"
 #include "common/uuid.h"
+#include "lambda/esm/batch.h"
 #include "lambda/esm/runner.h"
 #include "lambda/function.h"
 #include "lambda/reply.h"
@@ -403,6 +404,24 @@ std::string Manager::health_json() const {
       key_string(w, "source", runner->mapping.source_arn);
       key_string(w, "state", runner->mapping.enabled ? "Enabled" : "Disabled");
       key_string(w, "last_processing_result", runner->last_result);
+      if (!runner->mapping.from_queue()) {
+        // Each shard's checkpoint (the next sequence number to deliver) and what is read ahead.
+        w.Key("shards");
+        w.StartArray();
+        for (const auto& shard : runner->shard_health) {
+          w.StartObject();
+          key_string(w, "shard_id", shard.id);
+          key_string(w, "checkpoint", format_sequence(shard.checkpoint));
+          w.Key("finished");
+          w.Bool(shard.done);
+          w.Key("buffered");
+          w.Uint64(shard.buffered);
+          w.Key("batches_in_flight");
+          w.Uint64(shard.in_flight);
+          w.EndObject();
+        }
+        w.EndArray();
+      }
     }
     auto counter = [&](const char* name, const std::atomic<uint64_t>& v) {
       w.Key(name);
@@ -415,6 +434,10 @@ std::string Manager::health_json() const {
     counter("dropped", runner->dropped);
     counter("on_failure_delivered", runner->on_failure_sent);
     counter("throttled", runner->throttled);
+    counter("batches", runner->batches);
+    counter("largest_batch", runner->largest_batch);
+    w.Key("average_batch");
+    w.Double(runner->batches ? static_cast<double>(runner->batch_records) / static_cast<double>(runner->batches) : 0.0);
     w.Key("iterator_age_ms");
     w.Int64(runner->iterator_age_ms.load());
     w.EndObject();

@@ -111,6 +111,8 @@ class Manager {
   void checkpoint(const std::shared_ptr<Runner>& runner, Shard& shard, std::optional<size_t> lane,
                   std::string on_failure_record = {});
   void retry_later(const std::shared_ptr<Runner>& runner, Lane& lane, int64_t delay_ms);
+  // Copies the shards' positions to where health reads them.
+  void publish_health(const std::shared_ptr<Runner>& runner);
   void run_loop();
 
   // --- the queue poller (queue_poller.cc), on the esm thread ---

@@ -73,6 +73,17 @@ struct Manager::Runner {
   std::atomic<bool> deleted{false};
   std::atomic<uint64_t> polled{0}, filtered_out{0}, invoked{0}, failed{0}, dropped{0}, on_failure_sent{0}, throttled{0};
   std::atomic<int64_t> iterator_age_ms{0};
+  std::atomic<uint64_t> batches{0}, batch_records{0}, largest_batch{0};
+
+  // Each shard's position as health shows it: copied from the esm thread's state (under mu).
+  struct ShardHealth {
+    std::string id;
+    uint64_t checkpoint = 0;  // the next record to deliver
+    bool done = false;
+    size_t buffered = 0;      // read into the lanes, not yet done
+    size_t in_flight = 0;     // lanes with a batch at the function
+  };
+  std::vector<ShardHealth> shard_health;  // guarded by mu
 
   // The esm thread only.
   uint64_t subscription = 0;

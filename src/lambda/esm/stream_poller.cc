@@ -122,6 +122,19 @@ void Manager::pump(const std::shared_ptr<Runner>& runner) {
                  (shard.read_seq > shard.next_seq || (shard.read_to_end && !shard.done && !windows_open));
     if (moved && !busy && !shard.checkpointing) checkpoint(runner, shard, std::nullopt);
   }
+  publish_health(runner);
+}
+
+void Manager::publish_health(const std::shared_ptr<Runner>& runner) {
+  std::vector<Runner::ShardHealth> shards;
+  for (const auto& [start, shard] : runner->shards) {
+    if (shard.span.id.empty()) continue;
+    Runner::ShardHealth h{shard.span.id, shard.next_seq, shard.done, shard.outstanding.size(), 0};
+    for (const auto& lane : shard.lanes) h.in_flight += lane.in_flight ? 1 : 0;
+    shards.push_back(std::move(h));
+  }
+  std::lock_guard lock(runner->mu);
+  runner->shard_health = std::move(shards);
 }
 
 void Manager::fill_lanes(const std::shared_ptr<Runner>& runner, Shard& shard, const ports::StreamView& view,
@@ -218,6 +231,11 @@ void Manager::start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, s
   }
   lane.in_flight = true;
   ++runner->invoked;
+  ++runner->batches;
+  runner->batch_records += batch->records.size();
+  for (uint64_t most = runner->largest_batch; most < batch->records.size() &&
+                                             !runner->largest_batch.compare_exchange_weak(most, batch->records.size());) {
+  }
   std::string payload;
   if (window_s > 0) {
     WindowContext context{batch->window_start_ms, batch->window_start_ms + window_ms, lane.window_state, shard.span.id,
