@@ -2,15 +2,13 @@
 # Holds the layering of docs/architecture.md ("Layers") on the sources: prints file:line: rule:
 # what, for every break, and exits 1 when a strict rule is broken. No dependencies beyond python3.
 #
-#   scripts/check-layering.sh [--strict-services] [--root DIR]
+#   scripts/check-layering.sh [--root DIR]
 #
-# Rules (each a function below; add one by writing it and listing it in RULES):
-#   rocksdb   strict   only src/storage sees RocksDB: no `#include <rocksdb/...>`, no `rocksdb::`
-#                      and no storage/rocks.h (storage's private header) in any other C++ file.
-#   services  report   a service folder (src/dynamodb, streams, sqs, sns, lambda, logs, cloudwatch)
-#                      includes another service's headers; services reach each other through
-#                      src/ports. Reported only, until those includes are gone; --strict-services
-#                      makes it fail the check.
+# Rules (each a function below; add one by writing it and listing it in RULES; both are strict):
+#   rocksdb   only src/storage sees RocksDB: no `#include <rocksdb/...>`, no `rocksdb::` and no
+#             storage/rocks.h (storage's private header) in any other C++ file.
+#   services  a service folder (src/dynamodb, streams, sqs, sns, lambda, logs, cloudwatch) includes
+#             another service's headers; services reach each other through src/ports.
 # Run by scripts/test.sh before it builds, and by ctest (test `layering`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,15 +19,15 @@ import sys
 
 root = sys.argv[1]
 args = sys.argv[2:]
-strict = {"rocksdb"}
+strict = {"rocksdb", "services"}
 while args:
     a = args.pop(0)
     if a == "--strict-services":
-        strict.add("services")
+        pass  # the default now; kept so older command lines still work
     elif a == "--root" and args:
         root = os.path.abspath(args.pop(0))
     else:
-        sys.exit("check-layering: unknown argument " + a + " (use --strict-services, --root DIR)")
+        sys.exit("check-layering: unknown argument " + a + " (use --root DIR)")
 
 SERVICES = ["dynamodb", "streams", "sqs", "sns", "lambda", "logs", "cloudwatch"]
 SOURCE_EXT = (".h", ".hh", ".hpp", ".c", ".cc", ".cpp", ".cxx", ".inc")

@@ -388,4 +388,13 @@ Decision decide_for_account(std::string_view caller_account, std::string_view re
   return decide_cross_account(resource_account, policy_text, request);
 }
 
+Status authorize_coral(std::string_view caller_account, std::string_view resource_arn, std::string_view resource_account,
+                       std::string_view action, std::string_view policy) {
+  auto decision = decide_for_account(caller_account, resource_account, policy, action, resource_arn);
+  if (decision == Decision::kAllow) return ok_status();
+  return ApiError{"AccessDeniedException",
+                  not_authorized_message(account_principal_arn(caller_account), action, resource_arn, decision), 400,
+                  true, "com.amazon.coral.service", {}};
+}
+
 }  // namespace runnel::auth

@@ -101,4 +101,11 @@ Decision decide_cross_account(std::string_view resource_account, std::string_vie
 Decision decide_for_account(std::string_view caller_account, std::string_view resource_account,
                             std::string_view policy_text, std::string_view action, std::string_view resource);
 
+// The cross-account rule as DynamoDB and DynamoDB Streams answer it: a table or stream of another
+// account than the caller's is AccessDeniedException (400, in the Coral namespace, "User: … is not
+// authorized to perform: …") unless `policy` allows the caller for `action`.
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html
+Status authorize_coral(std::string_view caller_account, std::string_view resource_arn, std::string_view resource_account,
+                       std::string_view action, std::string_view policy = {});
+
 }  // namespace runnel::auth

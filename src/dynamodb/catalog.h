@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dynamodb/table_schema.h"
+#include "ports/change_sink.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
@@ -21,9 +22,14 @@ struct TableStats {
   std::atomic<int64_t> size_bytes{0};
 };
 
-class Catalog {
+// Also the TableDirectory Streams asks whether a table exists (ports/change_sink.h).
+class Catalog final : public ports::TableDirectory {
  public:
   explicit Catalog(storage::Engine& engine) : engine_(engine) {}
+
+  bool table_exists(std::string_view account, std::string_view region, std::string_view name) const override {
+    return find(account, region, name) != nullptr;
+  }
 
   Status load();
 

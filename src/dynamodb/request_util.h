@@ -20,27 +20,21 @@
 #include "common/result.h"
 #include "dynamodb/service.h"
 #include "expr/expr.h"
+#include "protocol/json_params.h"
 #include "protocol/message.h"
 
 namespace runnel::dynamodb {
 
 using JsonValue = rapidjson::Value;
 
-// The member, or null when absent or JSON null (AWS treats both as "not set").
-const JsonValue* member(const JsonValue& obj, std::string_view name);
-
-// "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: ..."
-ApiError constraint_error(std::string_view value_repr, std::string_view field_path, std::string_view constraint);
-
-Result<std::string> required_string(const JsonValue& obj, std::string_view name, std::string_view wire_path);
-Result<std::optional<std::string>> optional_string(const JsonValue& obj, std::string_view name);
-// An enum field; `allowed` lists the model's values (printed as DynamoDB prints them).
-Result<std::string> enum_param(const JsonValue& obj, std::string_view name, std::string_view wire_path,
-                               std::initializer_list<std::string_view> allowed, std::string_view fallback);
-Result<bool> optional_bool(const JsonValue& obj, std::string_view name, bool fallback);
-
-// Validates a table or index name (3-255 chars of [a-zA-Z0-9_.-]).
-Status validate_name(std::string_view name, std::string_view wire_path);
+// Typed members with AWS's validation messages (protocol/json_params.h, shared with Streams).
+using protocol::constraint_error;
+using protocol::enum_param;
+using protocol::member;
+using protocol::optional_bool;
+using protocol::optional_string;
+using protocol::required_string;
+using protocol::validate_name;
 
 // Resolves the TableName parameter (a name or a table ARN) to a table of the caller's account and
 // region. Missing table: ResourceNotFoundException "Requested resource not found". A table ARN of

@@ -8,32 +8,17 @@
 #include <memory>
 
 #include "dynamodb/catalog.h"
+#include "ports/change_sink.h"
 #include "protocol/aws_json.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
 namespace runnel::dynamodb {
 
-// One item change as the write path sees it, handed to the change sink (the Streams service) inside
-// the writer's batch so its records commit atomically with the item.
-struct ItemChange {
-  const TableInfo& table;
-  const AttributeMap* old_item;  // null: the item did not exist
-  const AttributeMap* new_item;  // null: the item was deleted
-  bool by_ttl = false;           // deleted by the TTL sweeper (stream userIdentity)
-};
-
-// What the Streams service needs from the write path, called on the writer's apply thread from a
-// step that is about to return true (so nothing it stages is rolled back). Everything it writes
-// joins the same atomic batch as the change it describes.
-class ChangeSink {
- public:
-  virtual ~ChangeSink() = default;
-  // An item changed (never called for a write that changes nothing).
-  virtual void item_changed(storage::WriteTxn& txn, const ItemChange& change) = 0;
-  // A table was created (before null), updated, or deleted (after null).
-  virtual void table_changed(storage::WriteTxn& txn, const TableInfo* before, const TableInfo* after) = 0;
-};
+// Item and table changes go to the change sink (the Streams service, through ports/change_sink.h)
+// inside the writer's batch, so their stream records commit atomically with the change.
+using ports::ChangeSink;
+using ports::ItemChange;
 
 class Service;
 

@@ -14,21 +14,13 @@
 #include <rapidjson/writer.h>
 
 #include "common/attribute_value.h"
+#include "common/key_schema.h"
 #include "common/result.h"
+#include "ports/change_sink.h"
 
 namespace runnel::dynamodb {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-struct KeyAttribute {
-  std::string name;
-  AttrType type = AttrType::S;  // S, N or B
-};
-
-struct KeySchema {
-  KeyAttribute hash;
-  std::optional<KeyAttribute> range;
-};
 
 struct IndexProjection {
   enum class Type { kAll, kKeysOnly, kInclude };
@@ -46,20 +38,13 @@ struct IndexInfo {
   int64_t write_capacity = 0;
 };
 
-struct StreamSettings {
-  bool enabled = false;
-  std::string view_type;     // NEW_IMAGE | OLD_IMAGE | NEW_AND_OLD_IMAGES | KEYS_ONLY
-  std::string label;         // LatestStreamLabel, e.g. 2026-11-25T09:42:00.123
-};
+using ports::StreamSettings;
 
-struct TableInfo {
-  std::string account;
-  std::string region;
-  std::string name;
+// The table: what its stream needs (account, region, name, id, keys, stream settings: the change
+// port's TableRef, so a change reaches Streams with no copy), and the rest of its definition.
+struct TableInfo : ports::TableRef {
   std::string table_uuid;
-  uint64_t id = 0;  // storage prefix of its items; never reused
   double creation_time = 0;
-  KeySchema keys;
   std::vector<KeyAttribute> attribute_definitions;
   std::vector<IndexInfo> global_indexes;
   std::vector<IndexInfo> local_indexes;
@@ -67,7 +52,6 @@ struct TableInfo {
   int64_t read_capacity = 0;
   int64_t write_capacity = 0;
   double billing_mode_changed = 0;  // LastUpdateToPayPerRequestDateTime
-  StreamSettings stream;
   std::string ttl_attribute;  // empty: TTL disabled
   bool ttl_enabled = false;
   double ttl_changed = 0;

@@ -10,7 +10,8 @@
 
 #include "common/json_write.h"
 #include "common/clock.h"
-#include "dynamodb/request_util.h"
+#include "auth/policy.h"
+#include "protocol/json_params.h"
 #include "streams/iterator.h"
 #include "streams/service.h"
 
@@ -18,8 +19,8 @@ namespace runnel::streams {
 
 namespace {
 
-using dynamodb::constraint_error;
-using dynamodb::member;
+using protocol::constraint_error;
+using protocol::member;
 using JsonValue = rapidjson::Value;
 
 constexpr size_t kMaxRecordsBytes = 1024 * 1024;  // GetRecords returns at most 1 MB
@@ -38,7 +39,7 @@ Result<int64_t> limit_param(const JsonValue& body, int64_t max, int64_t fallback
 // A string member with the model's length bounds; `required` adds the not-null check.
 Result<std::optional<std::string>> bounded_string(const JsonValue& body, std::string_view name, std::string_view path,
                                                   size_t min, size_t max, bool required) {
-  RUNNEL_TRY(auto value, dynamodb::optional_string(body, name));
+  RUNNEL_TRY(auto value, protocol::optional_string(body, name));
   if (!value) {
     if (required) return constraint_error("null", path, "Member must not be null");
     return value;
@@ -73,7 +74,7 @@ void write_shard(JsonWriter& w, const ShardInfo& s) {
   w.EndObject();
 }
 
-void write_key_schema(JsonWriter& w, const dynamodb::KeySchema& keys) {
+void write_key_schema(JsonWriter& w, const KeySchema& keys) {
   w.Key("KeySchema");
   w.StartArray();
   auto element = [&](const std::string& name, const char* type) {
@@ -89,7 +90,7 @@ void write_key_schema(JsonWriter& w, const dynamodb::KeySchema& keys) {
 
 Result<std::string> list_streams(const Service& svc, const protocol::RequestContext& ctx, const JsonValue& body) {
   RUNNEL_TRY(auto table, bounded_string(body, "TableName", "tableName", 3, 255, false));
-  if (table) RUNNEL_CHECK(dynamodb::validate_name(*table, "tableName"));
+  if (table) RUNNEL_CHECK(protocol::validate_name(*table, "tableName"));
   RUNNEL_TRY(int64_t limit, limit_param(body, 100, 100));
   RUNNEL_TRY(auto start, bounded_string(body, "ExclusiveStartStreamArn", "exclusiveStartStreamArn", 37, 1024, false));
 
@@ -98,7 +99,7 @@ Result<std::string> list_streams(const Service& svc, const protocol::RequestCont
     if (table && s->snapshot()->table_name != *table) continue;
     streams.push_back(std::move(s));
   }
-  if (table && streams.empty() && !svc.tables().find(ctx.account, ctx.region, *table))
+  if (table && streams.empty() && !svc.tables().table_exists(ctx.account, ctx.region, *table))
     return ApiError::resource_not_found(fmt::format("Requested resource not found: Table: {} not found", *table));
 
   rapidjson::StringBuffer sb;
@@ -137,7 +138,7 @@ Result<std::string> describe_stream(const Service& svc, const JsonValue& body) {
   std::optional<std::string> children_of;
   if (const JsonValue* filter = member(body, "ShardFilter")) {
     if (!filter->IsObject()) return ApiError::serialization("Unexpected type for ShardFilter: expected an object");
-    RUNNEL_TRY(std::string type, dynamodb::enum_param(*filter, "Type", "shardFilter.type", {"CHILD_SHARDS"}, ""));
+    RUNNEL_TRY(std::string type, protocol::enum_param(*filter, "Type", "shardFilter.type", {"CHILD_SHARDS"}, ""));
     RUNNEL_TRY(auto shard, bounded_string(*filter, "ShardId", "shardFilter.shardId", 28, 65, false));
     if (type.empty()) return constraint_error("null", "shardFilter.type", "Member must not be null");
     if (!shard) return ApiError::validation("ShardFilter of type CHILD_SHARDS requires a ShardId");
@@ -191,7 +192,7 @@ Result<std::string> get_shard_iterator(const Service& svc, const JsonValue& body
   RUNNEL_TRY(auto arn, bounded_string(body, "StreamArn", "streamArn", 37, 1024, true));
   RUNNEL_TRY(auto shard_id, bounded_string(body, "ShardId", "shardId", 28, 65, true));
   if (!member(body, "ShardIteratorType")) return constraint_error("null", "shardIteratorType", "Member must not be null");
-  RUNNEL_TRY(std::string type, dynamodb::enum_param(body, "ShardIteratorType", "shardIteratorType",
+  RUNNEL_TRY(std::string type, protocol::enum_param(body, "ShardIteratorType", "shardIteratorType",
                                                     {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"}, ""));
   RUNNEL_TRY(auto sequence, bounded_string(body, "SequenceNumber", "sequenceNumber", 21, 40, false));
 
@@ -289,7 +290,7 @@ Status authorize_stream(const protocol::RequestContext& ctx, const JsonValue& bo
   if (end == std::string_view::npos) return ok_status();
   std::string_view account = arn.substr(at + 1, end - at - 1);
   if (account == ctx.account) return ok_status();
-  return dynamodb::authorize(ctx, arn, account, "dynamodb:" + ctx.operation);
+  return auth::authorize_coral(ctx.account, arn, account, "dynamodb:" + ctx.operation);
 }
 
 }  // namespace

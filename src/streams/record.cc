@@ -13,7 +13,7 @@ namespace runnel::streams {
 namespace {
 
 
-AttributeMap key_of(const dynamodb::TableInfo& t, const AttributeMap& item) {
+AttributeMap key_of(const ports::TableRef& t, const AttributeMap& item) {
   AttributeMap keys;
   if (auto it = item.find(t.keys.hash.name); it != item.end()) keys.emplace(it->first, it->second);
   if (t.keys.range)
@@ -23,7 +23,7 @@ AttributeMap key_of(const dynamodb::TableInfo& t, const AttributeMap& item) {
 
 }  // namespace
 
-std::string_view event_name(const dynamodb::ItemChange& change) {
+std::string_view event_name(const ports::ItemChange& change) {
   if (!change.old_item) return "INSERT";
   if (!change.new_item) return "REMOVE";
   return "MODIFY";
@@ -41,7 +41,7 @@ std::string new_event_id() {
   return id;
 }
 
-std::string render_record(const dynamodb::ItemChange& change, std::string_view view_type, uint64_t seq,
+std::string render_record(const ports::ItemChange& change, std::string_view view_type, uint64_t seq,
                           int64_t now_ms) {
   const AttributeMap& any = change.new_item ? *change.new_item : *change.old_item;
   AttributeMap keys = key_of(change.table, any);

@@ -7,16 +7,16 @@
 #include <string>
 #include <string_view>
 
-#include "dynamodb/service.h"
+#include "ports/change_sink.h"
 
 namespace runnel::streams {
 
 // eventName for a change: INSERT (no old item), REMOVE (no new item), MODIFY otherwise.
-std::string_view event_name(const dynamodb::ItemChange& change);
+std::string_view event_name(const ports::ItemChange& change);
 
 // The record: eventID, eventName, eventVersion, eventSource, awsRegion, dynamodb{...} with images
 // filtered by view_type, and userIdentity for TTL deletes.
-std::string render_record(const dynamodb::ItemChange& change, std::string_view view_type, uint64_t seq,
+std::string render_record(const ports::ItemChange& change, std::string_view view_type, uint64_t seq,
                           int64_t now_ms);
 
 // 32 lower-case hex digits, random.

@@ -40,7 +40,7 @@ ApiError trimmed() {
 
 }  // namespace
 
-Service::Service(storage::Engine& engine, storage::Writer& writer, const dynamodb::Catalog& tables, Options options)
+Service::Service(storage::Engine& engine, storage::Writer& writer, const ports::TableDirectory& tables, Options options)
     : engine_(engine), writer_(writer), tables_(tables), options_(options) {}
 
 Status Service::start() {
@@ -100,7 +100,7 @@ std::vector<std::shared_ptr<Stream>> Service::list(std::string_view account, std
 
 // --- the write path (apply thread) ------------------------------------------------------------
 
-void Service::item_changed(storage::WriteTxn& txn, const dynamodb::ItemChange& change) {
+void Service::item_changed(storage::WriteTxn& txn, const ports::ItemChange& change) {
   auto found = active_by_table_.find(change.table.id);
   if (found == active_by_table_.end()) return;
   const std::shared_ptr<Stream>& stream = found->second;
@@ -117,7 +117,7 @@ void Service::item_changed(storage::WriteTxn& txn, const dynamodb::ItemChange& c
   });
 }
 
-void Service::table_changed(storage::WriteTxn& txn, const dynamodb::TableInfo* before, const dynamodb::TableInfo* after) {
+void Service::table_changed(storage::WriteTxn& txn, const ports::TableRef* before, const ports::TableRef* after) {
   bool had = before && before->stream.enabled;
   bool has = after && after->stream.enabled;
   bool replaced = had && has && before->stream.label != after->stream.label;
@@ -126,7 +126,7 @@ void Service::table_changed(storage::WriteTxn& txn, const dynamodb::TableInfo* b
   if (has && (!had || replaced)) create_stream(txn, *after, now);
 }
 
-void Service::create_stream(storage::WriteTxn& txn, const dynamodb::TableInfo& table, int64_t now_ms) {
+void Service::create_stream(storage::WriteTxn& txn, const ports::TableRef& table, int64_t now_ms) {
   StreamMeta m;
   m.id = next_stream_id_++;
   txn.put(storage::Family::kMeta, kNextIdKey, std::to_string(next_stream_id_));

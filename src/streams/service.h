@@ -18,8 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dynamodb/catalog.h"
-#include "dynamodb/service.h"
+#include "ports/change_sink.h"
 #include "ports/event_source.h"
 #include "protocol/aws_json.h"
 #include "storage/engine.h"
@@ -38,17 +37,17 @@ struct Options {
 // What one read of a shard returns.
 using ShardRead = ports::ShardBatch;
 
-class Service final : public dynamodb::ChangeSink, public ports::StreamSource {
+class Service final : public ports::ChangeSink, public ports::StreamSource {
  public:
-  Service(storage::Engine& engine, storage::Writer& writer, const dynamodb::Catalog& tables, Options options);
+  Service(storage::Engine& engine, storage::Writer& writer, const ports::TableDirectory& tables, Options options);
 
   // Loads every stream and restores its sequence counter from the store.
   Status start();
   void register_operations(protocol::JsonService& json);
 
-  // dynamodb::ChangeSink (apply thread).
-  void item_changed(storage::WriteTxn& txn, const dynamodb::ItemChange& change) override;
-  void table_changed(storage::WriteTxn& txn, const dynamodb::TableInfo* before, const dynamodb::TableInfo* after) override;
+  // ports::ChangeSink (apply thread).
+  void item_changed(storage::WriteTxn& txn, const ports::ItemChange& change) override;
+  void table_changed(storage::WriteTxn& txn, const ports::TableRef* before, const ports::TableRef* after) override;
 
   // Background upkeep; blocks until its writes have committed.
   void sweep(int64_t now_ms);
@@ -70,7 +69,7 @@ class Service final : public dynamodb::ChangeSink, public ports::StreamSource {
   void unsubscribe(std::string_view stream_arn, uint64_t token) override;
 
   const Options& options() const { return options_; }
-  const dynamodb::Catalog& tables() const { return tables_; }
+  const ports::TableDirectory& tables() const { return tables_; }
 
  private:
   struct TrimPlan {
@@ -81,7 +80,7 @@ class Service final : public dynamodb::ChangeSink, public ports::StreamSource {
   };
   TrimPlan plan_trim(const std::shared_ptr<Stream>& stream, int64_t now_ms) const;
   // Apply thread.
-  void create_stream(storage::WriteTxn& txn, const dynamodb::TableInfo& table, int64_t now_ms);
+  void create_stream(storage::WriteTxn& txn, const ports::TableRef& table, int64_t now_ms);
   void close_stream(storage::WriteTxn& txn, uint64_t table_id, int64_t now_ms);
   void maybe_rollover(storage::WriteTxn& txn, const std::shared_ptr<Stream>& stream, int64_t now_ms);
   void roll_over(storage::WriteTxn& txn, const std::shared_ptr<Stream>& stream, int64_t now_ms, bool open_child);
@@ -94,7 +93,7 @@ class Service final : public dynamodb::ChangeSink, public ports::StreamSource {
 
   storage::Engine& engine_;
   storage::Writer& writer_;
-  const dynamodb::Catalog& tables_;
+  const ports::TableDirectory& tables_;
   Options options_;
 
   // Readers' view: streams by ARN (ARN order is table name, then label, i.e. creation order).

@@ -126,7 +126,7 @@ Result<StreamMeta> decode_stream_meta(std::string_view json) {
   m.view_type = get_string(d, "view");
   m.keys.hash = {get_string(d, "hash"), key_type(get_string(d, "hash_type"))};
   if (std::string range = get_string(d, "range"); !range.empty())
-    m.keys.range = dynamodb::KeyAttribute{range, key_type(get_string(d, "range_type"))};
+    m.keys.range = KeyAttribute{range, key_type(get_string(d, "range_type"))};
   m.created_ms = get_i64(d, "created_ms");
   m.enabled = d.HasMember("enabled") && d["enabled"].IsBool() && d["enabled"].GetBool();
   m.disabled_ms = get_i64(d, "disabled_ms");

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "dynamodb/table_schema.h"
+#include "common/key_schema.h"
 
 namespace runnel::streams {
 
@@ -46,7 +46,7 @@ struct StreamMeta {
   std::string table_name;
   std::string label;
   std::string view_type;  // KEYS_ONLY | NEW_IMAGE | OLD_IMAGE | NEW_AND_OLD_IMAGES
-  dynamodb::KeySchema keys;
+  KeySchema keys;
   int64_t created_ms = 0;
   bool enabled = true;       // false: DISABLED (stream turned off, or its table deleted)
   int64_t disabled_ms = 0;

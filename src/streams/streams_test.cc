@@ -61,7 +61,7 @@ TEST(StreamMeta, EncodeDecodeKeepsEveryField) {
   m.label = "2026-11-25T12:00:00.000";
   m.view_type = "NEW_AND_OLD_IMAGES";
   m.keys.hash = {"pk", AttrType::S};
-  m.keys.range = dynamodb::KeyAttribute{"sk", AttrType::N};
+  m.keys.range = KeyAttribute{"sk", AttrType::N};
   m.created_ms = 1000;
   m.enabled = false;
   m.disabled_ms = 2000;
@@ -81,8 +81,8 @@ TEST(StreamMeta, EncodeDecodeKeepsEveryField) {
   EXPECT_EQ(back->shards[1].parent_id, m.shards[0].id);
 }
 
-dynamodb::TableInfo table_with_stream(std::string view) {
-  dynamodb::TableInfo t;
+ports::TableRef table_with_stream(std::string view) {
+  ports::TableRef t;
   t.account = "000000000000";
   t.region = "us-east-1";
   t.name = "t";
@@ -134,6 +134,12 @@ TEST(Record, ImagesFollowTheEventAndTheViewType) {
   EXPECT_EQ(std::string(ttl["eventID"].GetString()).size(), 32u);
 }
 
+// No table exists: the stream API's TableName lookups are not what these tests drive.
+class NoTables final : public ports::TableDirectory {
+ public:
+  bool table_exists(std::string_view, std::string_view, std::string_view) const override { return false; }
+};
+
 // The service on an in-memory store, driven through the writer as dynamodb drives it.
 class StreamServiceTest : public ::testing::Test {
  protected:
@@ -143,10 +149,9 @@ class StreamServiceTest : public ::testing::Test {
     o.path = "/streams-test";
     engine_ = std::move(storage::Engine::open(o)).value();
     writer_ = std::make_unique<storage::Writer>(*engine_);
-    catalog_ = std::make_unique<dynamodb::Catalog>(*engine_);
     Options options;
     options.shard_max_records = 3;
-    service_ = std::make_unique<Service>(*engine_, *writer_, *catalog_, options);
+    service_ = std::make_unique<Service>(*engine_, *writer_, tables_, options);
     ASSERT_TRUE(service_->start().ok());
   }
   void TearDown() override { writer_->stop(); }
@@ -169,7 +174,7 @@ class StreamServiceTest : public ::testing::Test {
 
   std::unique_ptr<storage::Engine> engine_;
   std::unique_ptr<storage::Writer> writer_;
-  std::unique_ptr<dynamodb::Catalog> catalog_;
+  NoTables tables_;
   std::unique_ptr<Service> service_;
 };
 
