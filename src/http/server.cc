@@ -48,7 +48,7 @@ std::string_view std_view(beast::string_view v) { return {v.data(), v.size()}; }
 
 struct ReplySlot;
 
-// Replies that reach an I/O thread from another thread — the storage commit thread answering a
+// Replies that reach an I/O thread from another thread — the storage completion thread answering a
 // group of writes, a long poll woken by a commit — queue here and are handed over with one post
 // per batch instead of one per reply. Posting is the expensive part: each asio::post locks the
 // io_context's scheduler and, with its thread busy, wakes it through a futex. A commit thread that
@@ -89,7 +89,7 @@ class CrossThreadReplies {
 
 // Where a routed request's response lands. Reads answer inline, on the connection's own thread,
 // while the handler is still running: the response is stored and the connection carries on with no
-// executor hop. Writes answer later from the storage commit thread: the response goes through the
+// executor hop. Writes answer later from the storage completion thread: the response goes through the
 // thread's CrossThreadReplies, whose drain fills the slot and wakes the connection from its wait on
 // `wake`. One slot per connection, shared with late callbacks so it outlives a connection that
 // closed meanwhile.

@@ -334,7 +334,6 @@ int serve(const ServeFlags& flags) {
   pusher.stop();        // unfinished deliveries stay stored for the next run
   sqs.stop();           // waiting long polls answer (empty) while the writer still runs
   writer.stop();
-  sqs.drain();          // receives the writer committed while it stopped are answered
   scheduler.stop();
   if (!writer.failed()) (*engine)->sync_wal();  // a failed WAL writer must not be touched again
   if (flags.in_memory) {

@@ -2,7 +2,7 @@
 // DynamoDB stream through, and how the commit wakes it. The streams service implements it; the
 // consumer never sees the stream's storage or its API.
 //
-// Waking: subscribe() registers a callback the commit thread runs after every commit that adds
+// Waking: subscribe() registers a callback the completion thread runs after every commit that adds
 // records to the stream or changes its shards (a rollover, the stream's end). It must be quick
 // and must not call back into the source: it only tells the consumer to look again, on its own
 // thread. Nothing polls.

@@ -4,8 +4,8 @@
 //
 // A receive is SQS's own long poll, on the consumer's behalf: the commit that makes a message
 // visible hands it over (in the sending step itself when the consumer is already waiting), so
-// nothing polls. The messages are read and typed on SQS's worker thread, never on the commit
-// thread, and `done` runs there: it must only hand them to the consumer's own thread.
+// nothing polls. The messages are read and typed on the writer's completion thread, never on the
+// commit thread, and `done` runs there: it must only hand them to the consumer's own thread.
 #pragma once
 
 #include <cstddef>
@@ -67,7 +67,7 @@ class QueueSource {
   // ends a parked wait at once; calling it after the answer changes nothing.
   virtual std::function<void()> receive(std::string_view queue_arn, QueueReceive request, QueueReceiveDone done) = 0;
   // Deletes received messages by receipt handle, in one writer step; a superseded or unknown handle
-  // changes nothing (as DeleteMessage). `done` runs after the commit, on the commit thread.
+  // changes nothing (as DeleteMessage). `done` runs after the commit, on the completion thread.
   virtual void delete_messages(std::string_view queue_arn, std::vector<std::string> receipt_handles,
                                std::function<void(Status)> done) = 0;
 };

@@ -669,8 +669,6 @@ void Service::stop() {
   for (const auto& q : all) wake(q, static_cast<size_t>(-1));
 }
 
-void Service::drain() { worker_.stop(); }
-
 // --- rendering --------------------------------------------------------------------------------
 
 namespace {

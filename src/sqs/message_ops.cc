@@ -140,24 +140,18 @@ RUNNEL_SQS_OP(send_message) {
   if (!input.ok()) return reply(input.error());
   auto message = std::make_shared<MessageInput>(std::move(input).value());
   message->sender_id = ctx.account;
-  auto result = std::make_shared<Result<SendResult>>(ApiError::internal(""));
-  svc.writer().submit(
-      [&svc, q, message, result](storage::WriteTxn& txn) {
+  svc.writer().run<SendResult>(
+      [&svc, q, message](storage::WriteTxn& txn) -> Result<SendResult> {
         std::lock_guard lock(q->mu);
-        if (q->deleted) {
-          *result = queue_does_not_exist();
-          return false;
-        }
-        *result = svc.send_locked(txn, q, std::move(*message), wall_ms());
-        return result->ok();
+        if (q->deleted) return queue_does_not_exist();
+        return svc.send_locked(txn, q, std::move(*message), wall_ms());
       },
-      [q, result, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (!result->ok()) return reply(result->error());
+      [q, reply = std::move(reply)](Result<SendResult> result) {
+        if (!result.ok()) return reply(std::move(result).error());
         rapidjson::StringBuffer sb;
         JsonWriter w(sb);
         w.StartObject();
-        write_send_result(w, **result, q->config.fifo);
+        write_send_result(w, *result, q->config.fifo);
         w.EndObject();
         reply(finish_json(sb));
       });
@@ -257,13 +251,11 @@ RUNNEL_SQS_OP(receive_message) {
   o.deadline_ms = wait > 0 ? wall_ms() + static_cast<int64_t>(wait) * 1000 : 0;
   auto options = std::make_shared<const ReceiveOptions>(o);
   // The commit hands over what was taken; the bodies are read and the answer rendered on the
-  // worker, never on the commit thread.
-  svc.receive(q, std::move(o), [&svc, options, reply = std::move(reply)](Result<Received> received) mutable {
+  // writer's completion thread, never on the commit thread.
+  svc.receive(q, std::move(o), [&svc, options, reply = std::move(reply)](Result<Received> received) {
     if (!received.ok()) return reply(std::move(received).error());
     if (received->taken.empty()) return reply(std::string("{}"));
-    svc.worker().post([&svc, options, reply = std::move(reply), received = std::move(*received)]() mutable {
-      reply(Service::render_received(*received.queue, svc.read_received(received), *options));
-    });
+    reply(Service::render_received(*received->queue, svc.read_received(*received), *options));
   });
 }
 
@@ -271,15 +263,10 @@ RUNNEL_SQS_OP(delete_message) {
   RUNNEL_SQS_QUEUE(q);
   auto handle = receipt_handle(body);
   if (!handle.ok()) return reply(handle.error());
-  auto status = std::make_shared<Status>(ok_status());
-  svc.writer().submit(
-      [&svc, q, handle = *handle, status](storage::WriteTxn& txn) {
-        *status = handle_change(svc, txn, q, handle, -1, wall_ms());
-        return status->ok();
-      },
-      [status, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (!status->ok()) return reply(status->error());
+  svc.writer().run<Ok>(
+      [&svc, q, handle = *handle](storage::WriteTxn& txn) { return handle_change(svc, txn, q, handle, -1, wall_ms()); },
+      [reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(std::move(status).error());
         reply(std::string("{}"));
       });
 }
@@ -290,15 +277,10 @@ RUNNEL_SQS_OP(change_message_visibility) {
   if (!handle.ok()) return reply(handle.error());
   auto vt = visibility_param(body);
   if (!vt.ok()) return reply(vt.error());
-  auto status = std::make_shared<Status>(ok_status());
-  svc.writer().submit(
-      [&svc, q, handle = *handle, vt = *vt, status](storage::WriteTxn& txn) {
-        *status = handle_change(svc, txn, q, handle, vt, wall_ms());
-        return status->ok();
-      },
-      [status, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (!status->ok()) return reply(status->error());
+  svc.writer().run<Ok>(
+      [&svc, q, handle = *handle, vt = *vt](storage::WriteTxn& txn) { return handle_change(svc, txn, q, handle, vt, wall_ms()); },
+      [reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(std::move(status).error());
         reply(std::string("{}"));
       });
 }

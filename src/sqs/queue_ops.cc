@@ -124,20 +124,17 @@ void drop_queue_id(Service& svc, uint64_t id) {
 // Submits a step that changes a queue under its lock, answering `ok_body` after the commit.
 void queue_step(Service& svc, const std::shared_ptr<Queue>& q, std::function<Status(storage::WriteTxn&, Queue&)> change,
                 protocol::JsonReply reply, std::string ok_body = "{}") {
-  auto status = std::make_shared<Status>(ok_status());
-  svc.writer().submit(
-      [&svc, q, change = std::move(change), status](storage::WriteTxn& txn) {
+  svc.writer().run<Ok>(
+      [&svc, q, change = std::move(change)](storage::WriteTxn& txn) -> Status {
         std::lock_guard lock(q->mu);
-        if (q->deleted) *status = queue_does_not_exist();
-        else *status = change(txn, *q);
-        if (!status->ok()) return false;
+        if (q->deleted) return queue_does_not_exist();
+        RUNNEL_CHECK(change(txn, *q));
         q->modified_s = wall_ms() / 1000;
         svc.put_queue(txn, q);
-        return true;
+        return ok_status();
       },
-      [status, reply = std::move(reply), ok_body = std::move(ok_body)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (!status->ok()) return reply(status->error());
+      [reply = std::move(reply), ok_body = std::move(ok_body)](Status status) {
+        if (!status.ok()) return reply(std::move(status).error());
         reply(ok_body);
       });
 }

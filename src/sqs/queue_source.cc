@@ -1,6 +1,7 @@
 // SQS as an event source for in-process consumers (ports/queue_source.h): Lambda's event source
 // mappings receive through the same long polls, visibility timeouts, receive counts and redrive as
-// ReceiveMessage, and get typed messages read on the worker, never on the commit thread.
+// ReceiveMessage, and get typed messages read on the writer's completion thread, never on the
+// commit thread.
 #include <algorithm>
 #include <mutex>
 
@@ -67,17 +68,14 @@ std::function<void()> Service::receive(std::string_view queue_arn, ports::QueueR
       }
       return gone ? done(queue_does_not_exist()) : done(std::vector<ports::QueueMessage>{});
     }
-    bool posted = worker_.post([this, done, received = std::move(*received)]() mutable {
-      bool fifo = false;
-      {
-        std::lock_guard lock(received.queue->mu);
-        fifo = received.queue->config.fifo;
-      }
-      std::vector<ports::QueueMessage> out;
-      for (const auto& m : read_received(received)) out.push_back(to_port(m, fifo));
-      done(std::move(out));
-    });
-    if (!posted) done(ApiError::internal("SQS is stopping"));
+    bool fifo = false;
+    {
+      std::lock_guard lock(received->queue->mu);
+      fifo = received->queue->config.fifo;
+    }
+    std::vector<ports::QueueMessage> out;
+    for (const auto& m : read_received(*received)) out.push_back(to_port(m, fifo));
+    done(std::move(out));
   });
 }
 

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "background/scheduler.h"
-#include "background/worker.h"
 #include "ports/deliver.h"
 #include "ports/queue_source.h"
 #include "protocol/aws_json.h"
@@ -40,8 +39,8 @@ struct ReceiveOptions {
   size_t max_bytes = 0;                 // in-process consumers: stop once this many bytes are taken
 };
 
-// What a receive step took, as typed values: the commit thread hands this on as it is; reading the
-// stored messages and rendering them happen afterwards on the service's worker (read_received).
+// What a receive step took, as typed values, handed on after the commit; reading the stored
+// messages and rendering them happen afterwards (read_received), never on the commit thread.
 struct Received {
   std::shared_ptr<Queue> queue;
   uint64_t queue_id = 0;
@@ -58,8 +57,8 @@ struct ReceivedMessage {
 };
 
 // A ReceiveMessage in progress. Answered exactly once: by a receive step that found messages, or
-// by its deadline or a cancel (empty). `claimed` decides who. `done` runs on the commit thread
-// (or the scheduler's) and must only hand the result on.
+// by its deadline or a cancel (empty). `claimed` decides who. `done` runs on the writer's
+// completion thread (or the scheduler's, or the canceller's).
 struct Waiter {
   std::shared_ptr<Queue> queue;
   ReceiveOptions options;
@@ -85,9 +84,6 @@ class Service final : public ports::DeliveryTarget, public ports::QueueSource {
   void register_operations(protocol::JsonService& json);
   // Answers every waiting long poll (empty) — call before the writer stops.
   void stop();
-  // Runs what the worker still holds (answers of receives the writer committed while it stopped)
-  // and joins it — call after the writer has stopped, while the HTTP server still exists.
-  void drain();
   // Deletes messages past their queue's MessageRetentionPeriod (blocks until committed).
   void sweep_expired();
   // StartMessageMoveTask's in-memory task records.
@@ -121,8 +117,6 @@ class Service final : public ports::DeliveryTarget, public ports::QueueSource {
   storage::Writer& writer() { return writer_; }
   storage::Engine& engine() { return engine_; }
   background::Scheduler& scheduler() { return scheduler_; }
-  // Where received messages are read and rendered: off the commit thread.
-  background::Worker& worker() { return worker_; }
 
   // Apply thread (writer steps) only.
   uint64_t allocate_queue_id(storage::WriteTxn& txn);
@@ -180,7 +174,6 @@ class Service final : public ports::DeliveryTarget, public ports::QueueSource {
   std::atomic<bool> stopping_{false};
   std::mutex move_tasks_mu_;
   std::shared_ptr<class MoveTasks> move_tasks_;
-  background::Worker worker_{"sqs-recv"};
 };
 
 // A received message's system attributes, every one SQS has for it, in the order SQS lists them.

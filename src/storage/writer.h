@@ -9,8 +9,12 @@
 //    group or in consecutive ones, without a lock table. A step is validate-then-write: when it
 //    returns false its writes are rolled back to its savepoint and the rest of the group goes on.
 //  - the commit thread, as soon as it has finished a group, takes the open group as it stands and
-//    writes it with one rocksdb::DB::Write (WAL append, plus one fdatasync in strict mode), then runs
-//    every request's completion.
+//    writes it with one rocksdb::DB::Write (WAL append, plus one fdatasync in strict mode), then
+//    hands the group's completions (on_commit callbacks, then each request's done) to the
+//    completion thread and takes the next group. The completion thread runs them in commit order:
+//    rendering a reply, reading what a receive took or waking a consumer never delays a group that
+//    is waiting for its fsync. (With no group waiting and nothing queued, the commit thread runs
+//    them itself rather than pay a thread wake: writer.cc, commit_loop.)
 // The commit thread never waits for the apply thread to hand a group over: the hand-over is a
 // pointer swap under a mutex the apply thread holds only for the length of one step. (An earlier
 // version closed a group on the apply thread and passed it over with a condition variable; each
@@ -33,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/result.h"
 #include "storage/engine.h"
 
 namespace runnel::storage {
@@ -53,8 +58,8 @@ class WriteTxn {
                    const std::function<void(std::string_view key, std::string_view value)>& visit);
 
   Engine& engine() { return engine_; }
-  // Runs after this group's commit (or its failure): cheap follow-ups such as waking waiters.
-  // Register only from a step that returns true.
+  // Runs after this group's commit (or its failure), on the completion thread, before the group's
+  // done callbacks: follow-ups such as waking waiters. Register only from a step that returns true.
   void on_commit(std::function<void(bool ok)> fn);
 
  private:
@@ -74,8 +79,9 @@ class WriteTxn {
 class Writer {
  public:
   // apply: runs on the apply thread; returns true to keep its writes, false to roll them back.
-  // done: runs on the commit thread after the group's commit; `committed` is false if the write to
-  // disk failed (the caller answers with an internal error). done must be quick (post elsewhere).
+  // done: runs on the completion thread after the group's commit; `committed` is false if the
+  // write to disk failed (the caller answers with an internal error). It may render a reply; what
+  // takes longer (milliseconds) goes to a worker of its own, as the groups after it wait for it.
   using Apply = std::function<bool(WriteTxn&)>;
   using Done = std::function<void(bool committed)>;
   // A group stops growing here so that one huge burst does not delay the first acknowledgements.
@@ -92,8 +98,27 @@ class Writer {
   ~Writer();
 
   void submit(Apply apply, Done done);
+
+  // A step with a typed result, without the bookkeeping every caller used to repeat: `apply`
+  // returns a Result<T> (an error rolls the step's writes back); `done` gets that result after the
+  // commit, or InternalFailure when the group could not be written.
+  template <class T>
+  void run(std::function<Result<T>(WriteTxn&)> apply, std::function<void(Result<T>)> done) {
+    auto result = std::make_shared<std::optional<Result<T>>>();
+    submit(
+        [apply = std::move(apply), result](WriteTxn& txn) {
+          result->emplace(apply(txn));
+          return (*result)->ok();
+        },
+        [result, done = std::move(done)](bool committed) {
+          if (!committed || !*result) return done(Result<T>(ApiError::internal("Internal server error")));
+          done(std::move(**result));
+        });
+  }
   // Stops accepting, drains what is queued, joins the threads.
   void stop();
+  // Tests only: runs on the commit thread before each group is written (to hold a group in flight).
+  void set_commit_hook_for_test(std::function<void()> hook) { commit_hook_ = std::move(hook); }
 
   uint64_t groups_committed() const { return groups_; }
   // Steps refused because the disk was full (see kStepReserve).
@@ -111,8 +136,11 @@ class Writer {
     Apply apply;
     Done done;
   };
+  struct Completions;
   void apply_loop();
   void commit_loop();
+  void completion_loop();
+  static void run_completions(Completions& c);
 
   Engine& engine_;
   // Requests waiting for the apply thread.
@@ -133,13 +161,22 @@ class Writer {
   bool apply_full_ = false;                  // the apply thread is waiting on taken_cv_
   bool apply_done_ = false;                  // the apply thread has exited: commit what is left
 
+  // Committed groups' callbacks, in commit order, for the completion thread.
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<std::unique_ptr<Completions>> completions_;
+  bool completion_idle_ = false;   // the completion thread is waiting on done_cv_
+  bool commits_finished_ = false;  // the commit thread has exited: run what is left and stop
+
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> requests_{0};
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> refused_{0};
   std::atomic<bool> out_of_space_{false};  // the last step was refused for space
+  std::function<void()> commit_hook_;  // set before the first submit, read by the commit thread
   std::thread apply_thread_;
   std::thread commit_thread_;
+  std::thread completion_thread_;
 };
 
 }  // namespace runnel::storage

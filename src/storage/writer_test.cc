@@ -6,6 +6,8 @@
 #include <atomic>
 #include <future>
 #include <string>
+#include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -98,9 +100,10 @@ TEST(Writer, RejectedAndThrowingStepsLeaveNothing) {
 
 // scan_prefix merges the database with pending writes — puts and deletes alike — in key order,
 // including those of the group being written at that moment. To catch that group in flight, the
-// commit thread is held (in an on_commit callback) while a full group queues up behind it, its last
-// step the one whose writes the scan must see; the scan step then waits for that full group to be
-// taken and runs while the commit thread is still writing its ~100,000 keys.
+// commit thread is held (by the test hook, before it writes the first group) while a full group
+// queues up behind it, its last step the one whose writes the scan must see; the scan step then
+// waits for that full group to be taken and runs while the commit thread is still writing its
+// ~100,000 keys.
 TEST(Writer, ScanPrefixSeesPendingWritesOverTheDatabase) {
   auto engine = open_test_engine();
   rocksdb::WriteOptions w;
@@ -108,12 +111,14 @@ TEST(Writer, ScanPrefixSeesPendingWritesOverTheDatabase) {
   Writer writer(*engine);
   std::promise<void> holding, release;
   std::shared_future<void> released = release.get_future().share();
+  bool first = true;
+  writer.set_commit_hook_for_test([&, released] {
+    if (!std::exchange(first, false)) return;
+    holding.set_value();
+    released.wait();
+  });
   writer.submit([&](WriteTxn& txn) {
     txn.put(Family::kMeta, "first", "x");
-    txn.on_commit([&, released](bool) {
-      holding.set_value();
-      released.wait();
-    });
     return true;
   }, [](bool) {});
   holding.get_future().wait();
@@ -144,6 +149,54 @@ TEST(Writer, ScanPrefixSeesPendingWritesOverTheDatabase) {
   auto [seen, in_flight] = scanned.get_future().get();
   EXPECT_EQ(seen, "p/1=db;p/2=pending;p/5=changed;p/6=mine;");
   EXPECT_TRUE(in_flight) << "the scan ran after the group it should overlap was written";
+}
+
+// A slow completion (a reply being rendered) does not hold the next group's commit when that group
+// is waiting: completions then run on their own thread, in commit order. (The commit hook holds
+// the first group until the second is queued behind it, so the second is waiting.)
+TEST(Writer, ASlowCompletionDoesNotHoldAWaitingCommit) {
+  auto engine = open_test_engine();
+  Writer writer(*engine);
+  std::promise<void> holding, release_commit, release_completion;
+  std::shared_future<void> commit_released = release_commit.get_future().share();
+  std::shared_future<void> completion_released = release_completion.get_future().share();
+  bool first = true;
+  writer.set_commit_hook_for_test([&, commit_released] {
+    if (!std::exchange(first, false)) return;
+    holding.set_value();
+    commit_released.wait();
+  });
+  std::vector<int> order;
+  std::mutex order_mu;
+  writer.submit([](WriteTxn& txn) {
+    txn.put(Family::kMeta, "slow", "1");
+    return true;
+  }, [&, completion_released](bool) {
+    completion_released.wait();
+    std::lock_guard lock(order_mu);
+    order.push_back(1);
+  });
+  holding.get_future().wait();
+  std::promise<void> second_applied, second_done;
+  writer.submit([&](WriteTxn& txn) {
+    txn.put(Family::kMeta, "next", "2");
+    second_applied.set_value();
+    return true;
+  }, [&](bool) {
+    std::lock_guard lock(order_mu);
+    order.push_back(2);
+    second_done.set_value();
+  });
+  second_applied.get_future().wait();
+  release_commit.set_value();
+  // The second group reaches the store while the first one's completion still waits.
+  Engine* e = engine.get();
+  for (int i = 0; i < 500 && !e->get(Family::kMeta, "next"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(e->get(Family::kMeta, "next"), "2");
+  release_completion.set_value();
+  second_done.get_future().get();
+  std::lock_guard lock(order_mu);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));  // the completions kept commit order
 }
 
 // on_commit callbacks run after the group's write, before the replies.

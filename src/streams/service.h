@@ -4,7 +4,7 @@
 // (sweep: shard rollover by age, trimming, forgetting old disabled streams).
 //
 // Threads: item_changed/table_changed run on the writer's apply thread and own each Stream's
-// `working` state; the commit thread publishes what committed; API handlers and consumers read
+// `working` state; the completion thread publishes what committed; API handlers and consumers read
 // published snapshots and the committed records in the store.
 #pragma once
 

@@ -88,7 +88,7 @@ class Stream {
   // published before any record of the child shard (see Streams::read).
   uint64_t committed_seq() const { return committed_seq_.load(std::memory_order_acquire); }
 
-  // --- commit thread ---
+  // --- completion thread (after the commit) ---
   void publish(std::shared_ptr<const StreamMeta> meta);
   void committed(uint64_t seq);  // advances committed_seq and wakes subscribers
 
