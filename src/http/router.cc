@@ -33,30 +33,6 @@ void Router::add_json_service(const protocol::JsonService* service, std::string 
   service_names_.push_back(std::move(health_name));
 }
 
-protocol::Response Router::health() const {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  w.StartObject();
-  w.Key("status");
-  w.String("ok");
-  w.Key("services");
-  w.StartObject();
-  for (const auto& name : service_names_) {
-    w.Key(name.c_str());
-    w.String("running");
-  }
-  w.EndObject();
-  w.EndObject();
-  protocol::Response r;
-  r.content_type = "application/json";
-  r.body.assign(sb.GetString(), sb.GetSize());
-  if (health_extra_) {
-    r.body.pop_back();
-    r.body += "," + health_extra_() + "}";
-  }
-  return r;
-}
-
 namespace {
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
@@ -184,8 +160,8 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     reply(std::move(r));
   };
 
-  if (request.method == "GET" && request.target.starts_with("/_runnel/health")) {
-    reply_with_id(health());
+  if (request.method == "GET" && request.target.starts_with("/_runnel/health") && health_) {
+    reply_with_id(health_());
     return;
   }
   if (request.method == "GET") {

@@ -65,13 +65,15 @@ class Router {
   void add_account_get(std::string path, AccountGetHandler handler) {
     account_get_handlers_[std::move(path)] = std::move(handler);
   }
-  // Extra top-level members for GET /_runnel/health's object (storage, SNS push and Lambda counters).
-  void set_health_extra(std::function<std::string()> extra) { health_extra_ = std::move(extra); }
+  // GET /_runnel/health (and any path below it), answered without auth: main hands over the
+  // document's builder (src/admin/health.h).
+  void set_health(std::function<protocol::Response()> health) { health_ = std::move(health); }
+  // The services registered, by the name health lists them under.
+  const std::vector<std::string>& service_names() const { return service_names_; }
 
   void handle(HttpRequest& request, protocol::Reply reply) const;
 
  private:
-  protocol::Response health() const;
   RouterOptions options_;
   const protocol::QueryService* query_service_for(std::string_view scope_service, const std::string* action) const;
   std::map<std::string, const protocol::JsonService*, std::less<>> json_services_;
@@ -79,7 +81,7 @@ class Router {
   std::vector<std::pair<std::string, const protocol::QueryService*>> query_services_;
   std::vector<const protocol::RestService*> rest_services_;
   std::vector<std::string> service_names_;
-  std::function<std::string()> health_extra_;
+  std::function<protocol::Response()> health_;
   std::map<std::string, GetHandler, std::less<>> get_handlers_;
   std::map<std::string, AccountGetHandler, std::less<>> account_get_handlers_;
 };

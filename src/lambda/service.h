@@ -96,7 +96,11 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
 
   uint64_t async_pending() const { return async_pending_.load(); }
   // The event source mappings' health (a JSON array), "[]" without any.
-  std::string mappings_health() const { return esm_ ? esm_->health_json() : "[]"; }
+  void write_mappings_health(JsonWriter& w) const {
+    if (esm_) return esm_->write_health(w);
+    w.StartArray();
+    w.EndArray();
+  }
 
  private:
   struct AsyncTask;

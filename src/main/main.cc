@@ -14,6 +14,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "admin/health.h"
 #include "auth/credentials.h"
 #include "background/periodic.h"
 #include "background/scheduler.h"
@@ -235,17 +236,48 @@ int serve(const ServeFlags& flags) {
     r.body = signer->certificate_pem();
     return r;
   });
-  router.set_health_extra([&writer, &flags, &pusher, &lambda] {
-    return fmt::format(R"("storage":{{"durability":"{}","in_memory":{},"groups_committed":{},"writes_committed":{},)"
-                       R"("writes_refused":{},"disk_full":{},"refused_for_space":{}}},)"
-                       R"("sns_push":{{"pending":{},"delivered":{},"failed":{},"smtp":{}}},)"
-                       R"("lambda":{{"async_pending":{},"event_source_mappings":{}}})",
-                       flags.durability, flags.in_memory ? "true" : "false", writer.groups_committed(),
-                       writer.requests_committed(), writer.failed() ? "true" : "false",
-                       writer.out_of_space() ? "true" : "false", writer.refused_for_space(), pusher.pending(),
-                       pusher.delivered(), pusher.failed(), pusher.smtp_configured() ? "true" : "false",
-                       lambda.async_pending(), lambda.mappings_health());
+  // GET /_runnel/health: every service the router serves, and each component's own section.
+  runnel::admin::Health health;
+  for (const auto& name : router.service_names()) health.add_service(name);
+  health.add_section("storage", [&writer, &flags](runnel::admin::JsonWriter& w) {
+    w.StartObject();
+    w.Key("durability");
+    w.String(flags.durability.c_str());
+    w.Key("in_memory");
+    w.Bool(flags.in_memory);
+    w.Key("groups_committed");
+    w.Uint64(writer.groups_committed());
+    w.Key("writes_committed");
+    w.Uint64(writer.requests_committed());
+    w.Key("writes_refused");
+    w.Bool(writer.failed());
+    w.Key("disk_full");
+    w.Bool(writer.out_of_space());
+    w.Key("refused_for_space");
+    w.Uint64(writer.refused_for_space());
+    w.EndObject();
   });
+  health.add_section("sns_push", [&pusher](runnel::admin::JsonWriter& w) {
+    w.StartObject();
+    w.Key("pending");
+    w.Uint64(pusher.pending());
+    w.Key("delivered");
+    w.Uint64(pusher.delivered());
+    w.Key("failed");
+    w.Uint64(pusher.failed());
+    w.Key("smtp");
+    w.Bool(pusher.smtp_configured());
+    w.EndObject();
+  });
+  health.add_section("lambda", [&lambda](runnel::admin::JsonWriter& w) {
+    w.StartObject();
+    w.Key("async_pending");
+    w.Uint64(lambda.async_pending());
+    w.Key("event_source_mappings");
+    lambda.write_mappings_health(w);
+    w.EndObject();
+  });
+  router.set_health([&health] { return health.response(); });
 
   runnel::http::ServerOptions server_options;
   server_options.host = flags.host;

@@ -100,17 +100,10 @@ void write_tags(JsonWriter& w, const StringMap& tags) {
 
 // Runs a catalog change as a writer step and answers `ok_body` after its commit.
 void catalog_step(Service& svc, std::function<Status(storage::WriteTxn&)> change, Reply reply, std::string ok_body = "{}") {
-  auto status = std::make_shared<Status>(ok_status());
-  svc.writer().submit(
-      [change = std::move(change), status](storage::WriteTxn& txn) {
-        *status = change(txn);
-        return status->ok();
-      },
-      [status, reply = std::move(reply), ok_body = std::move(ok_body)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (!status->ok()) return reply(status->error());
-        reply(ok_body);
-      });
+  svc.writer().run<Ok>(std::move(change), [reply = std::move(reply), ok_body = std::move(ok_body)](Status status) {
+    if (!status.ok()) return reply(std::move(status).error());
+    reply(ok_body);
+  });
 }
 
 Status validate_topic_attribute(const std::string& name, const std::string& value, bool creating) {

@@ -390,9 +390,7 @@ void Manager::list(const protocol::RequestContext& ctx, protocol::RestRequest& r
   reply(json_response(200, finish_json(sb)));
 }
 
-std::string Manager::health_json() const {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
+void Manager::write_health(JsonWriter& w) const {
   w.StartArray();
   std::shared_lock lock(mu_);
   for (const auto& [uuid, runner] : runners_) {
@@ -443,7 +441,6 @@ std::string Manager::health_json() const {
     w.EndObject();
   }
   w.EndArray();
-  return finish_json(sb);
 }
 
 }  // namespace runnel::lambda::esm

@@ -40,6 +40,7 @@
 #include <thread>
 
 #include "background/scheduler.h"
+#include "common/json_write.h"
 #include "lambda/esm/mapping.h"
 #include "lambda/sandboxes.h"
 #include "ports/deliver.h"
@@ -78,7 +79,7 @@ class Manager {
   // How many mappings exist (for health).
   size_t size() const;
   // Health: per mapping its state, counters and each shard's checkpoint, as a JSON array.
-  std::string health_json() const;
+  void write_health(JsonWriter& w) const;
 
  private:
   struct Lane;
