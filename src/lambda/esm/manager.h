@@ -105,8 +105,12 @@ class Manager {
   void fill_lanes(const std::shared_ptr<Runner>& runner, Shard& shard, const ports::StreamView& view, const Mapping& m);
   void start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, size_t lane, const Mapping& m);
   void finish_batch(const std::shared_ptr<Runner>& runner, std::shared_ptr<Batch> batch, InvocationResult result, bool found);
-  // The lane's first `count` records are done (succeeded, filtered, or given up on).
-  void complete(Shard& shard, Lane& lane, size_t count);
+  // The batch's first `done` records are done (succeeded or given up on); the rest go back to the
+  // front of the lane, to be tried again.
+  static void settle(Lane& lane, Batch& batch, size_t done);
+  // The lowest sequence number read and not yet done in any lane (nullopt: none): the checkpoint
+  // may not pass it.
+  static std::optional<uint64_t> lowest_not_done(const Shard& shard);
   // Stores the shard's position (the lowest record not done) with the lanes' window states and,
   // given, the on-failure record, in one writer step; `lane` (if any) resumes once it committed.
   void checkpoint(const std::shared_ptr<Runner>& runner, Shard& shard, std::optional<size_t> lane,

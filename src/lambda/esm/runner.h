@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <set>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -20,7 +19,11 @@ namespace runnel::lambda::esm {
 // One of a shard's ParallelizationFactor lanes: its records (by partition key) in order, and at
 // most one batch of them in flight. With a factor of 1 a shard has one lane.
 struct Manager::Lane {
-  std::deque<ports::StreamRecord> pending;  // read, matched a filter, not yet done: in sequence order
+  // Read, matched a filter, not yet done, in sequence order — but for the batch in flight, whose
+  // records the batch holds (moved, not copied) and gives back what it did not finish.
+  std::deque<ports::StreamRecord> pending;
+  uint64_t held_from = 0;  // the first sequence number the batch in flight holds (0: none)
+  size_t held = 0;         // how many it holds
   bool in_flight = false;  // a batch is being invoked or its checkpoint committed
   int attempts = 0;        // failed invokes of the current batch (bisection does not count)
   size_t limit = 0;        // bisection: at most this many records next (0: BatchSize)
@@ -38,8 +41,7 @@ struct Manager::Shard {
   uint64_t read_seq = 0;  // where the next read starts (0: at the checkpoint)
   bool done = false;      // read to its end, every record done, and checkpointed so
   bool read_to_end = false;
-  std::set<uint64_t> outstanding;  // read and kept, not yet done: the checkpoint stays below the lowest
-  std::vector<Lane> lanes;         // empty until the first read
+  std::vector<Lane> lanes;  // empty until the first read
   bool checkpointing = false;      // a shard-level checkpoint (no lane's) is being written
 };
 

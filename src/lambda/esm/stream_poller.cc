@@ -105,7 +105,6 @@ void Manager::pump(const std::shared_ptr<Runner>& runner) {
       // a faster lane had done above it comes again: at least once). Window states start anew.
       if (busy || shard.checkpointing) continue;
       shard.lanes = std::vector<Lane>(factor);
-      shard.outstanding.clear();
       shard.read_seq = shard.next_seq;
       shard.read_to_end = false;
     }
@@ -118,7 +117,7 @@ void Manager::pump(const std::shared_ptr<Runner>& runner) {
     busy = std::any_of(shard.lanes.begin(), shard.lanes.end(), [](const Lane& l) { return l.in_flight; });
     // (An open tumbling window ends with its lane's final invoke, which checkpoints.)
     bool windows_open = std::any_of(shard.lanes.begin(), shard.lanes.end(), [](const Lane& l) { return l.window_start_ms != 0; });
-    bool moved = shard.outstanding.empty() &&
+    bool moved = !lowest_not_done(shard) &&
                  (shard.read_seq > shard.next_seq || (shard.read_to_end && !shard.done && !windows_open));
     if (moved && !busy && !shard.checkpointing) checkpoint(runner, shard, std::nullopt);
   }
@@ -129,8 +128,11 @@ void Manager::publish_health(const std::shared_ptr<Runner>& runner) {
   std::vector<Runner::ShardHealth> shards;
   for (const auto& [start, shard] : runner->shards) {
     if (shard.span.id.empty()) continue;
-    Runner::ShardHealth h{shard.span.id, shard.next_seq, shard.done, shard.outstanding.size(), 0};
-    for (const auto& lane : shard.lanes) h.in_flight += lane.in_flight ? 1 : 0;
+    Runner::ShardHealth h{shard.span.id, shard.next_seq, shard.done, 0, 0};
+    for (const auto& lane : shard.lanes) {
+      h.buffered += lane.pending.size() + lane.held;
+      h.in_flight += lane.in_flight ? 1 : 0;
+    }
     shards.push_back(std::move(h));
   }
   std::lock_guard lock(runner->mu);
@@ -166,7 +168,6 @@ void Manager::fill_lanes(const std::shared_ptr<Runner>& runner, Shard& shard, co
       ++runner->filtered_out;
       continue;
     }
-    shard.outstanding.insert(record.seq);
     shard.lanes[lane_of(record, shard.lanes.size())].pending.push_back(std::move(record));
   }
   shard.read_seq = std::max(shard.read_seq, read->next_seq);
@@ -202,18 +203,17 @@ void Manager::start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, s
     if (lane.pending.empty()) return;
     size_t limit = lane.limit ? lane.limit : static_cast<size_t>(m.batch_size);
     int64_t window = window_s > 0 ? window_of(lane.pending.front().written_ms, window_s) : 0;
-    size_t bytes = 0;
+    size_t bytes = 0, count = 0;
     for (const auto& record : lane.pending) {
-      if (batch->records.size() >= limit) break;
+      if (count >= limit) break;
       if (window_s > 0 && window_of(record.written_ms, window_s) != window) break;  // a batch stays in one window
-      if (!batch->records.empty() && bytes + record.json.size() > kMaxPayloadBytes - 4096) break;
+      if (count > 0 && bytes + record.json.size() > kMaxPayloadBytes - 4096) break;
       bytes += record.json.size();
-      batch->records.push_back(record);
+      ++count;
     }
     // The batching window: wait for a full batch, up to the window's end after the first record.
-    if (m.batching_window_s > 0 && batch->records.size() < limit && !shard.read_to_end &&
-        batch->records.size() == lane.pending.size()) {
-      int64_t due = batch->records.front().written_ms + m.batching_window_s * 1000LL;
+    if (m.batching_window_s > 0 && count < limit && !shard.read_to_end && count == lane.pending.size()) {
+      int64_t due = lane.pending.front().written_ms + m.batching_window_s * 1000LL;
       if (due > now) {
         std::weak_ptr<Runner> weak = runner;
         scheduler_.after_ms(due - now, [this, weak] {
@@ -228,6 +228,14 @@ void Manager::start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, s
       lane.window_terminated_early = false;
     }
     batch->window_start_ms = window;
+    // The batch holds its records while it is in flight; settle() gives back what it did not finish.
+    batch->records.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      batch->records.push_back(std::move(lane.pending.front()));
+      lane.pending.pop_front();
+    }
+    lane.held_from = batch->records.front().seq;
+    lane.held = count;
   }
   lane.in_flight = true;
   ++runner->invoked;
@@ -258,6 +266,7 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
   Shard& shard = it->second;
   Lane& lane = shard.lanes[batch->lane];
   if (result.aborted) {  // runnel is stopping: the checkpoint stays where it was
+    settle(lane, *batch, 0);
     lane.in_flight = false;
     return;
   }
@@ -274,6 +283,7 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
     std::lock_guard lock(runner->mu);
     runner->last_result = found ? "PROBLEM: Function call throttled" : "PROBLEM: Function not found";
     if (found) ++runner->throttled;
+    settle(lane, *batch, 0);
     lane.in_flight = false;
     retry_later(runner, lane, 1000);
     return;
@@ -306,7 +316,7 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
     lane.attempts = 0;
     lane.limit = 0;
     close_or_keep_window();
-    complete(shard, lane, batch->records.size());
+    settle(lane, *batch, batch->records.size());
     checkpoint(runner, shard, batch->lane);
     return;
   }
@@ -321,13 +331,14 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
     if (state) lane.window_state = std::move(*state);
     size_t done = static_cast<size_t>(std::count_if(batch->records.begin(), batch->records.end(),
                                                     [&](const ports::StreamRecord& r) { return r.seq < lowest; }));
-    complete(shard, lane, done);
+    settle(lane, *batch, done);
     checkpoint(runner, shard, batch->lane);
     return;
   }
   if (m.bisect && batch->records.size() > 1) {
     // Halve the batch: the first half is retried now, the rest follows it; no retry is spent.
     lane.limit = std::max<size_t>(1, batch->records.size() / 2);
+    settle(lane, *batch, 0);
     lane.in_flight = false;
     wake(runner);
     return;
@@ -337,6 +348,7 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
   int64_t age_limit_ms = m.max_record_age_s >= 0 ? m.max_record_age_s * 1000LL : kRecordLifetimeMs;
   bool too_old = !batch->records.empty() && now - batch->records.front().written_ms > age_limit_ms;
   if (!retries_spent && !too_old) {
+    settle(lane, *batch, 0);
     lane.in_flight = false;
     retry_later(runner, lane, std::min<int64_t>(5000, 100LL << std::min(lane.attempts - 1, 6)));
     return;
@@ -353,15 +365,25 @@ void Manager::finish_batch(const std::shared_ptr<Runner>& runner, std::shared_pt
   lane.attempts = 0;
   lane.limit = 0;
   if (batch->final_invoke) close_or_keep_window();
-  complete(shard, lane, batch->records.size());
+  settle(lane, *batch, batch->records.size());
   checkpoint(runner, shard, batch->lane, std::move(record));
 }
 
-void Manager::complete(Shard& shard, Lane& lane, size_t count) {
-  for (size_t i = 0; i < count && !lane.pending.empty(); ++i) {
-    shard.outstanding.erase(lane.pending.front().seq);
-    lane.pending.pop_front();
+void Manager::settle(Lane& lane, Batch& batch, size_t done) {
+  for (size_t i = batch.records.size(); i > done; --i) lane.pending.push_front(std::move(batch.records[i - 1]));
+  batch.records.resize(std::min(done, batch.records.size()));
+  lane.held_from = 0;
+  lane.held = 0;
+}
+
+std::optional<uint64_t> Manager::lowest_not_done(const Shard& shard) {
+  std::optional<uint64_t> lowest;
+  for (const auto& lane : shard.lanes) {
+    // A lane's held records come before its pending ones.
+    uint64_t first = lane.held ? lane.held_from : lane.pending.empty() ? 0 : lane.pending.front().seq;
+    if (first != 0 && (!lowest || first < *lowest)) lowest = first;
   }
+  return lowest;
 }
 
 void Manager::checkpoint(const std::shared_ptr<Runner>& runner, Shard& shard, std::optional<size_t> lane,
@@ -376,9 +398,9 @@ void Manager::checkpoint(const std::shared_ptr<Runner>& runner, Shard& shard, st
     account = runner->mapping.account;
     windows = runner->mapping.tumbling_window_s.value_or(0) > 0;
   }
-  uint64_t next_seq = shard.outstanding.empty() ? shard.read_seq : *shard.outstanding.begin();
-  next_seq = std::max(next_seq, shard.next_seq);
-  bool shard_done = shard.read_to_end && shard.outstanding.empty();
+  auto lowest = lowest_not_done(shard);
+  uint64_t next_seq = std::max(lowest.value_or(shard.read_seq), shard.next_seq);
+  bool shard_done = shard.read_to_end && !lowest;
   if (windows && shard_done)  // a closed shard's windows have all had their final invoke
     shard_done = std::none_of(shard.lanes.begin(), shard.lanes.end(), [](const Lane& l) { return l.window_start_ms != 0; });
   std::string value = shard_done ? fmt::format("{}:end", next_seq) : std::to_string(next_seq);
