@@ -125,9 +125,14 @@ void Manager::stop() {
 void Manager::activate(const std::shared_ptr<Runner>& runner) {
   std::weak_ptr<Runner> weak = runner;
   post([this, runner, weak] {
-    if (runner->mapping.from_queue()) return pump(runner);  // the source ARN never changes
+    std::string source;
+    {
+      std::lock_guard lock(runner->mu);
+      source = runner->mapping.source_arn;
+    }
+    if (Mapping::is_queue_arn(source)) return pump(runner);  // a queue wakes its polls itself
     if (runner->subscription == 0)
-      runner->subscription = streams_.subscribe(runner->mapping.source_arn, [this, weak] {
+      runner->subscription = streams_.subscribe(source, [this, weak] {
         if (auto r = weak.lock()) wake(r);
       });
     pump(runner);
