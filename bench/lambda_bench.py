@@ -571,6 +571,19 @@ def measure_sqs(args, target: sqs.SqsTarget, client: LambdaClient, runtime: byte
     return measure_arrivals(args, target, "sqs", name, flow, out_file, rate, seconds, min(WARM_UP, max(2, rate)))
 
 
+def arrival_rate(out_file: str, expected: int, timeout: float = 60.0) -> tuple[int, float]:
+    """Waits (bounded) until OUT_FILE names `expected` ids -> (how many never came, the ids per
+    second over the span from the first arrival to the last)."""
+    deadline = time.monotonic() + timeout
+    seen = read_arrivals(out_file)
+    while len(seen) < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+        seen = read_arrivals(out_file)
+    stamps = sorted(v[0] for v in seen.values())
+    rate = len(stamps) / ((stamps[-1] - stamps[0]) / 1e9) if len(stamps) > 1 else 0.0
+    return max(0, expected - len(seen)), rate
+
+
 def measure_sqs_throughput(args, target: sqs.SqsTarget, client: LambdaClient, runtime: bytes) -> list[dict]:
     """wrk SendMessageBatch (10 a request) at 16 connections into a queue with one mapping
     (BatchSize 10, and 100 with a 1 s window): messages/s through the function."""
@@ -581,14 +594,8 @@ def measure_sqs_throughput(args, target: sqs.SqsTarget, client: LambdaClient, ru
         url = queue_mapping(target, client, name, batch_size, window)
         stats, _cmd, wall, scpu, _wcpu = sqs.run_wrk(args, target, "sqs_send_batch.lua", 16, args.duration, url, False)
         sent = int(stats.get("entries_acked", 0))
-        deadline = time.monotonic() + 60
-        seen = read_arrivals(out_file)
-        while len(seen) < sent and time.monotonic() < deadline:
-            time.sleep(0.1)
-            seen = read_arrivals(out_file)
-        stamps = sorted(v[0] for v in seen.values())
-        problems = [] if len(seen) >= sent else [f"{sent - len(seen)} of {sent} acknowledged messages never reached the function"]
-        rate = len(stamps) / ((stamps[-1] - stamps[0]) / 1e9) if len(stamps) > 1 else 0.0
+        missing, rate = arrival_rate(out_file, sent)
+        problems = [f"{missing} of {sent} acknowledged messages never reached the function"] if missing else []
         x = {"batch_size": batch_size, "window": window, "sent": sent, "send_rps": sent / max(wall, 1e-9),
              "server_cpu": scpu, "messages_per_s": rate, "problems": problems}
         log(f"sqs-throughput BatchSize {batch_size}: sent {x['send_rps']:,.0f} messages/s; through the function "
@@ -624,16 +631,10 @@ def measure_stream_throughput(args, target: sqs.SqsTarget, client: LambdaClient,
         rps = writes / ((int(stats.get("duration_us", "0")) or 1) / 1e6)
         problems, rates = [], []
         for f in files:
-            deadline = time.monotonic() + 60
-            seen = read_arrivals(f)
-            while len(seen) < writes and time.monotonic() < deadline:
-                time.sleep(0.1)
-                seen = read_arrivals(f)
-            stamps = sorted(v[0] for v in seen.values())
-            if len(seen) < writes:
-                problems.append(f"{writes - len(seen)} of {writes} acknowledged writes never reached {f}")
-            if len(stamps) > 1:
-                rates.append(len(stamps) / ((stamps[-1] - stamps[0]) / 1e9))
+            missing, rate = arrival_rate(f, writes)
+            if missing:
+                problems.append(f"{missing} of {writes} acknowledged writes never reached {f}")
+            rates.append(rate)
         x = {"mappings": mappings, "writes": writes, "put_rps": rps, "server_cpu": scpu,
              "records_per_s_each": min(rates) if rates else 0.0, "records_per_s_total": sum(rates), "problems": problems}
         log(f"stream-throughput {mappings} mappings: PutItem {rps:,.0f}/s; records/s per mapping (slowest) "

@@ -22,12 +22,11 @@
 
 namespace runnel::ports {
 
+// What a mapping's validation asks of a queue: whose it is, and its type.
 struct QueueInfo {
-  std::string arn;
   std::string account;
   std::string region;
   bool fifo = false;
-  int visibility_timeout_s = 30;
 };
 
 // One received message, typed: what a ReceiveMessage with every attribute would return.
@@ -42,7 +41,6 @@ struct QueueMessage {
   // MessageGroupId; AWSTraceHeader and DeadLetterQueueSourceArn when the message has them).
   std::vector<std::pair<std::string, std::string>> attributes;
   MessageAttributes message_attributes;
-  std::string group_id;  // FIFO
   int64_t sent_ms = 0;
   size_t size = 0;  // bytes counted against the queue's MaximumMessageSize
 };

@@ -5,9 +5,6 @@
 #include <algorithm>
 #include <mutex>
 
-#include <fmt/format.h>
-
-#include "common/clock.h"
 #include "sqs/service.h"
 
 namespace runnel::sqs {
@@ -30,7 +27,6 @@ ports::QueueMessage to_port(const ReceivedMessage& received, bool fifo) {
   out.md5_attributes = received.stored.md5_attributes;
   out.attributes = system_attributes(received, fifo);
   out.message_attributes = to_port(m.attributes);
-  out.group_id = m.group_id;
   out.sent_ms = m.sent_ms;
   out.size = received.state.size;
   return out;
@@ -43,7 +39,7 @@ std::optional<ports::QueueInfo> Service::describe_queue(std::string_view queue_a
   if (!q) return std::nullopt;
   std::lock_guard lock(q->mu);
   if (q->deleted) return std::nullopt;
-  return ports::QueueInfo{q->arn(), q->account, q->region, q->config.fifo, q->config.visibility_timeout};
+  return ports::QueueInfo{q->account, q->region, q->config.fifo};
 }
 
 std::function<void()> Service::receive(std::string_view queue_arn, ports::QueueReceive request,

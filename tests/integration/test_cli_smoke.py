@@ -187,17 +187,23 @@ def test_cli_lambda_function(aws, tmp_path):
     assert name not in [f['FunctionName'] for f in aws('list-functions', service='lambda')['Functions']]
 
 
+def cli_function(aws, tmp_path, tag):
+    """A function (the echo bootstrap) made with `aws lambda create-function` -> its name."""
+    from lambda_common import ROLE, make_zip
+    name = unique_table_name(tag)
+    (tmp_path / 'function.zip').write_bytes(make_zip())
+    aws('create-function', '--function-name', name, '--runtime', 'provided.al2023', '--role', ROLE,
+        '--handler', 'function.handler', '--zip-file', 'fileb://%s' % (tmp_path / 'function.zip'), service='lambda')
+    return name
+
+
 # An event source mapping from a table's stream to a function, through the CLI.
 def test_cli_event_source_mapping(aws, tmp_path):
-    from lambda_common import ROLE, make_zip
     table = unique_table_name('cliesm')
     stream = aws('create-table', '--table-name', table, '--billing-mode', 'PAY_PER_REQUEST',
                  '--attribute-definitions', 'AttributeName=pk,AttributeType=S', '--key-schema', 'AttributeName=pk,KeyType=HASH',
                  '--stream-specification', 'StreamEnabled=true,StreamViewType=NEW_IMAGE')['TableDescription']['LatestStreamArn']
-    name = unique_table_name('cliesmfn')
-    (tmp_path / 'function.zip').write_bytes(make_zip())
-    aws('create-function', '--function-name', name, '--runtime', 'provided.al2023', '--role', ROLE,
-        '--handler', 'function.handler', '--zip-file', 'fileb://%s' % (tmp_path / 'function.zip'), service='lambda')
+    name = cli_function(aws, tmp_path, 'cliesmfn')
     try:
         m = aws('create-event-source-mapping', '--function-name', name, '--event-source-arn', stream,
                 '--starting-position', 'TRIM_HORIZON', '--batch-size', '7', service='lambda')
@@ -220,13 +226,9 @@ def test_cli_event_source_mapping(aws, tmp_path):
 # message and the mapping deletes it.
 def test_cli_sqs_event_source_mapping(aws, tmp_path):
     import time
-    from lambda_common import ROLE, make_zip
     url = aws('create-queue', '--queue-name', unique_table_name('cliesmq'), service='sqs')['QueueUrl']
     arn = aws('get-queue-attributes', '--queue-url', url, '--attribute-names', 'QueueArn', service='sqs')['Attributes']['QueueArn']
-    name = unique_table_name('cliesmqfn')
-    (tmp_path / 'function.zip').write_bytes(make_zip())
-    aws('create-function', '--function-name', name, '--runtime', 'provided.al2023', '--role', ROLE,
-        '--handler', 'function.handler', '--zip-file', 'fileb://%s' % (tmp_path / 'function.zip'), service='lambda')
+    name = cli_function(aws, tmp_path, 'cliesmqfn')
     try:
         m = aws('create-event-source-mapping', '--function-name', name, '--event-source-arn', arn,
                 '--batch-size', '5', service='lambda')

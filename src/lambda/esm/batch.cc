@@ -118,7 +118,7 @@ std::optional<std::string> window_state(std::string_view payload) {
   return finish_json(sb);
 }
 
-Outcome item_failures(std::string_view payload, uint64_t& lowest) {
+Outcome read_item_failures(std::string_view payload, const std::function<bool(std::string_view id)>& accept) {
   size_t first = payload.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return Outcome::kSuccess;  // an empty response
   rapidjson::Document d;
@@ -128,16 +128,22 @@ Outcome item_failures(std::string_view payload, uint64_t& lowest) {
   if (it == d.MemberEnd() || it->value.IsNull()) return Outcome::kSuccess;
   if (!it->value.IsArray()) return Outcome::kFailure;
   if (it->value.Empty()) return Outcome::kSuccess;
-  lowest = UINT64_MAX;
   for (const auto& item : it->value.GetArray()) {
     if (!item.IsObject()) return Outcome::kFailure;
     auto id = item.FindMember("itemIdentifier");
     if (id == item.MemberEnd() || !id->value.IsString()) return Outcome::kFailure;
-    auto seq = parse_sequence(std::string_view(id->value.GetString(), id->value.GetStringLength()));
-    if (!seq) return Outcome::kFailure;
-    lowest = std::min(lowest, *seq);
+    if (!accept(std::string_view(id->value.GetString(), id->value.GetStringLength()))) return Outcome::kFailure;
   }
   return Outcome::kPartial;
+}
+
+Outcome item_failures(std::string_view payload, uint64_t& lowest) {
+  lowest = UINT64_MAX;
+  return read_item_failures(payload, [&](std::string_view id) {
+    auto seq = parse_sequence(id);
+    if (seq) lowest = std::min(lowest, *seq);
+    return seq.has_value();
+  });
 }
 
 Outcome within_batch(Outcome outcome, uint64_t lowest, const std::vector<ports::StreamRecord>& records) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,12 @@ std::string window_event_for(const std::vector<ports::StreamRecord>& records, st
 std::optional<std::string> window_state(std::string_view payload);
 
 enum class Outcome { kSuccess, kFailure, kPartial };
+
+// The ReportBatchItemFailures answer, whatever the source: kSuccess for no batchItemFailures (an
+// empty or null list, an empty, null or non-object response); kFailure for an answer that is not
+// JSON, a list that is not one, or an item whose itemIdentifier is missing, not a string, or one
+// `accept` refuses; otherwise kPartial, `accept` having seen every identifier.
+Outcome read_item_failures(std::string_view payload, const std::function<bool(std::string_view id)>& accept);
 
 // The function's answer under ReportBatchItemFailures. Success: no batchItemFailures, an empty or
 // null list, an empty or null (or non-object) response. Failure of the whole batch: an item with

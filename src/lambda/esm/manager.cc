@@ -136,6 +136,7 @@ void Manager::activate(const std::shared_ptr<Runner>& runner) {
         if (auto r = weak.lock()) wake(r);
       });
     pump(runner);
+    publish_health(runner);  // the stored positions, before the first batch moves one
   });
 }
 

@@ -84,26 +84,13 @@ std::string queue_filter_document(const ports::QueueMessage& message, std::strin
 
 Outcome queue_item_failures(std::string_view payload, const std::vector<ports::QueueMessage>& messages,
                             std::set<std::string>& failed) {
-  size_t first = payload.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return Outcome::kSuccess;  // an empty response
-  rapidjson::Document d;
-  if (!json::parse(d, payload)) return Outcome::kFailure;
-  if (!d.IsObject()) return Outcome::kSuccess;
-  auto it = d.FindMember("batchItemFailures");
-  if (it == d.MemberEnd() || it->value.IsNull()) return Outcome::kSuccess;
-  if (!it->value.IsArray()) return Outcome::kFailure;
-  if (it->value.Empty()) return Outcome::kSuccess;
   std::set<std::string_view> ids;
   for (const auto& m : messages) ids.insert(m.message_id);
-  for (const auto& item : it->value.GetArray()) {
-    if (!item.IsObject()) return Outcome::kFailure;
-    auto id = item.FindMember("itemIdentifier");
-    if (id == item.MemberEnd() || !id->value.IsString() || id->value.GetStringLength() == 0) return Outcome::kFailure;
-    std::string_view text(id->value.GetString(), id->value.GetStringLength());
-    if (!ids.count(text)) return Outcome::kFailure;
-    failed.emplace(text);
-  }
-  return Outcome::kPartial;
+  return read_item_failures(payload, [&](std::string_view id) {
+    if (!ids.count(id)) return false;  // empty, or not a message of this batch
+    failed.emplace(id);
+    return true;
+  });
 }
 
 }  // namespace runnel::lambda::esm

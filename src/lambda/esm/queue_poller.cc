@@ -161,12 +161,7 @@ void Manager::queue_invoke(const std::shared_ptr<Runner>& runner, std::shared_pt
   }
   if (!unmatched.empty()) queues_->delete_messages(m.source_arn, std::move(unmatched), [](Status) {});
   if (batch->messages.empty()) return next_queue_poll(runner, batch->generation);
-  ++runner->invoked;
-  ++runner->batches;
-  runner->batch_records += batch->messages.size();
-  for (uint64_t most = runner->largest_batch; most < batch->messages.size() &&
-                                             !runner->largest_batch.compare_exchange_weak(most, batch->messages.size());) {
-  }
+  runner->count_batch(batch->messages.size());
   std::string payload = queue_event_for(batch->messages, m.source_arn, m.region);
   std::weak_ptr<Runner> weak = runner;
   hooks_.invoke(m.function_arn, std::move(payload), [this, weak, batch](InvocationResult result, bool found) {

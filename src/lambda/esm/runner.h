@@ -76,6 +76,14 @@ struct Manager::Runner {
   std::atomic<uint64_t> polled{0}, filtered_out{0}, invoked{0}, failed{0}, dropped{0}, on_failure_sent{0}, throttled{0};
   std::atomic<int64_t> iterator_age_ms{0};
   std::atomic<uint64_t> batches{0}, batch_records{0}, largest_batch{0};
+  // A batch of `records` goes to the function (any poller).
+  void count_batch(uint64_t records) {
+    ++invoked;
+    ++batches;
+    batch_records += records;
+    for (uint64_t most = largest_batch; most < records && !largest_batch.compare_exchange_weak(most, records);) {
+    }
+  }
 
   // Each shard's position as health shows it: copied from the esm thread's state (under mu).
   struct ShardHealth {

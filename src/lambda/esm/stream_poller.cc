@@ -121,7 +121,6 @@ void Manager::pump(const std::shared_ptr<Runner>& runner) {
                  (shard.read_seq > shard.next_seq || (shard.read_to_end && !shard.done && !windows_open));
     if (moved && !busy && !shard.checkpointing) checkpoint(runner, shard, std::nullopt);
   }
-  publish_health(runner);
 }
 
 void Manager::publish_health(const std::shared_ptr<Runner>& runner) {
@@ -238,12 +237,7 @@ void Manager::start_batch(const std::shared_ptr<Runner>& runner, Shard& shard, s
     lane.held = count;
   }
   lane.in_flight = true;
-  ++runner->invoked;
-  ++runner->batches;
-  runner->batch_records += batch->records.size();
-  for (uint64_t most = runner->largest_batch; most < batch->records.size() &&
-                                             !runner->largest_batch.compare_exchange_weak(most, batch->records.size());) {
-  }
+  runner->count_batch(batch->records.size());
   std::string payload;
   if (window_s > 0) {
     WindowContext context{batch->window_start_ms, batch->window_start_ms + window_ms, lane.window_state, shard.span.id,
@@ -452,6 +446,8 @@ void Manager::checkpoint(const std::shared_ptr<Runner>& runner, Shard& shard, st
             if (*delivered) ++runner->on_failure_sent;
           }
           pump(runner);
+          // Health shows positions as they move: here, not on every wake (a pump per commit group).
+          publish_health(runner);
         });
       });
 }
