@@ -22,11 +22,11 @@
 
 namespace runnel::ports {
 
-// What a mapping's validation asks of a queue: whose it is, and its type.
+// What a mapping's validation asks of a queue: whose it is. (Its type is in its name: a FIFO
+// queue's ends in ".fifo", and only a FIFO queue's may.)
 struct QueueInfo {
   std::string account;
   std::string region;
-  bool fifo = false;
 };
 
 // One received message, typed: what a ReceiveMessage with every attribute would return.

@@ -39,7 +39,7 @@ std::optional<ports::QueueInfo> Service::describe_queue(std::string_view queue_a
   if (!q) return std::nullopt;
   std::lock_guard lock(q->mu);
   if (q->deleted) return std::nullopt;
-  return ports::QueueInfo{q->account, q->region, q->config.fifo};
+  return ports::QueueInfo{q->account, q->region};
 }
 
 std::function<void()> Service::receive(std::string_view queue_arn, ports::QueueReceive request,

@@ -23,11 +23,7 @@ Lookup lookup() {
   Lookup l;
   l.function_arn = [](std::string_view given) { return given == "f" || given == kFunction ? std::string(kFunction) : std::string(); };
   l.stream_exists = [](std::string_view arn) { return arn == kStream; };
-  l.queue_is_fifo = [](std::string_view arn) -> std::optional<bool> {
-    if (arn == kQueue) return false;
-    if (arn == kFifoQueue) return true;
-    return std::nullopt;
-  };
+  l.queue_exists = [](std::string_view arn) { return arn == kQueue || arn == kFifoQueue; };
   return l;
 }
 

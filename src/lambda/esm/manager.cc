@@ -154,11 +154,10 @@ Lookup Manager::lookup_for(const protocol::RequestContext& ctx) const {
     auto view = streams_.describe(arn);
     return view && view->enabled;
   };
-  lookup.queue_is_fifo = [this, account = ctx.account, region = ctx.region](std::string_view arn) -> std::optional<bool> {
+  lookup.queue_exists = [this, account = ctx.account, region = ctx.region](std::string_view arn) {
     auto info = queues_ ? queues_->describe_queue(arn) : std::nullopt;
     // Another account's queue is not reachable: runnel has no execution roles to allow it.
-    if (!info || info->account != account || info->region != region) return std::nullopt;
-    return info->fifo;
+    return info && info->account == account && info->region == region;
   };
   return lookup;
 }

@@ -74,8 +74,8 @@ Status refuse_stream_members(const JsonValue& body) {
 }
 
 // The batch rules that depend on the queue's type, after every member is applied.
-Status check_queue_batching(const Mapping& m, bool fifo) {
-  if (fifo) {
+Status check_queue_batching(const Mapping& m) {
+  if (m.from_fifo_queue()) {
     if (m.batch_size > 10) return invalid_parameter("Maximum batch size must be between 1 and 10 inclusive");
     if (m.batching_window_s > 0) return invalid_parameter("Batching window is not supported for FIFO queues");
     return ok_status();
@@ -208,11 +208,10 @@ Result<Mapping> parse_create(const JsonValue& body, const Lookup& lookup) {
     if (present(body, "StartingPosition")) return invalid_parameter("StartingPosition is not valid for SQS event sources.");
     RUNNEL_CHECK(apply_common(m, body, lookup));
     // AWS checks the queue by calling it, and reports SQS's own error.
-    auto fifo = lookup.queue_is_fifo(source);
-    if (!fifo)
+    if (!lookup.queue_exists(source))
       return invalid_parameter(
           "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.");
-    RUNNEL_CHECK(check_queue_batching(m, *fifo));
+    RUNNEL_CHECK(check_queue_batching(m));
     return m;
   }
   if (!is_stream_arn(source)) return invalid_parameter("Unrecognized event source, must be kinesis, dynamodb stream or sqs.");
@@ -236,11 +235,7 @@ Status apply_update(Mapping& m, const JsonValue& body, const Lookup& lookup) {
     return invalid_parameter("StartingPosition and EventSourceArn cannot be updated");
   Mapping next = m;
   RUNNEL_CHECK(apply_common(next, body, lookup));
-  if (next.from_queue()) {
-    // A queue deleted since keeps its mapping (AWS's poller reports the error); its type stays.
-    auto fifo = lookup.queue_is_fifo(next.source_arn);
-    RUNNEL_CHECK(check_queue_batching(next, fifo.value_or(next.source_arn.ends_with(".fifo"))));
-  }
+  if (next.from_queue()) RUNNEL_CHECK(check_queue_batching(next));
   m = std::move(next);
   return ok_status();
 }

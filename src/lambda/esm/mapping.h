@@ -46,6 +46,8 @@ struct Mapping {
 
   std::string arn() const;
   bool from_queue() const { return is_queue_arn(source_arn); }
+  // SQS's naming rule: a FIFO queue's name ends in ".fifo", and only a FIFO queue's may.
+  bool from_fifo_queue() const { return from_queue() && source_arn.ends_with(".fifo"); }
   static bool is_queue_arn(std::string_view arn) { return arn.starts_with("arn:aws:sqs:"); }
 };
 
@@ -55,8 +57,8 @@ struct Lookup {
   std::function<std::string(std::string_view given)> function_arn;
   // Whether a DynamoDB stream ARN names a stream that exists (and is enabled).
   std::function<bool(std::string_view stream_arn)> stream_exists;
-  // Whether an SQS queue ARN names a queue: nullopt if not, else whether it is a FIFO queue.
-  std::function<std::optional<bool>(std::string_view queue_arn)> queue_is_fifo;
+  // Whether an SQS queue ARN names a queue the caller can reach.
+  std::function<bool(std::string_view queue_arn)> queue_exists;
 };
 
 // CreateEventSourceMapping's body -> a new mapping (uuid, account, region to be set by the caller).
