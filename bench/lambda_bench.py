@@ -24,8 +24,10 @@ receives, <id> being an SNS event's MessageId or else the request id. runnel ser
   stream-throughput
               wrk PutItem (bench/wrk/put.lua) at 64 connections for --duration into a table with a
               stream: with no mapping, with one (BatchSize 100) and with ten (ten functions on the
-              one stream); the PutItem rate of each run, and the records per second the functions
-              got (every acknowledged write's record must arrive)
+              one stream; --stream-mappings); the PutItem rate of each run, and the records per
+              second the functions got (every acknowledged write's record must arrive). Each run
+              has a server of its own on a fresh data directory; --stream-rounds repeats them in
+              alternating order and the summary compares the medians
   stream      PutItem into a table whose stream has an event source mapping to the function
               (StartingPosition LATEST, --stream-batch-size 100) at 1/s, 100/s and 1,000/s
               (--stream-rates), 5 s each, the same producers; per item: the runtime received the
@@ -604,43 +606,79 @@ def measure_sqs_throughput(args, target: sqs.SqsTarget, client: LambdaClient, ru
     return out
 
 
-def measure_stream_throughput(args, target: sqs.SqsTarget, client: LambdaClient, runtime: bytes) -> list[dict]:
-    """PutItem at 64 connections with 0, 1 and 10 mappings on the table's stream."""
+def stream_throughput_run(args, target: sqs.SqsTarget, runtime: bytes, mappings: int) -> dict:
+    """One wrk PutItem run (64 connections) into a new table whose stream has `mappings` mappings."""
+    client = LambdaClient.of(target)
+    table = f"tput-{mappings}-{uuid.uuid4().hex[:6]}"
+    ddbc = DynamoClient(target.host, target.port, "json")
+    d = ddbc.call("CreateTable", {"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+                                  "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                {"AttributeName": "sk", "KeyType": "RANGE"}],
+                                  "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                                           {"AttributeName": "sk", "AttributeType": "S"}],
+                                  "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}})
+    ddbc.close()
+    stream = d["TableDescription"]["LatestStreamArn"]
+    files = []
+    for k in range(mappings):
+        name, _arn, out_file = async_function(target, client, runtime, f"tput{k}", {"REPLY": "{}"})
+        Path(out_file).write_bytes(b"")
+        client.call("CreateEventSourceMapping", {"EventSourceArn": stream, "FunctionName": name,
+                                                 "StartingPosition": "LATEST", "BatchSize": 100})
+        files.append(out_file)
+    client.close()
+    stats, _cmd, _wall, scpu, _wcpu = ddb.run_wrk(args.wrk, target, "PutItem", 64, args.duration, table,
+                                                   uuid.uuid4().hex[:6], False)
+    writes = int(stats["requests"])
+    rps = writes / ((int(stats.get("duration_us", "0")) or 1) / 1e6)
+    problems, rates = [], []
+    for f in files:
+        missing, rate = arrival_rate(f, writes)
+        if missing:
+            problems.append(f"{missing} of {writes} acknowledged writes never reached {f}")
+        rates.append(rate)
+    return {"mappings": mappings, "writes": writes, "put_rps": rps, "server_cpu": scpu,
+            "records_per_s_each": min(rates) if rates else 0.0, "records_per_s_total": sum(rates), "problems": problems}
+
+
+def measure_stream_throughput(args, target: sqs.SqsTarget, tmp_root: str, runtime: bytes) -> list[dict]:
+    """PutItem at 64 connections with 0, 1 and 10 mappings (--stream-mappings) on the table's stream,
+    --stream-rounds times. Every run has a server of its own on a fresh data directory: a run on the
+    store the previous run filled is slower by itself (compaction of what that run wrote; 5-10 % on
+    this machine), which would be charged to whichever mapping count runs second. Rounds alternate
+    the order for the same reason, and the summary compares medians."""
+    counts = [int(c) for c in args.stream_mappings.split(",") if c]
     out = []
-    for mappings in (0, 1, 10):
-        table = f"tput-{mappings}-{uuid.uuid4().hex[:6]}"
-        ddbc = DynamoClient(target.host, target.port, "json")
-        d = ddbc.call("CreateTable", {"TableName": table, "BillingMode": "PAY_PER_REQUEST",
-                                      "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
-                                      "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                                               {"AttributeName": "sk", "AttributeType": "S"}],
-                                      "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}})
-        ddbc.close()
-        stream = d["TableDescription"]["LatestStreamArn"]
-        files = []
-        for k in range(mappings):
-            name, _arn, out_file = async_function(target, client, runtime, f"tput{k}", {"REPLY": "{}"})
-            Path(out_file).write_bytes(b"")
-            client.call("CreateEventSourceMapping", {"EventSourceArn": stream, "FunctionName": name,
-                                                     "StartingPosition": "LATEST", "BatchSize": 100})
-            files.append(out_file)
-        stats, _cmd, _wall, scpu, _wcpu = ddb.run_wrk(args.wrk, target, "PutItem", 64, args.duration, table,
-                                                       uuid.uuid4().hex[:6], False)
-        writes = int(stats["requests"])
-        rps = writes / ((int(stats.get("duration_us", "0")) or 1) / 1e6)
-        problems, rates = [], []
-        for f in files:
-            missing, rate = arrival_rate(f, writes)
-            if missing:
-                problems.append(f"{missing} of {writes} acknowledged writes never reached {f}")
-            rates.append(rate)
-        x = {"mappings": mappings, "writes": writes, "put_rps": rps, "server_cpu": scpu,
-             "records_per_s_each": min(rates) if rates else 0.0, "records_per_s_total": sum(rates), "problems": problems}
-        log(f"stream-throughput {mappings} mappings: PutItem {rps:,.0f}/s; records/s per mapping (slowest) "
-            f"{x['records_per_s_each']:,.0f}, all {x['records_per_s_total']:,.0f}" + (f"  ** {problems}" if problems else ""))
-        out.append(x)
+    for r in range(args.stream_rounds):
+        for mappings in (counts if r % 2 == 0 else list(reversed(counts))):
+            if out:  # the first run has the server `each` started
+                workdir = target.workdir
+                target.stop()
+                shutil.rmtree(workdir, ignore_errors=True)
+                target.start(tmp_root)
+            x = stream_throughput_run(args, target, runtime, mappings)
+            x["round"] = r + 1
+            log(f"stream-throughput round {r + 1}, {mappings} mappings: PutItem {x['put_rps']:,.0f}/s; records/s per "
+                f"mapping (slowest) {x['records_per_s_each']:,.0f}, all {x['records_per_s_total']:,.0f}"
+                + (f"  ** {x['problems']}" if x["problems"] else ""))
+            out.append(x)
     return out
+
+
+def stream_throughput_summary(runs: list[dict]) -> list[dict]:
+    """Per mapping count: the median PutItem/s over the rounds and its change against no mapping."""
+    by_count: dict[int, list[dict]] = {}
+    for x in runs:
+        by_count.setdefault(x["mappings"], []).append(x)
+    base = statistics.median(x["put_rps"] for x in by_count[0]) if 0 in by_count else None
+    rows = []
+    for count, xs in sorted(by_count.items()):
+        median = statistics.median(x["put_rps"] for x in xs)
+        rows.append({"mappings": count, "runs": len(xs), "put_rps_median": median,
+                     "put_rps": [x["put_rps"] for x in xs],
+                     "vs_none": (median / base - 1) if base else None,
+                     "records_per_s_each_median": statistics.median(x["records_per_s_each"] for x in xs)})
+    return rows
 
 
 # ----------------------------------------------------------------------------------------------
@@ -713,15 +751,22 @@ def render(args, command: str, versions: dict, cold: dict | None, warm: dict | N
         out.append("")
     if stream_tput:
         out += ["Stream throughput: wrk PutItem (bench/wrk/put.lua, 64 connections) into a table with a stream, "
-                "with 0, 1 and 10 event source mappings (BatchSize 100, each to its own echo function); records/s: "
-                "a mapping's records over the span from its first to its last arrival:", "",
-                "| mappings | writes | PutItem/s | runnel CPU | records/s per mapping (slowest) | records/s, all |",
-                "|---:|---:|---:|---:|---:|---:|"]
+                "with 0, 1 and 10 event source mappings (BatchSize 100, each to its own echo function); each run "
+                "on a server of its own with a fresh data directory, rounds in alternating order; records/s: a "
+                "mapping's records over the span from its first to its last arrival:", "",
+                "| round | mappings | writes | PutItem/s | runnel CPU | records/s per mapping (slowest) | records/s, all |",
+                "|---:|---:|---:|---:|---:|---:|---:|"]
         for x in stream_tput:
             flag = f" **{'; '.join(x['problems'])}**" if x["problems"] else ""
             cpu = "" if x["server_cpu"] is None else f"{x['server_cpu']:.2f}"
-            out.append(f"| {x['mappings']} | {x['writes']:,} | {x['put_rps']:,.0f} | {cpu} "
+            out.append(f"| {x['round']} | {x['mappings']} | {x['writes']:,} | {x['put_rps']:,.0f} | {cpu} "
                        f"| {x['records_per_s_each']:,.0f} | {x['records_per_s_total']:,.0f}{flag} |")
+        out += ["", "| mappings | runs | PutItem/s, median | vs no mapping | each run | records/s per mapping, median |",
+                "|---:|---:|---:|---:|---|---:|"]
+        for row in stream_throughput_summary(stream_tput):
+            vs = "" if row["vs_none"] is None else f"{row['vs_none'] * 100:+.1f} %"
+            out.append(f"| {row['mappings']} | {row['runs']} | {row['put_rps_median']:,.0f} | {vs} "
+                       f"| {', '.join(f'{v:,.0f}' for v in row['put_rps'])} | {row['records_per_s_each_median']:,.0f} |")
         out.append("")
     if sqs_tput:
         out += ["SQS throughput: wrk SendMessageBatch (bench/wrk/sqs_send_batch.lua, 10 messages a request, 16 "
@@ -757,6 +802,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--sns-seconds", type=float, default=5.0, help="sns: seconds per rate (default 5)")
     ap.add_argument("--stream-rates", default="1,100,1000", help="stream: PutItems/s, one run each (default 1,100,1000)")
     ap.add_argument("--stream-seconds", type=float, default=5.0, help="stream: seconds per rate (default 5)")
+    ap.add_argument("--stream-mappings", default="0,1,10",
+                    help="stream-throughput: the mapping counts, one run each per round (default 0,1,10)")
+    ap.add_argument("--stream-rounds", type=int, default=1,
+                    help="stream-throughput: rounds, alternating the order (default 1)")
     ap.add_argument("--stream-batch-size", type=int, default=100, help="stream: the mapping's BatchSize (default 100)")
     ap.add_argument("--sqs-rates", default="1,100,1000", help="sqs: SendMessages/s, one run each (default 1,100,1000)")
     ap.add_argument("--producers", type=int, default=4, help="event, sns: producer processes (default 4)")
@@ -806,7 +855,9 @@ def main(argv: list[str]) -> int:
     arrivals: list[dict] = []
     started = time.monotonic()
 
-    def each(target: sqs.SqsTarget, _tmp_root: str) -> None:
+    def each(target: sqs.SqsTarget, tmp_root: str) -> None:
+        if "stream-throughput" in workloads:  # first: it restarts the server between its runs
+            found["stream_tput"] = measure_stream_throughput(args, target, tmp_root, runtime)
         client = LambdaClient.of(target)
         if "cold" in workloads:
             found["cold"] = measure_cold(args, client, runtime)
@@ -825,8 +876,6 @@ def main(argv: list[str]) -> int:
         if "sns" in workloads:
             for rate in sns_rates:
                 arrivals.append(measure_sns(args, target, client, runtime, rate))
-        if "stream-throughput" in workloads:
-            found["stream_tput"] = measure_stream_throughput(args, target, client, runtime)
         if "stream" in workloads:
             for rate in [int(r) for r in args.stream_rates.split(",") if r]:
                 arrivals.append(measure_stream(args, target, client, runtime, rate))
@@ -845,7 +894,7 @@ def main(argv: list[str]) -> int:
     flagged = ddb.flag_lines(results) + [f"{TARGET} {w}: {'; '.join(found[w]['problems'])}" for w in ("cold", "warm")
                                          if found[w] and found[w]["problems"]]
     flagged += [f"{TARGET} {x['workload']} {x['rate']}/s: {'; '.join(x['problems'])}" for x in arrivals if x["problems"]]
-    flagged += [f"{TARGET} stream-throughput {x['mappings']} mappings: {'; '.join(x['problems'])}"
+    flagged += [f"{TARGET} stream-throughput round {x['round']}, {x['mappings']} mappings: {'; '.join(x['problems'])}"
                 for x in found["stream_tput"] or [] if x["problems"]]
     flagged += [f"{TARGET} sqs-throughput BatchSize {x['batch_size']}: {'; '.join(x['problems'])}"
                 for x in found["sqs_tput"] or [] if x["problems"]]

@@ -107,13 +107,17 @@ void Service::item_changed(storage::WriteTxn& txn, const ports::ItemChange& chan
   int64_t now = wall_ms();
   maybe_rollover(txn, stream, now);
   uint64_t seq = stream->next_seq++;
+  std::string json = render_record(change, stream->working.view_type, seq, now);
   std::string value;
+  value.reserve(8 + json.size());
   storage::append_u64(value, static_cast<uint64_t>(now));
-  value += render_record(change, stream->working.view_type, seq, now);
+  value += json;
   txn.put(storage::Family::kStreams, record_key(stream->id(), seq), value);
   ++stream->open_shard_records;
-  txn.on_commit([stream, seq](bool ok) {
-    if (ok) stream->committed(seq);
+  std::optional<ports::StreamRecord> kept;
+  if (stream->keeps_tail()) kept = ports::StreamRecord{seq, now, std::move(json)};
+  txn.on_commit([stream, seq, kept = std::move(kept)](bool ok) mutable {
+    if (ok) stream->committed(seq, std::move(kept));
   });
 }
 
@@ -207,13 +211,17 @@ Result<ShardRead> Service::read(const Stream& stream, uint64_t shard_start, uint
   ShardRead out;
   out.next_seq = std::max(from_seq, shard->start_seq);
   size_t bytes = 0;
-  bool exhausted = scan_records(stream.id(), out.next_seq, upper, [&](uint64_t seq, std::string_view value) {
-    auto record = value_record(value);
+  auto take = [&](uint64_t seq, int64_t written_ms, std::string_view record) {
     if (out.records.size() >= limit || (bytes + record.size() > max_bytes && !out.records.empty())) return false;
     bytes += record.size();
-    out.records.push_back({seq, value_time_ms(value), std::string(record)});
+    out.records.push_back({seq, written_ms, std::string(record)});
     out.next_seq = seq + 1;
     return true;
+  };
+  // What the latest commits added comes from memory; older records from the store.
+  std::optional<bool> from_tail = stream.tail().visit(out.next_seq, upper, take);
+  bool exhausted = from_tail ? *from_tail : scan_records(stream.id(), out.next_seq, upper, [&](uint64_t seq, std::string_view value) {
+    return take(seq, value_time_ms(value), value_record(value));
   });
   if (exhausted) out.next_seq = std::max(out.next_seq, upper);
   out.shard_end = shard->end_seq && out.next_seq > *shard->end_seq;

@@ -193,7 +193,11 @@ void Stream::publish(std::shared_ptr<const StreamMeta> meta) {
   for (auto& [token, wake] : subscribers_) wake();
 }
 
-void Stream::committed(uint64_t seq) {
+void Stream::committed(uint64_t seq, std::optional<ports::StreamRecord> record) {
+  if (record)
+    tail_.append(std::move(*record));
+  else
+    tail_.forget();
   uint64_t prev = committed_seq_.load(std::memory_order_relaxed);
   while (prev < seq && !committed_seq_.compare_exchange_weak(prev, seq, std::memory_order_release)) {
   }
@@ -214,6 +218,7 @@ void Stream::unsubscribe(uint64_t token) {
   std::lock_guard lock(subscribers_mu_);
   subscribers_.erase(token);
   has_subscribers_.store(!subscribers_.empty(), std::memory_order_release);
+  if (subscribers_.empty()) tail_.forget();  // nobody reads it: give the memory back
 }
 
 }  // namespace runnel::streams

@@ -26,6 +26,7 @@
 
 #include "common/result.h"
 #include "common/key_schema.h"
+#include "streams/tail.h"
 
 namespace runnel::streams {
 
@@ -78,6 +79,10 @@ uint64_t record_key_seq(std::string_view key);
 // apply thread owns `working`, which runs ahead of it by the writes of groups not yet committed.
 class Stream {
  public:
+  // The newest records kept in memory for the stream's subscribers (streams/tail.h): at 300 bytes
+  // a record, the last ~13,000 writes.
+  static constexpr size_t kTailBytes = 4 << 20;
+
   explicit Stream(StreamMeta meta);
 
   uint64_t id() const { return id_; }
@@ -90,7 +95,13 @@ class Stream {
 
   // --- completion thread (after the commit) ---
   void publish(std::shared_ptr<const StreamMeta> meta);
-  void committed(uint64_t seq);  // advances committed_seq and wakes subscribers
+  // Advances committed_seq and wakes subscribers; the record (when the apply thread kept it, see
+  // keeps_tail) goes to the tail first.
+  void committed(uint64_t seq, std::optional<ports::StreamRecord> record = std::nullopt);
+
+  // Whether a record written now should be kept for the tail: somebody follows the stream.
+  bool keeps_tail() const { return has_subscribers_.load(std::memory_order_acquire); }
+  const RecordTail& tail() const { return tail_; }
 
   // --- subscriptions (any thread) ---
   using Waker = std::function<void()>;
@@ -109,6 +120,7 @@ class Stream {
   std::shared_ptr<const StreamMeta> published_;
   std::atomic<uint64_t> committed_seq_{0};
   std::atomic<bool> has_subscribers_{false};
+  RecordTail tail_{kTailBytes};
   std::mutex subscribers_mu_;  // separate from mu_, so a waker may take a snapshot
   std::map<uint64_t, Waker> subscribers_;
   uint64_t next_token_ = 1;

@@ -9,6 +9,7 @@
 #include "streams/record.h"
 #include "streams/service.h"
 #include "streams/stream.h"
+#include "streams/tail.h"
 
 namespace runnel::streams {
 namespace {
@@ -134,6 +135,47 @@ TEST(Record, ImagesFollowTheEventAndTheViewType) {
   EXPECT_EQ(std::string(ttl["eventID"].GetString()).size(), 32u);
 }
 
+std::vector<uint64_t> visited(const RecordTail& tail, uint64_t from, uint64_t upper, std::optional<bool>* result = nullptr,
+                              size_t stop_after = 1000) {
+  std::vector<uint64_t> seqs;
+  auto r = tail.visit(from, upper, [&](uint64_t seq, int64_t, std::string_view) {
+    if (seqs.size() >= stop_after) return false;
+    seqs.push_back(seq);
+    return true;
+  });
+  if (result) *result = r;
+  return seqs;
+}
+
+TEST(RecordTail, VouchesOnlyForWhatItHoldsFromItsFirstAppend) {
+  RecordTail tail(1000);
+  std::optional<bool> r;
+  visited(tail, 1, 10, &r);
+  EXPECT_FALSE(r);  // nothing appended yet: the store answers
+  for (uint64_t seq : {5, 6, 8}) tail.append({seq, 0, std::string(10, 'x')});  // 7: a gap (a rollover)
+  visited(tail, 4, 10, &r);
+  EXPECT_FALSE(r);  // below the first record it holds
+  EXPECT_EQ(visited(tail, 5, 10, &r), (std::vector<uint64_t>{5, 6, 8}));
+  EXPECT_EQ(r, true);
+  EXPECT_EQ(visited(tail, 6, 8, &r), (std::vector<uint64_t>{6}));  // `upper` is exclusive
+  EXPECT_EQ(visited(tail, 5, 10, &r, 2), (std::vector<uint64_t>{5, 6}));
+  EXPECT_EQ(r, false);  // stopped before the end
+  EXPECT_TRUE(visited(tail, 9, 10, &r).empty());
+  EXPECT_EQ(r, true);
+  tail.forget();  // a record committed without its body
+  visited(tail, 9, 10, &r);
+  EXPECT_FALSE(r);
+}
+
+TEST(RecordTail, EvictsTheOldestWithinItsBudget) {
+  RecordTail tail(100);
+  for (uint64_t seq = 1; seq <= 10; ++seq) tail.append({seq, 0, std::string(30, 'x')});  // room for 3
+  std::optional<bool> r;
+  visited(tail, 7, 11, &r);
+  EXPECT_FALSE(r);
+  EXPECT_EQ(visited(tail, 8, 11, &r), (std::vector<uint64_t>{8, 9, 10}));
+}
+
 // No table exists: the stream API's TableName lookups are not what these tests drive.
 class NoTables final : public ports::TableDirectory {
  public:
@@ -203,6 +245,36 @@ TEST_F(StreamServiceTest, RecordsRollOverIntoChildShardsInOrder) {
   auto open = service_->read(*stream, meta->shards[2].start_seq, meta->shards[2].start_seq, 1000, 1 << 20);
   EXPECT_FALSE(open->shard_end);
   EXPECT_EQ(open->next_seq, stream->committed_seq() + 1);
+}
+
+TEST_F(StreamServiceTest, ASubscribedStreamReadsTheSameFromItsTailAsFromTheStore) {
+  auto t = table_with_stream("NEW_IMAGE");
+  run([&](storage::WriteTxn& txn) { service_->table_changed(txn, nullptr, &t); });
+  auto stream = service_->list("000000000000", "us-east-1").at(0);
+  std::vector<AttributeMap> versions;
+  for (int i = 0; i < 5; ++i) versions.push_back(item("k", std::to_string(i)));
+  auto write = [&](int i) {
+    run([&](storage::WriteTxn& txn) { service_->item_changed(txn, {t, i ? &versions[i - 1] : nullptr, &versions[i]}); });
+  };
+  write(0);  // before anyone subscribed: in the store only
+  uint64_t token = stream->subscribe([] {});
+  for (int i = 1; i < 5; ++i) write(i);
+  // Records 2.. (after the subscription) are in the tail, 1 is not: every read agrees with the store.
+  std::optional<bool> in_tail;
+  visited(stream->tail(), 1, 100, &in_tail);
+  EXPECT_FALSE(in_tail);
+  EXPECT_EQ(visited(stream->tail(), 2, 100, &in_tail), (std::vector<uint64_t>{2, 3, 4, 5}));  // across the rollover
+  EXPECT_EQ(in_tail, true);
+  EXPECT_EQ(read_all(*stream), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  auto meta = stream->snapshot();
+  auto partial = service_->read(*stream, meta->shards[0].start_seq, 2, 1, 1 << 20);
+  ASSERT_EQ(partial->records.size(), 1u);
+  EXPECT_EQ(partial->records[0].seq, 2u);
+  EXPECT_EQ(partial->next_seq, 3u);
+  EXPECT_EQ(parse(partial->records[0].json)["dynamodb"]["NewImage"]["v"]["S"].GetString(), std::string("1"));
+  stream->unsubscribe(token);  // nobody follows it: the memory goes back
+  visited(stream->tail(), 2, 100, &in_tail);
+  EXPECT_FALSE(in_tail);
 }
 
 TEST_F(StreamServiceTest, DisablingClosesTheShardAndKeepsTheRecords) {
