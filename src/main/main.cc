@@ -16,27 +16,15 @@
 
 #include "admin/health.h"
 #include "auth/credentials.h"
-#include "background/periodic.h"
 #include "background/scheduler.h"
 #include "common/log.h"
-#include "dynamodb/service.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "lambda/sandbox_init.h"
-#include "lambda/service.h"
-#include "protocol/aws_json.h"
-#include "protocol/query.h"
-#include "protocol/query_codec.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
-#include "streams/service.h"
-#include "sqs/service.h"
+#include "main/components.h"
 #include "main/mailbox_cli.h"
-#include "ports/deliver.h"
-#include "sns/mailbox.h"
-#include "sns/push.h"
-#include "sns/service.h"
-#include "sns/signer.h"
 
 namespace {
 
@@ -83,6 +71,18 @@ void raise_descriptor_limit() {
     spdlog::warn(R"("event":"server.rlimit_failed","error":"{}")", std::strerror(errno));
 }
 
+// The --auth-credentials file. Secrets: readable by runnel alone (a function runs under another
+// uid when runnel is root), so a file others may read is tightened first.
+runnel::Result<runnel::auth::CredentialStore> load_credentials(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) && st.st_uid == ::geteuid()) {
+    ::chmod(path.c_str(), st.st_mode & 0700);
+    spdlog::warn(R"("event":"auth.credentials_mode_tightened","path":{},"mode":"0{:o}")", runnel::json_quote(path),
+                 st.st_mode & 0700);
+  }
+  return runnel::auth::CredentialStore::load_file(path);
+}
+
 int serve(const ServeFlags& flags) {
   setup_logging(flags.log_level);
   // What runnel writes (the store, unpacked code's roots, the mailbox) is its own alone: function
@@ -105,107 +105,40 @@ int serve(const ServeFlags& flags) {
   // Traversable but not listable, so a function's uid reaches its own code (lambda-code/<sha256>)
   // and nothing else: the files in it are 0600.
   if (!flags.in_memory) ::chmod(flags.data_dir.c_str(), 0711);
+  runnel::background::Scheduler scheduler;
+  // Services reach each other's queues, topics and functions only through this port, which each
+  // component offers its own to as it starts, before anything serves.
+  runnel::ports::Deliverer deliverer;
+  runnel::app::Base base{**engine, writer, scheduler, deliverer};
 
-  runnel::dynamodb::Service dynamodb(**engine, writer);
-  if (auto s = dynamodb.start(); !s.ok()) {
-    spdlog::critical(R"("event":"dynamodb.start_failed","error":{})", runnel::json_quote(s.error().message));
-    return 1;
-  }
-  runnel::protocol::JsonService dynamodb_json({"DynamoDB_20120810", "application/x-amz-json-1.0", true});
-  dynamodb.register_operations(dynamodb_json);
-
+  // The parts, in start order (src/main/components.h): a part starts after those it reads.
   runnel::streams::Options stream_options;
   stream_options.retention_ms = static_cast<int64_t>(flags.stream_retention_s * 1000);
   stream_options.shard_max_age_ms = static_cast<int64_t>(flags.stream_shard_max_age_s * 1000);
   stream_options.shard_max_records = flags.stream_shard_max_records;
   stream_options.iterator_ttl_ms = static_cast<int64_t>(flags.stream_iterator_ttl_s * 1000);
-  runnel::streams::Service streams(**engine, writer, dynamodb.env().catalog, stream_options);
-  if (auto s = streams.start(); !s.ok()) {
-    spdlog::critical(R"("event":"streams.start_failed","error":{})", runnel::json_quote(s.error().message));
-    return 1;
-  }
-  dynamodb.set_change_sink(&streams);
-  runnel::protocol::JsonService streams_json({"DynamoDBStreams_20120810", "application/x-amz-json-1.0", false});
-  streams.register_operations(streams_json);
-
-  runnel::background::Scheduler scheduler;
-  runnel::sqs::Service sqs(**engine, writer, scheduler);
-  if (auto s = sqs.start(); !s.ok()) {
-    spdlog::critical(R"("event":"sqs.start_failed","error":{})", runnel::json_quote(s.error().message));
-    return 1;
-  }
-  runnel::protocol::JsonServiceOptions sqs_json_options{"AmazonSQS", "application/x-amz-json-1.0", false};
-  sqs_json_options.query_compatible = true;
-  runnel::protocol::JsonService sqs_json(sqs_json_options);
-  sqs.register_operations(sqs_json);
-  // The Query protocol (boto3 <= 1.30, the AWS CLI v2.9) reaches the same handlers.
-  runnel::protocol::QueryService sqs_query({"", "sqs", true, {}}, sqs_json, runnel::protocol::QueryModel::sqs());
-
-  std::error_code ignored_error;
-  // Function code is unpacked beside the store (in a temporary directory with --in-memory).
-  std::string lambda_code_root = flags.data_dir + "/lambda-code";
-  if (flags.in_memory) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "runnel-lambda-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) {
-      spdlog::critical(R"("event":"lambda.start_failed","error":"cannot create a temporary directory")");
+  runnel::app::DynamoDb dynamodb(base);
+  runnel::app::Streams streams(base, dynamodb, stream_options);
+  runnel::app::Sqs sqs(base);
+  runnel::app::Lambda lambda(base, streams, sqs,
+                             {flags.data_dir, flags.in_memory, flags.lambda_async_retry_delay_ms,
+                              flags.lambda_max_sandboxes, flags.lambda_uid_base, flags.lambda_uid_count});
+  runnel::app::Sns sns(base, flags.sns_signing_key_bits, flags.push);
+  // SNS's routes come before SQS's: unsigned links pick the first query service with the Action
+  // (http/router.h), and SNS's confirmation links are what arrives unsigned.
+  const std::vector<runnel::app::Component*> parts = {&dynamodb, &streams, &sqs, &lambda, &sns};
+  const std::vector<runnel::app::Component*> route_order = {&dynamodb, &streams, &sns, &sqs, &lambda};
+  for (auto* part : parts) {
+    if (auto s = part->start(); !s.ok()) {
+      spdlog::critical(R"("event":"{}.start_failed","error":{})", part->name(), runnel::json_quote(s.error().message));
       return 1;
     }
-    lambda_code_root = pattern;
   }
-  std::filesystem::create_directories(lambda_code_root, ignored_error);
-  ::chmod(lambda_code_root.c_str(), 0711);
-  // Services reach each other's queues, topics and functions only through this port, filled
-  // below before anything serves.
-  runnel::ports::Deliverer deliverer;
-  deliverer.add("sqs", &sqs);
-  runnel::lambda::Service lambda(**engine, writer, scheduler, deliverer, {lambda_code_root, flags.lambda_async_retry_delay_ms});
-  deliverer.add("lambda", &lambda);
-  lambda.set_stream_source(&streams);  // event source mappings read streams and queues through the ports
-  lambda.set_queue_source(&sqs);
-  if (auto s = lambda.start(); !s.ok()) {
-    spdlog::critical(R"("event":"lambda.start_failed","error":{})", runnel::json_quote(s.error().message));
-    return 1;
-  }
-
-  auto signer = runnel::sns::Signer::load_or_create(**engine, flags.sns_signing_key_bits);
-  if (!signer.ok()) {
-    spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(signer.error().message));
-    return 1;
-  }
-  runnel::sns::Service sns(**engine, writer, deliverer, *signer);
-  deliverer.add("sns", &sns);
-  if (auto s = sns.start(); !s.ok()) {
-    spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(s.error().message));
-    return 1;
-  }
-  // HTTP/S and email deliveries: durable tasks worked by a few threads; mails without --smtp-url
-  // land in the built-in mailbox.
-  runnel::sns::Mailbox mailbox(**engine);
-  (void)mailbox.start();
-  runnel::sns::Pusher pusher(**engine, writer, scheduler, sns, mailbox, flags.push);
-  if (auto s = pusher.start(); !s.ok()) {
-    spdlog::critical(R"("event":"sns.start_failed","error":{})", runnel::json_quote(s.error().message));
-    return 1;
-  }
-  sns.set_pusher(&pusher);
-  // SNS speaks only the Query protocol; its handlers sit on a JsonService that no router entry
-  // exposes. Confirmation and unsubscribe links arrive unsigned.
-  runnel::protocol::JsonService sns_handlers({"", "application/x-amz-json-1.0", false});
-  sns.register_operations(sns_handlers);
-  runnel::protocol::QueryService sns_query({"", "sns", false, {"ConfirmSubscription", "Unsubscribe"}}, sns_handlers,
-                                           runnel::protocol::QueryModel::sns());
 
   runnel::http::RouterOptions router_options;
   router_options.max_in_flight = flags.max_in_flight;
   if (!flags.auth_credentials.empty()) {
-    // Secrets: readable by runnel alone (a function runs under another uid when runnel is root).
-    struct stat st {};
-    if (::stat(flags.auth_credentials.c_str(), &st) == 0 && (st.st_mode & 077) && st.st_uid == ::geteuid()) {
-      ::chmod(flags.auth_credentials.c_str(), st.st_mode & 0700);
-      spdlog::warn(R"("event":"auth.credentials_mode_tightened","path":{},"mode":"0{:o}")",
-                   runnel::json_quote(flags.auth_credentials), st.st_mode & 0700);
-    }
-    auto store = runnel::auth::CredentialStore::load_file(flags.auth_credentials);
+    auto store = load_credentials(flags.auth_credentials);
     if (!store.ok()) {
       spdlog::critical(R"("event":"auth.credentials_failed","error":{})", runnel::json_quote(store.error().message));
       return 1;
@@ -213,30 +146,8 @@ int serve(const ServeFlags& flags) {
     router_options.credentials = std::make_shared<const runnel::auth::CredentialStore>(std::move(store).value());
   }
   runnel::http::Router router(router_options);
-  router.add_json_service(&dynamodb_json, "dynamodb");
-  router.add_json_service(&streams_json, "dynamodbstreams");
-  router.add_json_service(&sqs_json, "sqs");
-  router.add_query_service(&sns_query, "sns");  // first: unsigned links pick the first service with the Action
-  router.add_query_service(&sqs_query, "sqs");
-  router.add_rest_service(&lambda);
-  // GetFunction's Code.Location: a presigned URL (its token expires after 10 minutes).
-  router.add_get("/_runnel/lambda/code", [&lambda](std::string_view query) { return lambda.code_download(query); });
-  // The mailbox holds confirmation tokens: each account sees its own (signed, with --auth-credentials).
-  router.add_account_get("/_runnel/mailbox", [&mailbox](std::string_view account, std::string_view query) {
-    auto answer = mailbox.http_get(query, account);
-    runnel::protocol::Response r;
-    r.status = answer.status;
-    r.content_type = answer.content_type;
-    r.body = std::move(answer.body);
-    return r;
-  });
-  router.add_get("/_runnel/sns/SimpleNotificationService.pem", [&signer](std::string_view) {
-    runnel::protocol::Response r;
-    r.content_type = "application/x-pem-file";
-    r.body = signer->certificate_pem();
-    return r;
-  });
-  // GET /_runnel/health: every service the router serves, and each component's own section.
+  for (auto* part : route_order) part->add_routes(router);
+  // GET /_runnel/health: every service the router serves, and each part's own section.
   runnel::admin::Health health;
   for (const auto& name : router.service_names()) health.add_service(name);
   health.add_section("storage", [&writer, &flags](runnel::admin::JsonWriter& w) {
@@ -257,26 +168,7 @@ int serve(const ServeFlags& flags) {
     w.Uint64(writer.refused_for_space());
     w.EndObject();
   });
-  health.add_section("sns_push", [&pusher](runnel::admin::JsonWriter& w) {
-    w.StartObject();
-    w.Key("pending");
-    w.Uint64(pusher.pending());
-    w.Key("delivered");
-    w.Uint64(pusher.delivered());
-    w.Key("failed");
-    w.Uint64(pusher.failed());
-    w.Key("smtp");
-    w.Bool(pusher.smtp_configured());
-    w.EndObject();
-  });
-  health.add_section("lambda", [&lambda](runnel::admin::JsonWriter& w) {
-    w.StartObject();
-    w.Key("async_pending");
-    w.Uint64(lambda.async_pending());
-    w.Key("event_source_mappings");
-    lambda.write_mappings_health(w);
-    w.EndObject();
-  });
+  for (auto* part : parts) part->add_health(health);
   router.set_health([&health] { return health.response(); });
 
   runnel::http::ServerOptions server_options;
@@ -287,11 +179,11 @@ int serve(const ServeFlags& flags) {
   server_options.header_timeout = std::chrono::milliseconds(flags.http_header_timeout_ms);
   server_options.body_timeout = std::chrono::milliseconds(flags.http_body_timeout_ms);
   server_options.body_limit_for = [default_limit = server_options.max_body_bytes](std::string_view target) {
-    size_t lambda_limit = runnel::lambda::Service::request_limit(target);
+    size_t lambda_limit = runnel::app::Lambda::request_limit(target);
     return lambda_limit ? lambda_limit : default_limit;
   };
   server_options.body_too_large = [&lambda](std::string_view target, size_t) -> std::optional<runnel::protocol::Response> {
-    if (runnel::lambda::Service::request_limit(target)) return lambda.request_too_large(target);
+    if (runnel::app::Lambda::request_limit(target)) return lambda.request_too_large(target);
     return std::nullopt;
   };
   runnel::http::Server server(server_options, [&router](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
@@ -304,51 +196,9 @@ int serve(const ServeFlags& flags) {
     spdlog::critical(R"("event":"http.listen_failed","host":"{}","port":{},"error":{})", flags.host, flags.port, runnel::json_quote(e.what()));
     return 1;
   }
-
-  {
-    runnel::lambda::SandboxOptions sandbox_options;
-    std::string self_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
-    sandbox_options.endpoint_url = fmt::format("http://{}:{}", self_host, port);
-    // The host notifications published through the deliver port name in their UnsubscribeURL.
-    sns.set_public_host(fmt::format("{}:{}", self_host, port));
-    sandbox_options.max_per_function = flags.lambda_max_sandboxes;
-    sandbox_options.uid_base = flags.lambda_uid_base;
-    sandbox_options.uid_count = flags.lambda_uid_count;
-    sandbox_options.credentials = [credentials = router_options.credentials](const std::string& account) {
-      if (credentials) {
-        if (auto key = credentials->key_of_account(account)) return *key;
-      }
-      // Without verification any key works; a 12-digit key keeps the function in its account.
-      return std::pair<std::string, std::string>{account == runnel::auth::kDefaultAccountId ? "test" : account, "test"};
-    };
-    sandbox_options.open_listener = [&server](std::function<void(runnel::protocol::RestRequest&, runnel::protocol::Reply)> handler) {
-      return server.open_listener([handler = std::move(handler)](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
-        std::string_view target = request.target;
-        size_t question = target.find('?');
-        runnel::protocol::RestRequest rest{request.method, target.substr(0, question),
-                                           question == std::string_view::npos ? std::string_view() : target.substr(question + 1),
-                                           request.headers, std::move(request.body)};
-        rest.peer_pid = request.peer_pid;  // the Runtime API serves its own sandbox only
-        rest.peer_uid = request.peer_uid;
-        handler(rest, std::move(reply));
-      });
-    };
-    sandbox_options.close_listener = [&server](uint16_t listener_port) { server.close_listener(listener_port); };
-    lambda.serve(std::move(sandbox_options));
-  }
-
-  runnel::background::PeriodicTask ttl_sweep("dynamodb.ttl", std::chrono::milliseconds(1000), [&dynamodb] {
-    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    dynamodb.sweep_expired(now, 20000);
-  });
-  ttl_sweep.start();
-  runnel::background::PeriodicTask stream_sweep("streams.sweep", std::chrono::milliseconds(1000), [&streams] {
-    streams.sweep(std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count());
-  });
-  stream_sweep.start();
-  runnel::background::PeriodicTask sqs_sweep("sqs.retention", std::chrono::milliseconds(1000), [&sqs] { sqs.sweep_expired(); });
-  sqs_sweep.start();
+  std::string self_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
+  runnel::app::ServeContext serving{server, port, self_host, router_options.credentials};
+  for (auto* part : parts) part->serve(serving);
 
   auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   spdlog::info(R"("event":"server.ready","host":"{}","port":{},"data_dir":{},"in_memory":{},"durability":"{}","ready_ms":{:.1f})",
@@ -358,20 +208,12 @@ int serve(const ServeFlags& flags) {
   // Graceful stop: function processes end (their async invocations stay stored), no new
   // connections, in-flight requests finish, background work stops, the writer drains its queue
   // (every acknowledged write is already durable), the WAL is flushed.
-  lambda.stop();
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) (*it)->stop_serving();
   server.shutdown();
-  ttl_sweep.stop();
-  stream_sweep.stop();  // before the writer: a sweep waits for its own commit
-  sqs_sweep.stop();
-  pusher.stop();        // unfinished deliveries stay stored for the next run
-  sqs.stop();           // waiting long polls answer (empty) while the writer still runs
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) (*it)->stop();
   writer.stop();
   scheduler.stop();
   if (!writer.failed()) (*engine)->sync_wal();  // a failed WAL writer must not be touched again
-  if (flags.in_memory) {
-    std::error_code ignored;
-    std::filesystem::remove_all(lambda_code_root, ignored);
-  }
   spdlog::info(R"("event":"server.stopped")");
   return 0;
 }
