@@ -82,26 +82,21 @@ RUNNEL_DDB_OP(batch_write_item) {
   }();
   if (!decoded.ok()) return reply(decoded.error());
   auto entries = std::make_shared<std::vector<BatchEntry>>(std::move(decoded).value());
-  auto error = std::make_shared<std::optional<ApiError>>();
-  env.writer.submit(
-      [&env, entries, error](storage::WriteTxn& txn) {
+  env.writer.run<Ok>(
+      [&env, entries](storage::WriteTxn& txn) -> Status {
         for (auto& e : *entries) {
           auto t = env.catalog.find(e.table->account, e.table->region, e.table->name);
-          if (!t || t->id != e.table->id) {
-            *error = ApiError::resource_not_found("Requested resource not found");
-            return false;
-          }
+          if (!t || t->id != e.table->id) return ApiError::resource_not_found("Requested resource not found");
           e.table = t;
         }
         for (auto& e : *entries) {
           auto old_item = env.service.read_item(txn, e.storage_key);
           env.service.write_item(txn, *e.table, e.storage_key, old_item ? &*old_item : nullptr, e.item ? &*e.item : nullptr);
         }
-        return true;
+        return ok_status();
       },
-      [entries, error, capacity = *capacity, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (*error) return reply(**error);
+      [entries, capacity = *capacity, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         rapidjson::StringBuffer sb;
         Writer w(sb);
         w.StartObject();

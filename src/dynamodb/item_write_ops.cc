@@ -17,7 +17,6 @@ namespace {
 struct WriteState {
   std::shared_ptr<const TableInfo> table;
   std::unique_ptr<Placeholders> placeholders;
-  std::optional<ApiError> error;
   std::optional<AttributeMap> old_item;
   std::optional<AttributeMap> new_item;
 };
@@ -30,26 +29,18 @@ std::shared_ptr<const TableInfo> current_table(Env& env, const TableInfo& decode
   return t;
 }
 
-void submit(Env& env, std::shared_ptr<WriteState> state, std::function<bool(storage::WriteTxn&, WriteState&)> apply,
+void submit(Env& env, std::shared_ptr<WriteState> state, std::function<Status(storage::WriteTxn&, WriteState&)> apply,
             std::function<std::string(WriteState&)> render, protocol::JsonReply reply) {
-  env.writer.submit(
-      [&env, state, apply = std::move(apply)](storage::WriteTxn& txn) {
+  env.writer.run<Ok>(
+      [&env, state, apply = std::move(apply)](storage::WriteTxn& txn) -> Status {
         auto t = current_table(env, *state->table);
-        if (!t) {
-          state->error = ApiError::resource_not_found("Requested resource not found");
-          return false;
-        }
+        if (!t) return ApiError::resource_not_found("Requested resource not found");
         state->table = t;
         return apply(txn, *state);
       },
-      [state, render = std::move(render), reply = std::move(reply)](bool committed) {
-        if (!committed) {
-          reply(ApiError::internal("Internal server error"));
-        } else if (state->error) {
-          reply(*state->error);
-        } else {
-          reply(render(*state));
-        }
+      [state, render = std::move(render), reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
+        reply(render(*state));
       });
 }
 
@@ -103,18 +94,16 @@ void put_or_delete(Env& env, const protocol::RequestContext& ctx, const rapidjso
   submit(
       env, state,
       [&env, is_put, condition = std::move(condition), old_on_failure = options->old_on_failure](
-          storage::WriteTxn& txn, WriteState& s) {
+          storage::WriteTxn& txn, WriteState& s) -> Status {
         std::string key = item_key(*s.table, *s.new_item);
         if (!is_put) s.new_item.reset();
         s.old_item = env.service.read_item(txn, key);
         auto holds = condition_holds(condition, s.old_item);
-        if (!holds.ok() || !*holds) {
-          s.error = holds.ok() ? condition_failed(old_on_failure, s.old_item) : holds.error();
-          return false;
-        }
+        if (!holds.ok()) return holds.error();
+        if (!*holds) return condition_failed(old_on_failure, s.old_item);
         if (is_put || s.old_item)
           env.service.write_item(txn, *s.table, key, s.old_item ? &*s.old_item : nullptr, s.new_item ? &*s.new_item : nullptr);
-        return true;
+        return ok_status();
       },
       [all_old = options->return_values == "ALL_OLD", capacity = options->capacity](WriteState& s) {
         rapidjson::StringBuffer sb;
@@ -175,27 +164,22 @@ RUNNEL_DDB_OP(update_item) {
   submit(
       env, d.state,
       [&env, condition = std::move(d.condition), update, key = std::move(d.key),
-       old_on_failure = options->old_on_failure](storage::WriteTxn& txn, WriteState& s) {
+       old_on_failure = options->old_on_failure](storage::WriteTxn& txn, WriteState& s) -> Status {
         std::string storage_key = item_key(*s.table, key);
         s.old_item = env.service.read_item(txn, storage_key);
         auto holds = condition_holds(condition, s.old_item);
-        if (!holds.ok() || !*holds) {
-          s.error = holds.ok() ? condition_failed(old_on_failure, s.old_item) : holds.error();
-          return false;
-        }
+        if (!holds.ok()) return holds.error();
+        if (!*holds) return condition_failed(old_on_failure, s.old_item);
         if (*update) {
           auto next = updated_item(*s.table, key, s.old_item, **update);
-          if (!next.ok()) {
-            s.error = next.error();
-            return false;
-          }
+          if (!next.ok()) return next.error();
           s.new_item = std::move(next).value();
         } else {
           // No update at all: UpdateItem still upserts the key.
           s.new_item = s.old_item ? *s.old_item : key;
         }
         env.service.write_item(txn, *s.table, storage_key, s.old_item ? &*s.old_item : nullptr, &*s.new_item);
-        return true;
+        return ok_status();
       },
       [mode = options->return_values, update, capacity = options->capacity](WriteState& s) {
         rapidjson::StringBuffer sb;

@@ -89,23 +89,19 @@ RUNNEL_DDB_OP(create_table) {
   table->creation_time = now_seconds();
   if (table->stream.enabled) table->stream.label = new_stream_label();
 
-  auto error = std::make_shared<std::optional<ApiError>>();
-  env.writer.submit(
-      [&env, table, error](storage::WriteTxn& txn) {
-        if (env.catalog.find(table->account, table->region, table->name)) {
-          *error = ApiError::resource_in_use("Table already exists: " + table->name);
-          return false;
-        }
+  env.writer.run<Ok>(
+      [&env, table](storage::WriteTxn& txn) -> Status {
+        if (env.catalog.find(table->account, table->region, table->name))
+          return ApiError::resource_in_use("Table already exists: " + table->name);
         table->id = env.catalog.allocate_id(txn);
         for (auto& i : table->global_indexes) i.id = env.catalog.allocate_id(txn);
         for (auto& i : table->local_indexes) i.id = env.catalog.allocate_id(txn);
         env.catalog.put(txn, table);
         env.service.table_changed(txn, nullptr, table.get());
-        return true;
+        return ok_status();
       },
-      [&env, table, error, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (*error) return reply(**error);
+      [&env, table, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         // Real DynamoDB answers CREATING; the table is ACTIVE by the first DescribeTable.
         reply(describe(env, *table, "CREATING", "TableDescription"));
       });
@@ -170,21 +166,17 @@ RUNNEL_DDB_OP(delete_table) {
   if (table->deletion_protection)
     return reply(ApiError::validation(
         "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."));
-  auto error = std::make_shared<std::optional<ApiError>>();
-  env.writer.submit(
-      [&env, table, error](storage::WriteTxn& txn) {
+  env.writer.run<Ok>(
+      [&env, table](storage::WriteTxn& txn) -> Status {
         auto current = env.catalog.find(table->account, table->region, table->name);
-        if (!current || current->id != table->id) {
-          *error = ApiError::resource_not_found("Requested resource not found: Table: " + table->name + " not found");
-          return false;
-        }
+        if (!current || current->id != table->id)
+          return ApiError::resource_not_found("Requested resource not found: Table: " + table->name + " not found");
         env.service.table_changed(txn, current.get(), nullptr);
         env.catalog.remove(txn, *current);
-        return true;
+        return ok_status();
       },
-      [&env, table, error, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (*error) return reply(**error);
+      [&env, table, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         std::vector<std::pair<storage::Family, uint64_t>> ranges{{storage::Family::kItems, table->id}};
         for (const auto& i : table->global_indexes) ranges.emplace_back(storage::Family::kIndexes, i.id);
         for (const auto& i : table->local_indexes) ranges.emplace_back(storage::Family::kIndexes, i.id);
@@ -206,23 +198,21 @@ RUNNEL_DDB_OP(update_table) {
   if (!change.ok()) return reply(change.error());
   auto update = std::make_shared<TableUpdate>(std::move(change).value());
 
-  auto error = std::make_shared<std::optional<ApiError>>();
-  auto result = std::make_shared<std::shared_ptr<const TableInfo>>();
-  auto dropped = std::make_shared<std::vector<uint64_t>>();
+  // The step's value: the new definition and the ids of the indexes it dropped.
+  struct Updated {
+    std::shared_ptr<const TableInfo> table;
+    std::vector<uint64_t> dropped;
+  };
   auto table = *found;
-  env.writer.submit(
-      [&env, table, update, error, result, dropped](storage::WriteTxn& txn) {
+  env.writer.run<Updated>(
+      [&env, table, update](storage::WriteTxn& txn) -> Result<Updated> {
         auto current = env.catalog.find(table->account, table->region, table->name);
-        if (!current || current->id != table->id) {
-          *error = ApiError::resource_not_found("Requested resource not found: Table: " + table->name + " not found");
-          return false;
-        }
+        if (!current || current->id != table->id)
+          return ApiError::resource_not_found("Requested resource not found: Table: " + table->name + " not found");
         auto next = apply_table_update(*current, *update);
-        if (!next.ok()) {
-          *error = next.error();
-          return false;
-        }
+        if (!next.ok()) return next.error();
         auto t = std::make_shared<TableInfo>(std::move(next).value());
+        Updated out;
         if (update->create_index) {
           IndexInfo& created = t->global_indexes.back();
           created.id = env.catalog.allocate_id(txn);
@@ -238,20 +228,19 @@ RUNNEL_DDB_OP(update_table) {
         }
         if (update->delete_index) {
           for (const auto& i : current->global_indexes)
-            if (i.name == *update->delete_index) dropped->push_back(i.id);
+            if (i.name == *update->delete_index) out.dropped.push_back(i.id);
         }
         if (update->stream && update->stream->enabled) t->stream.label = new_stream_label();
         env.catalog.put(txn, t);
         env.service.table_changed(txn, current.get(), t.get());
-        *result = t;
-        return true;
+        out.table = t;
+        return out;
       },
-      [&env, error, result, dropped, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (*error) return reply(**error);
-        reply(describe(env, **result, "UPDATING", "TableDescription"));
+      [&env, reply = std::move(reply)](Result<Updated> updated) {
+        if (!updated.ok()) return reply(updated.error());
+        reply(describe(env, *updated->table, "UPDATING", "TableDescription"));
         std::vector<std::pair<storage::Family, uint64_t>> ranges;
-        for (auto id : *dropped) ranges.emplace_back(storage::Family::kIndexes, id);
+        for (auto id : updated->dropped) ranges.emplace_back(storage::Family::kIndexes, id);
         drop_ranges(env, std::move(ranges));
       });
 }

@@ -184,9 +184,8 @@ RUNNEL_DDB_OP(transact_write_items) {
     }
   }
 
-  auto error = std::make_shared<std::optional<ApiError>>();
-  env.writer.submit(
-      [&env, actions, error](storage::WriteTxn& txn) {
+  env.writer.run<Ok>(
+      [&env, actions](storage::WriteTxn& txn) -> Status {
         std::vector<Reason> reasons(actions->size());
         std::vector<std::optional<AttributeMap>> olds(actions->size());
         std::vector<std::optional<AttributeMap>> news(actions->size());
@@ -194,10 +193,7 @@ RUNNEL_DDB_OP(transact_write_items) {
         for (size_t i = 0; i < actions->size(); ++i) {
           Action& a = (*actions)[i];
           auto t = env.catalog.find(a.table->account, a.table->region, a.table->name);
-          if (!t || t->id != a.table->id) {
-            *error = ApiError::resource_not_found("Requested resource not found");
-            return false;
-          }
+          if (!t || t->id != a.table->id) return ApiError::resource_not_found("Requested resource not found");
           a.table = t;
           olds[i] = env.service.read_item(txn, a.storage_key);
           auto holds = condition_holds(a.condition, olds[i]);
@@ -228,20 +224,16 @@ RUNNEL_DDB_OP(transact_write_items) {
             }
           }
         }
-        if (failed) {
-          *error = cancelled(reasons);
-          return false;
-        }
+        if (failed) return cancelled(reasons);
         for (size_t i = 0; i < actions->size(); ++i) {
           const Action& a = (*actions)[i];
           if (a.kind == Action::Kind::kConditionCheck) continue;
           env.service.write_item(txn, *a.table, a.storage_key, olds[i] ? &*olds[i] : nullptr, news[i] ? &*news[i] : nullptr);
         }
-        return true;
+        return ok_status();
       },
-      [&env, actions, error, scoped_token, print, capacity = *capacity, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (*error) return reply(**error);
+      [&env, actions, scoped_token, print, capacity = *capacity, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         if (!scoped_token.empty()) env.service.idempotency().remember(scoped_token, print);
         rapidjson::StringBuffer sb;
         Writer w(sb);

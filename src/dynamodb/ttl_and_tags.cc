@@ -17,26 +17,17 @@ using Modify = std::function<Status(TableInfo&)>;
 // Applies `modify` to the table's current definition on the writer thread and commits it.
 void modify_table(Env& env, std::shared_ptr<const TableInfo> table, Modify modify, std::string success_body,
                   protocol::JsonReply reply) {
-  auto error = std::make_shared<std::optional<ApiError>>();
-  env.writer.submit(
-      [&env, table, modify = std::move(modify), error](storage::WriteTxn& txn) {
+  env.writer.run<Ok>(
+      [&env, table, modify = std::move(modify)](storage::WriteTxn& txn) -> Status {
         auto current = env.catalog.find(table->account, table->region, table->name);
-        if (!current || current->id != table->id) {
-          *error = ApiError::resource_not_found("Requested resource not found");
-          return false;
-        }
+        if (!current || current->id != table->id) return ApiError::resource_not_found("Requested resource not found");
         auto next = std::make_shared<TableInfo>(*current);
-        Status s = modify(*next);
-        if (!s.ok()) {
-          *error = s.error();
-          return false;
-        }
+        if (Status s = modify(*next); !s.ok()) return s;
         env.catalog.put(txn, next);
-        return true;
+        return ok_status();
       },
-      [error, body = std::move(success_body), reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (*error) return reply(**error);
+      [body = std::move(success_body), reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         reply(body);
       });
 }

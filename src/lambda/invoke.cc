@@ -251,16 +251,13 @@ void Service::invoke(const protocol::RequestContext& ctx, protocol::RestRequest&
   if (type == "Event") {
     // The invocation runs under the request's id (a UUID, as Lambda's are): the 202's
     // x-amzn-RequestId is the id the function is handed.
-    auto outcome = std::make_shared<Status>(ok_status());
     const std::string& request_id = ctx.request_id;
-    writer_.submit(
-        [self, arn = function->arn(), payload = std::move(payload), outcome, request_id](storage::WriteTxn& txn) mutable {
-          *outcome = self->invoke_async(txn, arn, std::move(payload), request_id);
-          return outcome->ok();
+    writer_.run<Ok>(
+        [self, arn = function->arn(), payload = std::move(payload), request_id](storage::WriteTxn& txn) mutable {
+          return self->invoke_async(txn, arn, std::move(payload), request_id);
         },
-        [self, outcome, reply = std::move(reply)](bool committed) {
-          if (!committed) return reply(self->render_error(ApiError::internal("the write did not reach the disk")));
-          if (!outcome->ok()) return reply(self->render_error(outcome->error()));
+        [self, reply = std::move(reply)](Status status) {
+          if (!status.ok()) return reply(self->render_error(status.error()));
           protocol::Response accepted;
           accepted.status = 202;
           accepted.content_type = "application/json";

@@ -167,20 +167,15 @@ void Service::create_function(const protocol::RequestContext& ctx, protocol::Res
 
 void Service::store_new_function(std::shared_ptr<Function> f, std::shared_ptr<std::string> zip, protocol::Reply reply) {
   auto self = this;
-  auto outcome = std::make_shared<Status>(ok_status());
-  writer_.submit(
-      [self, f, zip, outcome](storage::WriteTxn& txn) {
-        if (self->find_arn(f->arn())) {
-          *outcome = conflict("Function already exist: " + f->name);
-          return false;
-        }
+  writer_.run<Ok>(
+      [self, f, zip](storage::WriteTxn& txn) -> Status {
+        if (self->find_arn(f->arn())) return conflict("Function already exist: " + f->name);
         txn.put(storage::Family::kMeta, "lambda/c/" + f->code_sha256_hex, *zip);
         self->put_function(txn, f);
-        return true;
+        return ok_status();
       },
-      [self, f, outcome, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(self->render_error(ApiError::internal("the write did not reach the disk")));
-        if (!outcome->ok()) return reply(self->render_error(outcome->error()));
+      [self, f, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(self->render_error(status.error()));
         reply(json_response(201, configuration_json(*f)));
       });
 }
@@ -277,20 +272,15 @@ void Service::delete_function(const protocol::RequestContext& ctx, protocol::Res
     return reply(render_error(not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}:{}", ctx.region,
                                                     ctx.account, name, qualifier))));
   auto self = const_cast<Service*>(this);
-  auto outcome = std::make_shared<Status>(ok_status());
-  writer_.submit(
-      [self, account = ctx.account, region = ctx.region, name, outcome](storage::WriteTxn& txn) {
+  writer_.run<Ok>(
+      [self, account = ctx.account, region = ctx.region, name](storage::WriteTxn& txn) -> Status {
         auto f = self->find(account, region, name);
-        if (!f) {
-          *outcome = not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}", region, account, name));
-          return false;
-        }
+        if (!f) return not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}", region, account, name));
         self->remove_function(txn, *f);
-        return true;
+        return ok_status();
       },
-      [self, outcome, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(self->render_error(ApiError::internal("the write did not reach the disk")));
-        if (!outcome->ok()) return reply(self->render_error(outcome->error()));
+      [self, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(self->render_error(status.error()));
         reply(json_response(204, ""));
       });
 }

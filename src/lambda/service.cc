@@ -270,29 +270,20 @@ void Service::remove_function(storage::WriteTxn& txn, const Function& f) {
 
 void Service::update(const protocol::RequestContext& ctx, const std::string& name, std::function<Status(Function&, storage::WriteTxn&)> change,
                      std::function<protocol::Response(const Function&)> render, protocol::Reply reply) const {
-  auto outcome = std::make_shared<Result<std::shared_ptr<const Function>>>(ApiError::internal("not applied"));
   auto self = const_cast<Service*>(this);
-  writer_.submit(
-      [self, account = ctx.account, region = ctx.region, name, change = std::move(change), outcome](storage::WriteTxn& txn) {
+  writer_.run<std::shared_ptr<const Function>>(
+      [self, account = ctx.account, region = ctx.region, name,
+       change = std::move(change)](storage::WriteTxn& txn) -> Result<std::shared_ptr<const Function>> {
         auto current = self->find(account, region, name);
-        if (!current) {
-          *outcome = not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}", region, account, name));
-          return false;
-        }
+        if (!current) return not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}", region, account, name));
         auto next = std::make_shared<Function>(*current);
-        auto changed = change(*next, txn);
-        if (!changed.ok()) {
-          *outcome = std::move(changed).error();
-          return false;
-        }
+        if (auto changed = change(*next, txn); !changed.ok()) return changed.error();
         self->put_function(txn, next);
-        *outcome = std::shared_ptr<const Function>(next);
-        return true;
+        return std::shared_ptr<const Function>(next);
       },
-      [self, outcome, render = std::move(render), reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(self->render_error(ApiError::internal("the write did not reach the disk")));
-        if (!outcome->ok()) return reply(self->render_error(outcome->error()));
-        reply(render(*outcome->value()));
+      [self, render = std::move(render), reply = std::move(reply)](Result<std::shared_ptr<const Function>> updated) {
+        if (!updated.ok()) return reply(self->render_error(updated.error()));
+        reply(render(**updated));
       });
 }
 

@@ -365,44 +365,35 @@ static void subscribe(Service& svc, const Ctx& ctx, const JsonValue& body, Reply
   if (!sub->confirmed) sub->token = sha256_hex(sub->id + new_uuid());
   auto return_arn = body.FindMember("ReturnSubscriptionArn");
   bool show_arn = sub->confirmed || (return_arn != body.MemberEnd() && return_arn->value.IsBool() && return_arn->value.GetBool());
-  auto arn_out = std::make_shared<std::string>(show_arn ? sub->arn() : "pending confirmation");
-  auto status = std::make_shared<Status>(ok_status());
   // HTTP/S and email endpoints are sent a signed confirmation (signed here, on the I/O thread).
   std::shared_ptr<PushTask> confirmation;
   if (!sub->confirmed && svc.pusher()) confirmation = std::make_shared<PushTask>(svc.confirmation(**t, *sub, ctx.host));
-  svc.writer().submit(
-      [&svc, sub, arn_out, show_arn, status, confirmation, host = ctx.host](storage::WriteTxn& txn) {
-        if (!svc.find_topic(sub->topic_arn)) {
-          *status = not_found("Topic does not exist");
-          return false;
-        }
+  // The step's value: the SubscriptionArn to answer with.
+  svc.writer().run<std::string>(
+      [&svc, sub, show_arn, confirmation, host = ctx.host](storage::WriteTxn& txn) -> Result<std::string> {
+        std::string shown = show_arn ? sub->arn() : "pending confirmation";
+        if (!svc.find_topic(sub->topic_arn)) return not_found("Topic does not exist");
         // Subscribing the same endpoint again returns the existing subscription.
         for (const auto& s : svc.subscriptions(sub->topic_arn))
           if (s->protocol == sub->protocol && s->endpoint == sub->endpoint) {
             for (const auto& [k, v] : sub->attributes) {
               auto it = s->attributes.find(k);
               bool same = it != s->attributes.end() ? it->second == v : (k == "RawMessageDelivery" && v == "false");
-              if (!same) {
-                *status = invalid_parameter("Attributes Reason: Subscription already exists with different attributes");
-                return false;
-              }
+              if (!same) return invalid_parameter("Attributes Reason: Subscription already exists with different attributes");
             }
-            if (s->confirmed || show_arn) *arn_out = s->arn();
-            if (s->confirmed || !svc.pusher() || !confirmation) return false;
+            if (s->confirmed || show_arn) shown = s->arn();
+            if (s->confirmed || !svc.pusher() || !confirmation) return shown;
             // Still pending: AWS sends the confirmation again (signed here, on the apply thread; rare).
-            auto topic = svc.find_topic(s->topic_arn);
-            if (!topic) return false;
-            svc.pusher()->add(txn, svc.confirmation(*topic, *s, host));
-            return true;
+            if (auto topic = svc.find_topic(s->topic_arn)) svc.pusher()->add(txn, svc.confirmation(*topic, *s, host));
+            return shown;
           }
         svc.put_subscription(txn, sub);
         if (confirmation) svc.pusher()->add(txn, *confirmation);
-        return true;
+        return shown;
       },
-      [status, arn_out, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (!status->ok()) return reply(status->error());
-        reply(one_member("SubscriptionArn", *arn_out));
+      [reply = std::move(reply)](Result<std::string> arn) {
+        if (!arn.ok()) return reply(arn.error());
+        reply(one_member("SubscriptionArn", *arn));
       });
 }
 
@@ -411,30 +402,25 @@ static void confirm_subscription(Service& svc, const Ctx& ctx, const JsonValue& 
   if (!t.ok()) return reply(t.error());
   auto token = required(body, "Token");
   if (!token.ok()) return reply(token.error());
-  auto arn = std::make_shared<std::string>();
-  auto status = std::make_shared<Status>(ok_status());
   bool signed_call = !ctx.access_key.empty();
   // Honoured only in a signed call: https://docs.aws.amazon.com/sns/latest/api/API_ConfirmSubscription.html
   bool auth_unsubscribe = signed_call && optional(body, "AuthenticateOnUnsubscribe") == "true";
-  svc.writer().submit(
-      [&svc, topic = (*t)->arn(), token = *token, arn, status, signed_call, auth_unsubscribe](storage::WriteTxn& txn) {
+  svc.writer().run<std::string>(
+      [&svc, topic = (*t)->arn(), token = *token, signed_call, auth_unsubscribe](storage::WriteTxn& txn) -> Result<std::string> {
         for (const auto& s : svc.subscriptions(topic)) {
           if (s->token != token) continue;
-          *arn = s->arn();
-          if (s->confirmed) return false;
+          if (s->confirmed) return s->arn();
           auto next = std::make_shared<Subscription>(*s);
           next->confirmed = true;
           next->authenticated = signed_call;  // a followed link (unsigned GET) is not authenticated
           next->authenticate_on_unsubscribe = auth_unsubscribe;
           svc.put_subscription(txn, next);
-          return true;
+          return s->arn();
         }
-        *status = invalid_parameter("Token");
-        return false;
+        return invalid_parameter("Token");
       },
-      [status, arn, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (!status->ok()) return reply(status->error());
+      [reply = std::move(reply)](Result<std::string> arn) {
+        if (!arn.ok()) return reply(arn.error());
         reply(one_member("SubscriptionArn", *arn));
       });
 }

@@ -131,14 +131,14 @@ void publish(Service& svc, const Ctx& ctx, const JsonValue& body, Reply reply) {
       return reply(fmt::format(R"({{"MessageId":"{}","SequenceNumber":"{:020d}"}})", dup->first, dup->second));
   }
   svc.stamp(*topic, *m);  // the signature: on this I/O thread, once for every subscriber
-  svc.writer().submit(
-      [&svc, topic, m, host = ctx.host](storage::WriteTxn& txn) {
+  svc.writer().run<Ok>(
+      [&svc, topic, m, host = ctx.host](storage::WriteTxn& txn) -> Status {
         if (topic->fifo) m->sequence = svc.next_sequence(*topic);
         svc.fan_out(txn, *topic, *m, host);
-        return true;
+        return ok_status();
       },
-      [&svc, topic, m, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
+      [&svc, topic, m, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         if (!topic->fifo) return reply(one_member("MessageId", m->message_id));
         svc.remember(*topic, m->dedup_id, m->message_id, m->sequence, wall_ms());
         reply(fmt::format(R"({{"MessageId":"{}","SequenceNumber":"{:020d}"}})", m->message_id, m->sequence));
@@ -184,8 +184,8 @@ void publish_batch(Service& svc, const Ctx& ctx, const JsonValue& body, Reply re
         return reply(invalid_parameter("The MessageGroupId parameter is required for FIFO topics"));
   if (total > kMaxMessageBytes)
     return reply(ApiError{"BatchRequestTooLong", "The length of all the messages put together is more than the limit.", 400, true, "", {}});
-  svc.writer().submit(
-      [&svc, topic, entries, host = ctx.host](storage::WriteTxn& txn) {
+  svc.writer().run<Ok>(
+      [&svc, topic, entries, host = ctx.host](storage::WriteTxn& txn) -> Status {
         for (auto& e : *entries) {
           if (!e.message.ok()) continue;
           if (topic->fifo) {
@@ -198,10 +198,10 @@ void publish_batch(Service& svc, const Ctx& ctx, const JsonValue& body, Reply re
           }
           svc.fan_out(txn, *topic, *e.message, host);
         }
-        return true;
+        return ok_status();
       },
-      [&svc, topic, entries, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
+      [&svc, topic, entries, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         rapidjson::StringBuffer sb;
         JsonWriter w(sb);
         w.StartObject();

@@ -192,8 +192,9 @@ RUNNEL_SQS_OP(send_message_batch) {
   if (total > static_cast<size_t>(max_size))
     return reply(sqs_error("BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong",
                            fmt::format("Batch requests cannot be longer than {} bytes. You have sent {} bytes.", max_size, total)));
-  svc.writer().submit(
-      [&svc, q, batch](storage::WriteTxn& txn) {
+  // Each entry's result is the step's own: the entries that fail fail alone.
+  svc.writer().run<Ok>(
+      [&svc, q, batch](storage::WriteTxn& txn) -> Status {
         std::lock_guard lock(q->mu);
         int64_t now = wall_ms();
         for (auto& e : *batch) {
@@ -201,10 +202,10 @@ RUNNEL_SQS_OP(send_message_batch) {
           else if (!e.input.ok()) e.result = e.input.error();
           else e.result = svc.send_locked(txn, q, std::move(e.input).value(), now);
         }
-        return true;
+        return ok_status();
       },
-      [q, batch, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
+      [q, batch, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         if (q->deleted) return reply(queue_does_not_exist());
         reply(render_batch(
             *batch, [](const auto& e) { return e.result.ok() ? nullptr : &e.result.error(); },
@@ -305,18 +306,18 @@ static void handle_batch(Service& svc, const protocol::RequestContext& ctx, cons
     if (visibility) entry.vt = visibility_param(e);
     batch->push_back(std::move(entry));
   }
-  svc.writer().submit(
-      [&svc, q, batch](storage::WriteTxn& txn) {
+  svc.writer().run<Ok>(
+      [&svc, q, batch](storage::WriteTxn& txn) -> Status {
         int64_t now = wall_ms();
         for (auto& e : *batch) {
           if (!e.handle.ok()) e.status = e.handle.error();
           else if (!e.vt.ok()) e.status = e.vt.error();
           else e.status = handle_change(svc, txn, q, *e.handle, *e.vt, now);
         }
-        return true;
+        return ok_status();
       },
-      [batch, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
+      [batch, reply = std::move(reply)](Status status) {
+        if (!status.ok()) return reply(status.error());
         reply(render_batch(
             *batch, [](const auto& e) { return e.status.ok() ? nullptr : &e.status.error(); },
             [](JsonWriter&, const auto&) {}));

@@ -177,35 +177,28 @@ RUNNEL_SQS_OP(create_queue) {
   if (auto s = validate_queue_name(*name, q->config.fifo); !s.ok()) return reply(s.error());
   if (tags->size() > 50) return reply(invalid_parameter("Too many tags added for queue " + *name + "."));
   q->tags = std::move(*tags);
-  auto result = std::make_shared<std::pair<Status, std::shared_ptr<Queue>>>(ok_status(), q);
-  svc.writer().submit(
-      [&svc, q, attributes = std::move(*attributes), result](storage::WriteTxn& txn) {
+  // The step's value: the queue whose URL answers (the existing one when the name is taken).
+  svc.writer().run<std::shared_ptr<Queue>>(
+      [&svc, q, attributes = std::move(*attributes)](storage::WriteTxn& txn) -> Result<std::shared_ptr<Queue>> {
         if (auto existing = svc.find(q->account, q->region, q->name)) {
           std::lock_guard lock(existing->mu);
-          result->first = same_attributes(*existing, attributes);
-          result->second = existing;
-          return false;
+          if (auto same = same_attributes(*existing, attributes); !same.ok()) return same.error();
+          return existing;
         }
         // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteQueue.html
-        if (svc.deleted_recently(*q, wall_ms())) {
-          result->first = sqs_error("QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently",
-                                    "You must wait 60 seconds after deleting a queue before you can create another with the same name.");
-          return false;
-        }
-        if (auto s = check_dead_letter_target(svc, q->config); !s.ok()) {
-          result->first = s;
-          return false;
-        }
+        if (svc.deleted_recently(*q, wall_ms()))
+          return sqs_error("QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently",
+                           "You must wait 60 seconds after deleting a queue before you can create another with the same name.");
+        if (auto s = check_dead_letter_target(svc, q->config); !s.ok()) return s.error();
         std::lock_guard lock(q->mu);
         q->id = svc.allocate_queue_id(txn);
         q->created_s = q->modified_s = wall_ms() / 1000;
         svc.put_queue(txn, q);
-        return true;
+        return q;
       },
-      [result, host = ctx.host, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (!result->first.ok()) return reply(result->first.error());
-        reply(url_reply(*result->second, host));
+      [host = ctx.host, reply = std::move(reply)](Result<std::shared_ptr<Queue>> queue) {
+        if (!queue.ok()) return reply(queue.error());
+        reply(url_reply(**queue, host));
       });
 }
 
@@ -270,22 +263,26 @@ RUNNEL_SQS_OP(list_queues) {
 
 RUNNEL_SQS_OP(delete_queue) {
   RUNNEL_SQS_QUEUE(q);
-  auto old_id = std::make_shared<uint64_t>(0);
-  auto waiters = std::make_shared<std::deque<std::shared_ptr<Waiter>>>();
-  svc.writer().submit(
-      [&svc, q, old_id, waiters](storage::WriteTxn& txn) {
+  // The step's value: the id whose messages go, and the long polls that were waiting on the queue.
+  struct Deleted {
+    uint64_t old_id = 0;
+    std::deque<std::shared_ptr<Waiter>> waiters;
+  };
+  svc.writer().run<Deleted>(
+      [&svc, q](storage::WriteTxn& txn) -> Result<Deleted> {
+        Deleted out;
         std::lock_guard lock(q->mu);
-        if (q->deleted) return false;
+        if (q->deleted) return out;  // deleted meanwhile: nothing more to do
         q->deleted = true;
-        *old_id = q->id;
-        waiters->swap(q->waiters);
+        out.old_id = q->id;
+        out.waiters.swap(q->waiters);
         svc.remove_queue(txn, q);
-        return true;
+        return out;
       },
-      [&svc, old_id, waiters, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(ApiError::internal("Internal server error"));
-        if (*old_id) drop_queue_id(svc, *old_id);
-        for (const auto& w : *waiters)
+      [&svc, reply = std::move(reply)](Result<Deleted> deleted) {
+        if (!deleted.ok()) return reply(deleted.error());
+        if (deleted->old_id) drop_queue_id(svc, deleted->old_id);
+        for (const auto& w : deleted->waiters)
           if (!w->claimed.exchange(true)) w->done(Received{w->queue, 0, {}, {}});  // the queue is gone: nothing
         reply(std::string("{}"));
       });
