@@ -9,6 +9,7 @@
 
 #include "common/json_parse.h"
 #include "storage/key_codec.h"
+#include "storage/record_codec.h"
 
 namespace runnel::streams {
 
@@ -25,16 +26,6 @@ std::string get_string(const rapidjson::Value& o, const char* key) {
   auto it = o.FindMember(key);
   return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
                                                      : std::string();
-}
-
-uint64_t get_u64(const rapidjson::Value& o, const char* key, uint64_t fallback = 0) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsUint64() ? it->value.GetUint64() : fallback;
-}
-
-int64_t get_i64(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
 }
 
 AttrType key_type(std::string_view name) {
@@ -61,89 +52,59 @@ const ShardInfo* StreamMeta::shard_at(uint64_t start_seq) const {
   return nullptr;
 }
 
-std::string encode_stream_meta(const StreamMeta& m) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  w.StartObject();
-  w.Key("v");
-  w.Int(1);
-  w.Key("id");
-  w.Uint64(m.id);
-  w.Key("table_id");
-  w.Uint64(m.table_id);
-  key_string(w, "account", m.account);
-  key_string(w, "region", m.region);
-  key_string(w, "table", m.table_name);
-  key_string(w, "label", m.label);
-  key_string(w, "view", m.view_type);
-  key_string(w, "hash", m.keys.hash.name);
-  key_string(w, "hash_type", attr_type_name(m.keys.hash.type));
-  if (m.keys.range) {
-    key_string(w, "range", m.keys.range->name);
-    key_string(w, "range_type", attr_type_name(m.keys.range->type));
-  }
-  w.Key("created_ms");
-  w.Int64(m.created_ms);
-  w.Key("enabled");
-  w.Bool(m.enabled);
-  w.Key("disabled_ms");
-  w.Int64(m.disabled_ms);
-  w.Key("trim_seq");
-  w.Uint64(m.trim_seq);
-  w.Key("shards");
-  w.StartArray();
-  for (const auto& s : m.shards) {
-    w.StartObject();
-    key_string(w, "id", s.id);
-    key_string(w, "parent", s.parent_id);
-    w.Key("start");
-    w.Uint64(s.start_seq);
-    if (s.end_seq) {
-      w.Key("end");
-      w.Uint64(*s.end_seq);
-    }
-    w.Key("created_ms");
-    w.Int64(s.created_ms);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+namespace {
+
+const storage::RecordCodec<ShardInfo>& shard_codec() {
+  static const auto codec = storage::RecordCodec<ShardInfo>()
+                                .field("id", &ShardInfo::id)
+                                .field("parent", &ShardInfo::parent_id)
+                                .field("start", &ShardInfo::start_seq)
+                                .field("end", &ShardInfo::end_seq)
+                                .field("created_ms", &ShardInfo::created_ms);
+  return codec;
 }
 
+const storage::RecordCodec<StreamMeta>& meta_codec() {
+  static const auto codec =
+      storage::RecordCodec<StreamMeta>(1)
+          .field("id", &StreamMeta::id)
+          .field("table_id", &StreamMeta::table_id)
+          .field("account", &StreamMeta::account)
+          .field("region", &StreamMeta::region)
+          .field("table", &StreamMeta::table_name)
+          .field("label", &StreamMeta::label)
+          .field("view", &StreamMeta::view_type)
+          // The key schema, flat: hash, hash_type and (for a composite key) range, range_type.
+          .custom(
+              [](storage::RecordCodec<StreamMeta>::Writer& w, const StreamMeta& m) {
+                key_string(w, "hash", m.keys.hash.name);
+                key_string(w, "hash_type", attr_type_name(m.keys.hash.type));
+                if (m.keys.range) {
+                  key_string(w, "range", m.keys.range->name);
+                  key_string(w, "range_type", attr_type_name(m.keys.range->type));
+                }
+              },
+              [](const rapidjson::Value& d, StreamMeta& m) {
+                m.keys.hash = {get_string(d, "hash"), key_type(get_string(d, "hash_type"))};
+                if (std::string range = get_string(d, "range"); !range.empty())
+                  m.keys.range = KeyAttribute{range, key_type(get_string(d, "range_type"))};
+              })
+          .field("created_ms", &StreamMeta::created_ms)
+          .field("enabled", &StreamMeta::enabled)
+          .field("disabled_ms", &StreamMeta::disabled_ms)
+          .field("trim_seq", &StreamMeta::trim_seq, uint64_t{1})
+          .list("shards", &StreamMeta::shards, shard_codec());
+  return codec;
+}
+
+}  // namespace
+
+std::string encode_stream_meta(const StreamMeta& m) { return meta_codec().encode(m); }
+
 Result<StreamMeta> decode_stream_meta(std::string_view json) {
-  rapidjson::Document d;
-  json::parse(d, json);
-  if (d.HasParseError() || !d.IsObject() || get_u64(d, "v") != 1)
-    return ApiError::internal("corrupt stream definition in the store");
-  StreamMeta m;
-  m.id = get_u64(d, "id");
-  m.table_id = get_u64(d, "table_id");
-  m.account = get_string(d, "account");
-  m.region = get_string(d, "region");
-  m.table_name = get_string(d, "table");
-  m.label = get_string(d, "label");
-  m.view_type = get_string(d, "view");
-  m.keys.hash = {get_string(d, "hash"), key_type(get_string(d, "hash_type"))};
-  if (std::string range = get_string(d, "range"); !range.empty())
-    m.keys.range = KeyAttribute{range, key_type(get_string(d, "range_type"))};
-  m.created_ms = get_i64(d, "created_ms");
-  m.enabled = d.HasMember("enabled") && d["enabled"].IsBool() && d["enabled"].GetBool();
-  m.disabled_ms = get_i64(d, "disabled_ms");
-  m.trim_seq = get_u64(d, "trim_seq", 1);
-  if (d.HasMember("shards") && d["shards"].IsArray()) {
-    for (const auto& s : d["shards"].GetArray()) {
-      ShardInfo shard;
-      shard.id = get_string(s, "id");
-      shard.parent_id = get_string(s, "parent");
-      shard.start_seq = get_u64(s, "start");
-      if (s.HasMember("end")) shard.end_seq = get_u64(s, "end");
-      shard.created_ms = get_i64(s, "created_ms");
-      m.shards.push_back(std::move(shard));
-    }
-  }
-  if (m.id == 0 || m.shards.empty()) return ApiError::internal("corrupt stream definition in the store");
-  return m;
+  auto m = meta_codec().decode(json);
+  if (!m || m->id == 0 || m->shards.empty()) return ApiError::internal("corrupt stream definition in the store");
+  return std::move(*m);
 }
 
 std::string format_sequence_number(uint64_t seq) { return fmt::format("1{:020d}", seq); }

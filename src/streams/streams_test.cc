@@ -69,7 +69,16 @@ TEST(StreamMeta, EncodeDecodeKeepsEveryField) {
   m.trim_seq = 5;
   m.shards.push_back({"shardId-00000000000000001000-00000001", "", 1, 10, 1000});
   m.shards.push_back({"shardId-00000000000000001500-00000002", "shardId-00000000000000001000-00000001", 11, std::nullopt, 1500});
-  auto back = decode_stream_meta(encode_stream_meta(m));
+  // Golden bytes: what runnel stores (and stored before the shared record codec) reads back.
+  const std::string golden =
+      R"({"v":1,"id":3,"table_id":9,"account":"123456789012","region":"eu-west-1","table":"messages",)"
+      R"("label":"2026-11-25T12:00:00.000","view":"NEW_AND_OLD_IMAGES","hash":"pk","hash_type":"S","range":"sk",)"
+      R"("range_type":"N","created_ms":1000,"enabled":false,"disabled_ms":2000,"trim_seq":5,"shards":[)"
+      R"({"id":"shardId-00000000000000001000-00000001","parent":"","start":1,"end":10,"created_ms":1000},)"
+      R"({"id":"shardId-00000000000000001500-00000002","parent":"shardId-00000000000000001000-00000001",)"
+      R"("start":11,"created_ms":1500}]})";
+  EXPECT_EQ(encode_stream_meta(m), golden);
+  auto back = decode_stream_meta(golden);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->arn(), "arn:aws:dynamodb:eu-west-1:123456789012:table/messages/stream/2026-11-25T12:00:00.000");
   EXPECT_EQ(back->keys.range->name, "sk");
