@@ -132,6 +132,15 @@ TEST(EsmMapping, StoredFormGoldenBytes) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(encode_mapping(*back), golden);
   EXPECT_EQ(checkpoint_key(m.uuid, 42), "lambda/esm/c/6f1c0b8e-0000-4000-8000-000000000001/00000000000000000042");
+  // A queue mapping's MaximumConcurrency and a tumbling window, where they sit in the bytes.
+  m.tumbling_window_s = 30;
+  m.max_concurrency = 5;
+  std::string with_options = encode_mapping(m);
+  EXPECT_NE(with_options.find(R"("tumbling":30,"event_count":true,"concurrency":5,"modified":)"), std::string::npos);
+  auto options_back = decode_mapping(with_options);
+  ASSERT_TRUE(options_back.ok());
+  EXPECT_EQ(options_back->tumbling_window_s, 30);
+  EXPECT_EQ(options_back->max_concurrency, 5);
 }
 
 TEST(EsmMapping, RenderedAsTheApiShowsIt) {

@@ -6,6 +6,7 @@
 #include "common/json_write.h"
 #include "lambda/function.h"
 #include "pattern/filter_policy.h"
+#include "storage/record_codec.h"
 
 namespace runnel::lambda::esm {
 
@@ -320,87 +321,51 @@ std::string render_mapping(const Mapping& m, std::string_view state, std::string
   return finish_json(sb);
 }
 
-std::string encode_mapping(const Mapping& m) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  key_string(w, "uuid", m.uuid);
-  key_string(w, "account", m.account);
-  key_string(w, "region", m.region);
-  key_string(w, "function", m.function_arn);
-  key_string(w, "source", m.source_arn);
-  key_string(w, "start", m.starting_position);
-  w.Key("batch");
-  w.Int(m.batch_size);
-  w.Key("window");
-  w.Int(m.batching_window_s);
-  w.Key("enabled");
-  w.Bool(m.enabled);
-  w.Key("parallel");
-  w.Int(m.parallelization);
-  w.Key("retries");
-  w.Int(m.max_retry_attempts);
-  w.Key("age");
-  w.Int(m.max_record_age_s);
-  w.Key("bisect");
-  w.Bool(m.bisect);
-  key_string(w, "on_failure", m.on_failure);
-  w.Key("item_failures");
-  w.Bool(m.report_batch_item_failures);
-  w.Key("filters");
-  w.StartArray();
-  for (const auto& f : m.filters) w.String(f.data(), static_cast<rapidjson::SizeType>(f.size()));
-  w.EndArray();
-  w.Key("tumbling");
-  w.Int(m.tumbling_window_s.value_or(-1));
-  w.Key("event_count");
-  w.Bool(m.metrics_event_count);
-  if (m.max_concurrency) {  // only when set: a stream mapping's stored bytes stay as they were
-    w.Key("concurrency");
-    w.Int(*m.max_concurrency);
-  }
-  w.Key("modified");
-  w.Int64(m.last_modified_ms);
-  w.EndObject();
-  return finish_json(sb);
+namespace {
+
+const storage::RecordCodec<Mapping>& mapping_codec() {
+  static const auto codec =
+      storage::RecordCodec<Mapping>()
+          .field("uuid", &Mapping::uuid)
+          .field("account", &Mapping::account)
+          .field("region", &Mapping::region)
+          .field("function", &Mapping::function_arn)
+          .field("source", &Mapping::source_arn)
+          .field("start", &Mapping::starting_position)
+          .field("batch", &Mapping::batch_size, 100)
+          .field("window", &Mapping::batching_window_s)
+          .field("enabled", &Mapping::enabled)
+          .field("parallel", &Mapping::parallelization, 1)
+          .field("retries", &Mapping::max_retry_attempts, -1)
+          .field("age", &Mapping::max_record_age_s, -1)
+          .field("bisect", &Mapping::bisect)
+          .field("on_failure", &Mapping::on_failure)
+          .field("item_failures", &Mapping::report_batch_item_failures)
+          .field("filters", &Mapping::filters)
+          // -1 when there is no tumbling window (stored so since the first version).
+          .custom(
+              [](storage::RecordCodec<Mapping>::Writer& w, const Mapping& m) {
+                w.Key("tumbling");
+                w.Int(m.tumbling_window_s.value_or(-1));
+              },
+              [](const rapidjson::Value& d, Mapping& m) {
+                auto it = d.FindMember("tumbling");
+                if (it != d.MemberEnd() && it->value.IsInt() && it->value.GetInt() >= 0) m.tumbling_window_s = it->value.GetInt();
+              })
+          .field("event_count", &Mapping::metrics_event_count)
+          .field("concurrency", &Mapping::max_concurrency)  // only when set: a stream mapping's bytes stay as they were
+          .field("modified", &Mapping::last_modified_ms);
+  return codec;
 }
 
+}  // namespace
+
+std::string encode_mapping(const Mapping& m) { return mapping_codec().encode(m); }
+
 Result<Mapping> decode_mapping(std::string_view json) {
-  rapidjson::Document d;
-  if (!json::parse(d, json) || !d.IsObject()) return ApiError::internal("corrupt event source mapping record");
-  auto integer = [&](const char* name, int fallback) {
-    auto it = d.FindMember(name);
-    return it != d.MemberEnd() && it->value.IsInt() ? it->value.GetInt() : fallback;
-  };
-  auto boolean = [&](const char* name) {
-    auto it = d.FindMember(name);
-    return it != d.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-  };
-  Mapping m;
-  m.uuid = string_of(d, "uuid");
-  m.account = string_of(d, "account");
-  m.region = string_of(d, "region");
-  m.function_arn = string_of(d, "function");
-  m.source_arn = string_of(d, "source");
-  m.starting_position = string_of(d, "start");
-  m.batch_size = integer("batch", 100);
-  m.batching_window_s = integer("window", 0);
-  m.enabled = boolean("enabled");
-  m.parallelization = integer("parallel", 1);
-  m.max_retry_attempts = integer("retries", -1);
-  m.max_record_age_s = integer("age", -1);
-  m.bisect = boolean("bisect");
-  m.on_failure = string_of(d, "on_failure");
-  m.report_batch_item_failures = boolean("item_failures");
-  if (auto it = d.FindMember("filters"); it != d.MemberEnd() && it->value.IsArray())
-    for (const auto& f : it->value.GetArray())
-      if (f.IsString()) m.filters.emplace_back(f.GetString(), f.GetStringLength());
-  if (int t = integer("tumbling", -1); t >= 0) m.tumbling_window_s = t;
-  m.metrics_event_count = boolean("event_count");
-  if (int c = integer("concurrency", -1); c > 0) m.max_concurrency = c;
-  if (auto it = d.FindMember("modified"); it != d.MemberEnd() && it->value.IsInt64()) m.last_modified_ms = it->value.GetInt64();
-  if (m.uuid.empty() || m.source_arn.empty()) return ApiError::internal("corrupt event source mapping record");
-  return m;
+  auto m = mapping_codec().decode(json);
+  if (!m || m->uuid.empty() || m->source_arn.empty()) return ApiError::internal("corrupt event source mapping record");
+  return std::move(*m);
 }
 
 std::string mapping_key(std::string_view uuid) { return fmt::format("{}{}", kMappingPrefix, uuid); }
