@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/record_codec.h"
+
 namespace runnel::lambda {
 
 namespace {
@@ -289,88 +291,46 @@ std::string configuration_json(const Function& f) {
   return finish_json(sb);
 }
 
-std::string encode_function(const Function& f) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  key_string(w, "account", f.account);
-  key_string(w, "region", f.region);
-  key_string(w, "name", f.name);
-  key_string(w, "runtime", f.runtime);
-  key_string(w, "role", f.role);
-  key_string(w, "handler", f.handler);
-  key_string(w, "description", f.description);
-  w.Key("timeout");
-  w.Int(f.timeout);
-  w.Key("memory");
-  w.Int(f.memory_size);
-  key_string_map(w, "environment", f.environment);
-  key_string(w, "architecture", f.architecture);
-  w.Key("ephemeral");
-  w.Int(f.ephemeral_storage);
-  key_string(w, "dlq", f.dead_letter_target);
-  key_string_map(w, "tags", f.tags);
-  key_string(w, "sha_hex", f.code_sha256_hex);
-  key_string(w, "sha_b64", f.code_sha256_b64);
-  w.Key("code_size");
-  w.Uint64(f.code_size);
-  key_string(w, "modified", f.last_modified);
-  key_string(w, "revision", f.revision_id);
-  key_string_map(w, "policy", f.policy_statements);
-  key_string(w, "policy_revision", f.policy_revision_id);
-  w.Key("max_retry");
-  w.Int(f.max_retry_attempts);
-  w.Key("max_age");
-  w.Int(f.max_event_age_seconds);
-  key_string(w, "eic_modified", f.event_invoke_config_modified);
-  w.Key("reserved");
-  w.Int(f.reserved_concurrency);
-  w.EndObject();
-  return finish_json(sb);
+namespace {
+
+const storage::RecordCodec<Function>& function_codec() {
+  static const auto codec = storage::RecordCodec<Function>()
+                                .field("account", &Function::account)
+                                .field("region", &Function::region)
+                                .field("name", &Function::name)
+                                .field("runtime", &Function::runtime)
+                                .field("role", &Function::role)
+                                .field("handler", &Function::handler)
+                                .field("description", &Function::description)
+                                .field("timeout", &Function::timeout, 3)
+                                .field("memory", &Function::memory_size, 128)
+                                .field("environment", &Function::environment)
+                                .field("architecture", &Function::architecture)
+                                .field("ephemeral", &Function::ephemeral_storage, 512)
+                                .field("dlq", &Function::dead_letter_target)
+                                .field("tags", &Function::tags)
+                                .field("sha_hex", &Function::code_sha256_hex)
+                                .field("sha_b64", &Function::code_sha256_b64)
+                                .field("code_size", &Function::code_size)
+                                .field("modified", &Function::last_modified)
+                                .field("revision", &Function::revision_id)
+                                .field("policy", &Function::policy_statements)
+                                .field("policy_revision", &Function::policy_revision_id)
+                                .field("max_retry", &Function::max_retry_attempts, -1)
+                                .field("max_age", &Function::max_event_age_seconds, -1)
+                                .field("eic_modified", &Function::event_invoke_config_modified)
+                                .field("reserved", &Function::reserved_concurrency, -1);
+  return codec;
 }
 
+}  // namespace
+
+std::string encode_function(const Function& f) { return function_codec().encode(f); }
+
 Result<Function> decode_function(std::string_view stored) {
-  rapidjson::Document d;
-  json::parse(d, stored);
-  if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt stored Lambda function");
-  auto map_of = [&](const char* name) {
-    std::map<std::string, std::string> out;
-    if (auto it = d.FindMember(name); it != d.MemberEnd() && it->value.IsObject())
-      for (const auto& m : it->value.GetObject())
-        if (m.value.IsString()) out[m.name.GetString()] = std::string(m.value.GetString(), m.value.GetStringLength());
-    return out;
-  };
-  auto int_of = [&](const char* name, int fallback) {
-    auto it = d.FindMember(name);
-    return it != d.MemberEnd() && it->value.IsInt() ? it->value.GetInt() : fallback;
-  };
-  Function f;
-  f.account = string_member(d, "account");
-  f.region = string_member(d, "region");
-  f.name = string_member(d, "name");
-  f.runtime = string_member(d, "runtime");
-  f.role = string_member(d, "role");
-  f.handler = string_member(d, "handler");
-  f.description = string_member(d, "description");
-  f.timeout = int_of("timeout", 3);
-  f.memory_size = int_of("memory", 128);
-  f.environment = map_of("environment");
-  f.architecture = string_member(d, "architecture");
-  f.ephemeral_storage = int_of("ephemeral", 512);
-  f.dead_letter_target = string_member(d, "dlq");
-  f.tags = map_of("tags");
-  f.code_sha256_hex = string_member(d, "sha_hex");
-  f.code_sha256_b64 = string_member(d, "sha_b64");
-  if (auto it = d.FindMember("code_size"); it != d.MemberEnd() && it->value.IsUint64()) f.code_size = it->value.GetUint64();
-  f.last_modified = string_member(d, "modified");
-  f.revision_id = string_member(d, "revision");
-  f.policy_statements = map_of("policy");
-  f.policy_revision_id = string_member(d, "policy_revision");
-  f.max_retry_attempts = int_of("max_retry", -1);
-  f.max_event_age_seconds = int_of("max_age", -1);
-  f.event_invoke_config_modified = string_member(d, "eic_modified");
-  f.reserved_concurrency = int_of("reserved", -1);
-  return f;
+  auto f = function_codec().decode(stored);
+  if (!f) return ApiError::internal("corrupt stored Lambda function");
+  return std::move(*f);
 }
 
 }  // namespace runnel::lambda

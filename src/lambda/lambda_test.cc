@@ -95,7 +95,15 @@ TEST(StoredFunction, RoundTrips) {
   f.code_size = 42;
   f.policy_statements = {{"s1", R"({"Sid":"s1"})"}};
   f.max_retry_attempts = 0;
-  auto back = decode_function(encode_function(f));
+  // Golden bytes: what runnel stores (and stored before the shared record codec) reads back.
+  const std::string golden =
+      R"({"account":"000000000000","region":"eu-west-1","name":"proc","runtime":"provided.al2023","role":"",)"
+      R"("handler":"bootstrap","description":"","timeout":9,"memory":128,"environment":{"A":"1"},)"
+      R"("architecture":"x86_64","ephemeral":512,"dlq":"","tags":{},"sha_hex":"ab","sha_b64":"","code_size":42,)"
+      R"("modified":"","revision":"","policy":{"s1":"{\"Sid\":\"s1\"}"},"policy_revision":"","max_retry":0,)"
+      R"("max_age":-1,"eic_modified":"","reserved":-1})";
+  EXPECT_EQ(encode_function(f), golden);
+  auto back = decode_function(golden);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->arn(), "arn:aws:lambda:eu-west-1:000000000000:function:proc");
   EXPECT_EQ(back->timeout, 9);
