@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+
+#include "storage/record_codec.h"
 
 namespace runnel::sqs {
 
@@ -176,55 +176,52 @@ void Queue::counts(int64_t now_ms, int64_t& visible, int64_t& in_flight, int64_t
   visible = static_cast<int64_t>(messages.size()) - in_flight - delayed;
 }
 
+namespace {
+
+// A queue as stored: its identity and the attributes as given (the live Queue holds a mutex and
+// the parsed config, neither of which is stored).
+struct StoredQueue {
+  std::string account;
+  std::string region;
+  std::string name;
+  uint64_t id = 0;
+  int64_t created_s = 0;
+  int64_t modified_s = 0;
+  std::map<std::string, std::string> attributes;
+  std::map<std::string, std::string> tags;
+};
+
+const storage::RecordCodec<StoredQueue>& queue_codec() {
+  static const auto codec = storage::RecordCodec<StoredQueue>(1)
+                                .field("account", &StoredQueue::account)
+                                .field("region", &StoredQueue::region)
+                                .field("name", &StoredQueue::name)
+                                .field("id", &StoredQueue::id)
+                                .field("created_s", &StoredQueue::created_s)
+                                .field("modified_s", &StoredQueue::modified_s)
+                                .field("attributes", &StoredQueue::attributes)
+                                .field("tags", &StoredQueue::tags);
+  return codec;
+}
+
+}  // namespace
+
 std::string encode_queue(const Queue& q) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  auto str = [&](const char* k, const std::string& v) {
-    w.Key(k);
-    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-  };
-  auto map = [&](const char* k, const std::map<std::string, std::string>& m) {
-    w.Key(k);
-    w.StartObject();
-    for (const auto& [a, b] : m) {
-      w.Key(a.c_str(), static_cast<rapidjson::SizeType>(a.size()));
-      w.String(b.c_str(), static_cast<rapidjson::SizeType>(b.size()));
-    }
-    w.EndObject();
-  };
-  w.StartObject();
-  w.Key("v");
-  w.Int(1);
-  str("account", q.account);
-  str("region", q.region);
-  str("name", q.name);
-  w.Key("id");
-  w.Uint64(q.id);
-  w.Key("created_s");
-  w.Int64(q.created_s);
-  w.Key("modified_s");
-  w.Int64(q.modified_s);
-  map("attributes", q.config.raw);
-  map("tags", q.tags);
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  return queue_codec().encode({q.account, q.region, q.name, q.id, q.created_s, q.modified_s, q.config.raw, q.tags});
 }
 
 Result<std::shared_ptr<Queue>> decode_queue(std::string_view json) {
-  rapidjson::Document d;
-  json::parse(d, json);
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("id")) return ApiError::internal("corrupt queue definition");
+  auto stored = queue_codec().decode(json);
+  if (!stored || stored->id == 0) return ApiError::internal("corrupt queue definition");
   auto q = std::make_shared<Queue>();
-  q->account = d["account"].GetString();
-  q->region = d["region"].GetString();
-  q->name = d["name"].GetString();
-  q->id = d["id"].GetUint64();
-  q->created_s = d["created_s"].GetInt64();
-  q->modified_s = d["modified_s"].GetInt64();
-  std::map<std::string, std::string> attributes;
-  for (const auto& m : d["attributes"].GetObject()) attributes[m.name.GetString()] = m.value.GetString();
-  for (const auto& m : d["tags"].GetObject()) q->tags[m.name.GetString()] = m.value.GetString();
-  if (auto s = apply_attributes(q->config, attributes, true); !s.ok()) return s.error();
+  q->account = std::move(stored->account);
+  q->region = std::move(stored->region);
+  q->name = std::move(stored->name);
+  q->id = stored->id;
+  q->created_s = stored->created_s;
+  q->modified_s = stored->modified_s;
+  q->tags = std::move(stored->tags);
+  if (auto s = apply_attributes(q->config, stored->attributes, true); !s.ok()) return s.error();
   return q;
 }
 

@@ -85,6 +85,33 @@ TEST(StoredMessage, RoundTrips) {
   EXPECT_EQ(back->input.group_id, "g");
 }
 
+TEST(StoredQueue, GoldenBytesRoundTrip) {
+  Queue q;
+  q.account = "000000000000";
+  q.region = "us-east-1";
+  q.name = "jobs.fifo";
+  q.id = 7;
+  q.created_s = 1764806400;
+  q.modified_s = 1764806401;
+  ASSERT_TRUE(apply_attributes(q.config, {{"FifoQueue", "true"}, {"VisibilityTimeout", "45"}}, true).ok());
+  q.tags = {{"team", "a"}};
+  // What runnel stores (and stored before the shared record codec) reads back.
+  const std::string golden =
+      R"({"v":1,"account":"000000000000","region":"us-east-1","name":"jobs.fifo","id":7,"created_s":1764806400,)"
+      R"("modified_s":1764806401,"attributes":{"FifoQueue":"true","VisibilityTimeout":"45"},"tags":{"team":"a"}})";
+  EXPECT_EQ(encode_queue(q), golden);
+  auto back = decode_queue(golden);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)->name, "jobs.fifo");
+  EXPECT_EQ((*back)->id, 7u);
+  EXPECT_EQ((*back)->modified_s, 1764806401);
+  EXPECT_TRUE((*back)->config.fifo);
+  EXPECT_EQ((*back)->config.visibility_timeout, 45);
+  EXPECT_EQ((*back)->tags, q.tags);
+  EXPECT_EQ(encode_queue(**back), golden);
+  EXPECT_FALSE(decode_queue(R"({"v":1,"account":5})").ok());  // no id: corrupt, not a crash
+}
+
 TEST(QueueAttributes, RangesAndNames) {
   QueueConfig c;
   EXPECT_TRUE(apply_attributes(c, {{"VisibilityTimeout", "60"}, {"DelaySeconds", "5"}}, true).ok());
