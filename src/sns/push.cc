@@ -17,6 +17,7 @@
 #include "sns/mailbox.h"
 #include "sns/service.h"
 #include "storage/key_codec.h"
+#include "storage/record_codec.h"
 
 namespace runnel::sns {
 
@@ -28,44 +29,19 @@ std::string task_key(uint64_t id) {
   return k;
 }
 
-std::string encode_task(const PushTask& t) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  key_string(w, "type", t.type);
-  key_string(w, "subscription", t.subscription_arn);
-  key_string(w, "protocol", t.protocol);
-  key_string(w, "endpoint", t.endpoint);
-  key_string(w, "topic", t.topic_arn);
-  key_string(w, "message_id", t.message_id);
-  key_string(w, "subject", t.subject);
-  key_string(w, "body", t.body);
-  w.Key("raw");
-  w.Bool(t.raw);
-  w.Key("attempts");
-  w.Int(t.attempts);
-  w.EndObject();
-  return finish_json(sb);
-}
-
-std::shared_ptr<PushTask> decode_task(uint64_t id, std::string_view value) {
-  rapidjson::Document d;
-  json::parse(d, value);
-  if (d.HasParseError() || !d.IsObject()) return nullptr;
-  auto str = [&](const char* k) { return d.HasMember(k) && d[k].IsString() ? std::string(d[k].GetString(), d[k].GetStringLength()) : std::string(); };
-  auto t = std::make_shared<PushTask>();
-  t->id = id;
-  t->type = str("type");
-  t->subscription_arn = str("subscription");
-  t->protocol = str("protocol");
-  t->endpoint = str("endpoint");
-  t->topic_arn = str("topic");
-  t->message_id = str("message_id");
-  t->subject = str("subject");
-  t->body = str("body");
-  t->raw = d.HasMember("raw") && d["raw"].IsBool() && d["raw"].GetBool();
-  t->attempts = d.HasMember("attempts") && d["attempts"].IsInt() ? d["attempts"].GetInt() : 0;
-  return t;
+const storage::RecordCodec<PushTask>& task_codec() {
+  static const auto codec = storage::RecordCodec<PushTask>()
+                                .field("type", &PushTask::type)
+                                .field("subscription", &PushTask::subscription_arn)
+                                .field("protocol", &PushTask::protocol)
+                                .field("endpoint", &PushTask::endpoint)
+                                .field("topic", &PushTask::topic_arn)
+                                .field("message_id", &PushTask::message_id)
+                                .field("subject", &PushTask::subject)
+                                .field("body", &PushTask::body)
+                                .field("raw", &PushTask::raw)
+                                .field("attempts", &PushTask::attempts);
+  return codec;
 }
 
 size_t discard_body(char*, size_t size, size_t n, void*) { return size * n; }
@@ -102,6 +78,15 @@ bool is_email(std::string_view protocol) { return protocol == "email" || protoco
 
 }  // namespace
 
+std::string encode_push_task(const PushTask& t) { return task_codec().encode(t); }
+
+std::shared_ptr<PushTask> decode_push_task(uint64_t id, std::string_view value) {
+  auto t = task_codec().decode(value);
+  if (!t) return nullptr;
+  t->id = id;  // the key holds it
+  return std::make_shared<PushTask>(std::move(*t));
+}
+
 Pusher::Pusher(storage::Engine& engine, storage::Writer& writer, background::Scheduler& scheduler, Service& sns,
                Mailbox& mailbox, PushOptions options)
     : engine_(engine), writer_(writer), scheduler_(scheduler), sns_(sns), mailbox_(mailbox), options_(std::move(options)) {}
@@ -116,7 +101,7 @@ Status Pusher::start() {
     if (key.size() != 9 || key[0] != 'p') break;
     uint64_t id = storage::read_u64(key.substr(1));
     next_id_ = id + 1;
-    if (auto t = decode_task(id, it.value())) loaded.push_back(std::move(t));
+    if (auto t = decode_push_task(id, it.value())) loaded.push_back(std::move(t));
   }
   if (!loaded.empty()) spdlog::info(R"("event":"sns.push_tasks_loaded","tasks":{})", loaded.size());
   {
@@ -160,7 +145,7 @@ void Pusher::add(storage::WriteTxn& txn, PushTask task) {
   }
   auto t = std::make_shared<PushTask>(std::move(task));
   t->id = next_id_++;
-  txn.put(storage::Family::kQueues, task_key(t->id), encode_task(*t));
+  txn.put(storage::Family::kQueues, task_key(t->id), encode_push_task(*t));
   pending_++;
   txn.on_commit([this, t](bool ok) {
     if (ok) ready(t);
@@ -309,7 +294,7 @@ void Pusher::settle(std::shared_ptr<PushTask> task, Attempt result) {
   writer_.submit(
       [this, task, result, delay, dead_lettered](storage::WriteTxn& txn) {
         if (delay) {
-          txn.put(storage::Family::kQueues, task_key(task->id), encode_task(*task));
+          txn.put(storage::Family::kQueues, task_key(task->id), encode_push_task(*task));
           return true;
         }
         txn.del(storage::Family::kQueues, task_key(task->id));

@@ -53,6 +53,10 @@ struct PushTask {
   int attempts = 0;              // attempts made so far
 };
 
+// A task's stored form (its id is the key's, not the value's); nullptr: not a task.
+std::string encode_push_task(const PushTask& t);
+std::shared_ptr<PushTask> decode_push_task(uint64_t id, std::string_view value);
+
 struct PushOptions {
   std::string smtp_url;          // empty: mails go to the built-in mailbox
   std::string smtp_from = "no-reply@sns.amazonaws.com";

@@ -8,11 +8,39 @@
 #include "sns/delivery_policy.h"
 #include "sns/email.h"
 #include "sns/mailbox.h"
+#include "sns/push.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
 namespace runnel::sns {
 namespace {
+
+TEST(PushTask, StoredFormGoldenBytes) {
+  PushTask t;
+  t.id = 12;
+  t.type = "Notification";
+  t.subscription_arn = "arn:aws:sns:us-east-1:000000000000:t:1";
+  t.protocol = "email";
+  t.endpoint = "a@example.com";
+  t.topic_arn = "arn:aws:sns:us-east-1:000000000000:t";
+  t.message_id = "m";
+  t.subject = "Hi";
+  t.body = "line\n";
+  t.raw = true;
+  t.attempts = 2;
+  // What runnel stores (and stored before the shared record codec) reads back.
+  const std::string golden =
+      R"({"type":"Notification","subscription":"arn:aws:sns:us-east-1:000000000000:t:1","protocol":"email",)"
+      R"("endpoint":"a@example.com","topic":"arn:aws:sns:us-east-1:000000000000:t","message_id":"m","subject":"Hi",)"
+      R"("body":"line\n","raw":true,"attempts":2})";
+  EXPECT_EQ(encode_push_task(t), golden);
+  auto back = decode_push_task(12, golden);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->id, 12u);
+  EXPECT_EQ(back->body, "line\n");
+  EXPECT_EQ(encode_push_task(*back), golden);
+  EXPECT_FALSE(decode_push_task(1, "not json"));
+}
 
 TEST(RetryPolicy, DefaultIsThreeRetriesTwentySecondsApart) {
   RetryPolicy p = effective_http_policy("", "").retry;
