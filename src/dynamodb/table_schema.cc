@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/record_codec.h"
+
 namespace runnel::dynamodb {
 
 namespace {
@@ -65,71 +67,72 @@ void write_throughput(JsonWriter& w, int64_t rcu, int64_t wcu) {
   w.EndObject();
 }
 
-// --- persistence helpers ---
-Result<KeyAttribute> read_key_attr(const rapidjson::Value& v) {
-  if (!v.IsObject() || !v.HasMember("n") || !v.HasMember("t")) return ApiError::internal("corrupt catalog key");
-  return KeyAttribute{v["n"].GetString(), static_cast<AttrType>(v["t"].GetInt())};
+// --- the stored form (storage/record_codec.h) ---
+const storage::RecordCodec<KeyAttribute>& key_attribute_codec() {
+  static const auto codec =
+      storage::RecordCodec<KeyAttribute>().field("n", &KeyAttribute::name).field("t", &KeyAttribute::type);
+  return codec;
 }
 
-void write_key_attr(JsonWriter& w, const KeyAttribute& k) {
-  w.StartObject();
-  key_string(w, "n", k.name);
-  w.Key("t");
-  w.Int(static_cast<int>(k.type));
-  w.EndObject();
+// A key schema sits flat in its table's or index's object: "hash", and "range" when there is one.
+const storage::RecordCodec<KeySchema>& key_schema_codec() {
+  static const auto codec = storage::RecordCodec<KeySchema>()
+                                .object("hash", &KeySchema::hash, key_attribute_codec())
+                                .object("range", &KeySchema::range, key_attribute_codec());
+  return codec;
 }
 
-void write_stored_keys(JsonWriter& w, const KeySchema& k) {
-  w.Key("hash");
-  write_key_attr(w, k.hash);
-  if (k.range) {
-    w.Key("range");
-    write_key_attr(w, *k.range);
-  }
+const storage::RecordCodec<IndexProjection>& projection_codec() {
+  static const auto codec = storage::RecordCodec<IndexProjection>()
+                                .field("ptype", &IndexProjection::type)
+                                .field("nonkey", &IndexProjection::non_key_attributes);
+  return codec;
 }
 
-Result<KeySchema> read_stored_keys(const rapidjson::Value& v) {
-  KeySchema k;
-  RUNNEL_TRY(k.hash, read_key_attr(v["hash"]));
-  if (v.HasMember("range")) {
-    RUNNEL_TRY(KeyAttribute r, read_key_attr(v["range"]));
-    k.range = r;
-  }
-  return k;
+const storage::RecordCodec<IndexInfo>& index_codec() {
+  static const auto codec = storage::RecordCodec<IndexInfo>()
+                                .field("name", &IndexInfo::name)
+                                .field("id", &IndexInfo::id)
+                                .field("global", &IndexInfo::global, true)
+                                .flatten(&IndexInfo::keys, key_schema_codec())
+                                .flatten(&IndexInfo::projection, projection_codec())
+                                .field("rcu", &IndexInfo::read_capacity)
+                                .field("wcu", &IndexInfo::write_capacity);
+  return codec;
 }
 
-void write_stored_index(JsonWriter& w, const IndexInfo& i) {
-  w.StartObject();
-  key_string(w, "name", i.name);
-  w.Key("id");
-  w.Uint64(i.id);
-  w.Key("global");
-  w.Bool(i.global);
-  write_stored_keys(w, i.keys);
-  w.Key("ptype");
-  w.Int(static_cast<int>(i.projection.type));
-  w.Key("nonkey");
-  w.StartArray();
-  for (const auto& n : i.projection.non_key_attributes) w.String(n.c_str());
-  w.EndArray();
-  w.Key("rcu");
-  w.Int64(i.read_capacity);
-  w.Key("wcu");
-  w.Int64(i.write_capacity);
-  w.EndObject();
+const storage::RecordCodec<StreamSettings>& stream_settings_codec() {
+  static const auto codec = storage::RecordCodec<StreamSettings>()
+                                .field("stream_enabled", &StreamSettings::enabled)
+                                .field("stream_view", &StreamSettings::view_type)
+                                .field("stream_label", &StreamSettings::label);
+  return codec;
 }
 
-Result<IndexInfo> read_stored_index(const rapidjson::Value& v) {
-  IndexInfo i;
-  i.name = v["name"].GetString();
-  i.id = v["id"].GetUint64();
-  i.global = v["global"].GetBool();
-  RUNNEL_TRY(i.keys, read_stored_keys(v));
-  i.projection.type = static_cast<IndexProjection::Type>(v["ptype"].GetInt());
-  for (const auto& n : v["nonkey"].GetArray()) i.projection.non_key_attributes.emplace_back(n.GetString());
-  i.read_capacity = v["rcu"].GetInt64();
-  i.write_capacity = v["wcu"].GetInt64();
-  return i;
+const storage::RecordCodec<TableInfo>& table_codec() {
+  static const auto codec = storage::RecordCodec<TableInfo>(1)
+                                .field("account", &TableInfo::account)
+                                .field("region", &TableInfo::region)
+                                .field("name", &TableInfo::name)
+                                .field("uuid", &TableInfo::table_uuid)
+                                .field("id", &TableInfo::id)
+                                .field("created", &TableInfo::creation_time)
+                                .flatten(&TableInfo::keys, key_schema_codec())
+                                .list("attrs", &TableInfo::attribute_definitions, key_attribute_codec())
+                                .list("gsi", &TableInfo::global_indexes, index_codec())
+                                .list("lsi", &TableInfo::local_indexes, index_codec())
+                                .field("billing", &TableInfo::billing_mode, "PROVISIONED")
+                                .field("rcu", &TableInfo::read_capacity)
+                                .field("wcu", &TableInfo::write_capacity)
+                                .field("billing_changed", &TableInfo::billing_mode_changed)
+                                .flatten(&TableInfo::stream, stream_settings_codec())
+                                .field("ttl_attr", &TableInfo::ttl_attribute)
+                                .field("ttl_enabled", &TableInfo::ttl_enabled)
+                                .field("ttl_changed", &TableInfo::ttl_changed)
+                                .field("tags", &TableInfo::tags)
+                                .field("deletion_protection", &TableInfo::deletion_protection)
+                                .field("class", &TableInfo::table_class, "STANDARD");
+  return codec;
 }
 
 // One entry of LocalSecondaryIndexes / GlobalSecondaryIndexes; GSIs add status and throughput.
@@ -176,104 +179,16 @@ bool TableInfo::is_key_attribute(std::string_view attr) const {
   return false;
 }
 
-std::string encode_table_info(const TableInfo& t) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  w.Key("v");
-  w.Int(1);
-  key_string(w, "account", t.account);
-  key_string(w, "region", t.region);
-  key_string(w, "name", t.name);
-  key_string(w, "uuid", t.table_uuid);
-  w.Key("id");
-  w.Uint64(t.id);
-  w.Key("created");
-  w.Double(t.creation_time);
-  write_stored_keys(w, t.keys);
-  w.Key("attrs");
-  w.StartArray();
-  for (const auto& a : t.attribute_definitions) write_key_attr(w, a);
-  w.EndArray();
-  w.Key("gsi");
-  w.StartArray();
-  for (const auto& i : t.global_indexes) write_stored_index(w, i);
-  w.EndArray();
-  w.Key("lsi");
-  w.StartArray();
-  for (const auto& i : t.local_indexes) write_stored_index(w, i);
-  w.EndArray();
-  key_string(w, "billing", t.billing_mode);
-  w.Key("rcu");
-  w.Int64(t.read_capacity);
-  w.Key("wcu");
-  w.Int64(t.write_capacity);
-  w.Key("billing_changed");
-  w.Double(t.billing_mode_changed);
-  w.Key("stream_enabled");
-  w.Bool(t.stream.enabled);
-  key_string(w, "stream_view", t.stream.view_type);
-  key_string(w, "stream_label", t.stream.label);
-  key_string(w, "ttl_attr", t.ttl_attribute);
-  w.Key("ttl_enabled");
-  w.Bool(t.ttl_enabled);
-  w.Key("ttl_changed");
-  w.Double(t.ttl_changed);
-  w.Key("tags");
-  w.StartArray();
-  for (const auto& [k, v] : t.tags) {
-    w.StartArray();
-    w.String(k.c_str());
-    w.String(v.c_str());
-    w.EndArray();
-  }
-  w.EndArray();
-  w.Key("deletion_protection");
-  w.Bool(t.deletion_protection);
-  key_string(w, "class", t.table_class);
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
-}
+std::string encode_table_info(const TableInfo& t) { return table_codec().encode(t); }
 
 Result<TableInfo> decode_table_info(std::string_view json) {
-  rapidjson::Document d;
-  json::parse(d, json);
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("v") || d["v"].GetInt() != 1)
-    return ApiError::internal("corrupt or unknown table catalog entry");
-  TableInfo t;
-  t.account = d["account"].GetString();
-  t.region = d["region"].GetString();
-  t.name = d["name"].GetString();
-  t.table_uuid = d["uuid"].GetString();
-  t.id = d["id"].GetUint64();
-  t.creation_time = d["created"].GetDouble();
-  RUNNEL_TRY(t.keys, read_stored_keys(d));
-  for (const auto& a : d["attrs"].GetArray()) {
-    RUNNEL_TRY(KeyAttribute k, read_key_attr(a));
-    t.attribute_definitions.push_back(k);
-  }
-  for (const auto& i : d["gsi"].GetArray()) {
-    RUNNEL_TRY(IndexInfo idx, read_stored_index(i));
-    t.global_indexes.push_back(std::move(idx));
-  }
-  for (const auto& i : d["lsi"].GetArray()) {
-    RUNNEL_TRY(IndexInfo idx, read_stored_index(i));
-    t.local_indexes.push_back(std::move(idx));
-  }
-  t.billing_mode = d["billing"].GetString();
-  t.read_capacity = d["rcu"].GetInt64();
-  t.write_capacity = d["wcu"].GetInt64();
-  t.billing_mode_changed = d["billing_changed"].GetDouble();
-  t.stream.enabled = d["stream_enabled"].GetBool();
-  t.stream.view_type = d["stream_view"].GetString();
-  t.stream.label = d["stream_label"].GetString();
-  t.ttl_attribute = d["ttl_attr"].GetString();
-  t.ttl_enabled = d["ttl_enabled"].GetBool();
-  t.ttl_changed = d["ttl_changed"].GetDouble();
-  for (const auto& kv : d["tags"].GetArray()) t.tags.emplace_back(kv[0].GetString(), kv[1].GetString());
-  t.deletion_protection = d["deletion_protection"].GetBool();
-  t.table_class = d["class"].GetString();
-  return t;
+  auto t = table_codec().decode(json);
+  if (!t) return ApiError::internal("corrupt or unknown table catalog entry");
+  bool keyed = !t->keys.hash.name.empty();
+  for (const auto* list : {&t->global_indexes, &t->local_indexes})
+    for (const auto& i : *list) keyed = keyed && !i.keys.hash.name.empty();
+  if (!keyed) return ApiError::internal("corrupt or unknown table catalog entry");
+  return std::move(*t);
 }
 
 void write_table_description(JsonWriter& w, const TableInfo& t, std::string_view status, int64_t item_count,

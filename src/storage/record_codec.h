@@ -54,6 +54,11 @@ inline constexpr bool kIsVector = false;
 template <class V>
 inline constexpr bool kIsVector<std::vector<V>> = true;
 
+template <class>
+inline constexpr bool kIsStringPair = false;
+template <>
+inline constexpr bool kIsStringPair<std::pair<std::string, std::string>> = true;
+
 template <class M>
 void write_value(Writer& w, const M& v) {
   if constexpr (std::is_same_v<M, std::string>) {
@@ -68,6 +73,13 @@ void write_value(Writer& w, const M& v) {
     w.Uint64(v);
   } else if constexpr (std::is_same_v<M, double>) {
     w.Double(v);
+  } else if constexpr (std::is_enum_v<M>) {
+    w.Int(static_cast<int>(v));  // by number: renumbering an enum is a change of the stored form
+  } else if constexpr (kIsStringPair<M>) {
+    w.StartArray();
+    write_value(w, v.first);
+    write_value(w, v.second);
+    w.EndArray();
   } else if constexpr (std::is_same_v<M, std::map<std::string, std::string>>) {
     w.StartObject();
     for (const auto& [k, s] : v) {
@@ -105,6 +117,13 @@ bool read_value(const rapidjson::Value& v, M& out) {
   } else if constexpr (std::is_same_v<M, double>) {
     if (!v.IsNumber()) return false;
     out = v.GetDouble();
+  } else if constexpr (std::is_enum_v<M>) {
+    if (!v.IsInt()) return false;
+    out = static_cast<M>(v.GetInt());
+  } else if constexpr (kIsStringPair<M>) {
+    if (!v.IsArray() || v.Size() != 2 || !v[0].IsString() || !v[1].IsString()) return false;
+    read_value(v[0], out.first);
+    read_value(v[1], out.second);
   } else if constexpr (std::is_same_v<M, std::map<std::string, std::string>>) {
     if (!v.IsObject()) return false;
     out.clear();
@@ -123,6 +142,17 @@ bool read_value(const rapidjson::Value& v, M& out) {
   return true;
 }
 
+template <class E>
+struct UnwrappedOf {
+  using type = E;
+};
+template <class E>
+struct UnwrappedOf<std::optional<E>> {
+  using type = E;
+};
+template <class E>
+using Unwrapped = typename UnwrappedOf<E>::type;
+
 }  // namespace codec_detail
 
 template <class T>
@@ -139,8 +169,10 @@ class RecordCodec {
 
   // A member of a plain JSON type (string, bool, int, int64, uint64, double, a string map, a
   // vector of those), or an optional one (omitted while empty).
-  template <class M>
-  RecordCodec&& field(const char* key, M T::*member, M missing = M{}) && {
+  // (A member of a base of T names its base: `&TableInfo::account` is a `std::string TableRef::*`.)
+  template <class M, class C>
+    requires std::is_base_of_v<C, T>
+  RecordCodec&& field(const char* key, M C::*member, std::type_identity_t<M> missing = M{}) && {
     steps_.push_back({[key, member](Writer& w, const T& t) {
                         const M& v = t.*member;
                         if constexpr (codec_detail::kIsOptional<M>) {
@@ -168,8 +200,9 @@ class RecordCodec {
   }
 
   // A vector of records with a codec of their own (a stream's shards, a table's indexes).
-  template <class E>
-  RecordCodec&& list(const char* key, std::vector<E> T::*member, const RecordCodec<E>& element) && {
+  template <class E, class C>
+    requires std::is_base_of_v<C, T>
+  RecordCodec&& list(const char* key, std::vector<E> C::*member, const RecordCodec<E>& element) && {
     steps_.push_back({[key, member, &element](Writer& w, const T& t) {
                         w.Key(key);
                         w.StartArray();
@@ -191,6 +224,43 @@ class RecordCodec {
     return std::move(*this);
   }
 
+  // A member that is a record of its own, as a JSON object (omitted while an optional one is empty).
+  template <class E, class C>
+    requires std::is_base_of_v<C, T>
+  RecordCodec&& object(const char* key, E C::*member, const RecordCodec<codec_detail::Unwrapped<E>>& codec) && {
+    steps_.push_back({[key, member, &codec](Writer& w, const T& t) {
+                        const E& v = t.*member;
+                        if constexpr (codec_detail::kIsOptional<E>) {
+                          if (!v) return;
+                          w.Key(key);
+                          codec.write(w, *v);
+                        } else {
+                          w.Key(key);
+                          codec.write(w, v);
+                        }
+                      },
+                      [key, member, &codec](const Value& o, T& t) {
+                        E& v = t.*member;
+                        v = E{};
+                        auto it = o.FindMember(key);
+                        if (it == o.MemberEnd() || !it->value.IsObject()) return;
+                        codec_detail::Unwrapped<E> inner{};
+                        codec.read(it->value, inner);
+                        v = std::move(inner);
+                      }});
+    return std::move(*this);
+  }
+
+  // A member that is a record of its own whose fields sit in this record's object, beside its
+  // other fields (a table's key schema: "hash" and "range" next to "name").
+  template <class E, class C>
+    requires std::is_base_of_v<C, T>
+  RecordCodec&& flatten(E C::*member, const RecordCodec<E>& codec) && {
+    steps_.push_back({[member, &codec](Writer& w, const T& t) { codec.write_fields(w, t.*member); },
+                      [member, &codec](const Value& o, T& t) { codec.read(o, t.*member); }});
+    return std::move(*this);
+  }
+
   // Anything else (a member stored under several keys, an enum by name): both directions by hand.
   RecordCodec&& custom(WriteFn write, ReadFn read) && {
     steps_.push_back({std::move(write), std::move(read)});
@@ -203,8 +273,13 @@ class RecordCodec {
       w.Key("v");
       w.Int(*version_);
     }
-    for (const auto& s : steps_) s.write(w, t);
+    write_fields(w, t);
     w.EndObject();
+  }
+
+  // The fields alone, into an object the caller opened.
+  void write_fields(Writer& w, const T& t) const {
+    for (const auto& s : steps_) s.write(w, t);
   }
 
   // Reads every listed member of `o` into `t` (an object; members of other names are ignored).

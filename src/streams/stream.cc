@@ -92,7 +92,7 @@ const storage::RecordCodec<StreamMeta>& meta_codec() {
           .field("created_ms", &StreamMeta::created_ms)
           .field("enabled", &StreamMeta::enabled)
           .field("disabled_ms", &StreamMeta::disabled_ms)
-          .field("trim_seq", &StreamMeta::trim_seq, uint64_t{1})
+          .field("trim_seq", &StreamMeta::trim_seq, 1)
           .list("shards", &StreamMeta::shards, shard_codec());
   return codec;
 }
