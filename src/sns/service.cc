@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/json_write.h"
 #include "common/uuid.h"
+#include "storage/record_codec.h"
 
 namespace runnel::sns {
 
@@ -22,15 +23,69 @@ constexpr int64_t kDedupWindowMs = 5 * 60 * 1000;
 std::string topic_key(const Topic& t) { return fmt::format("{}{}/{}/{}", kTopicPrefix, t.account, t.region, t.name); }
 std::string subscription_key(const Subscription& s) { return std::string(kSubscriptionPrefix) + s.id; }
 
-std::map<std::string, std::string> read_map(const rapidjson::Value& o, const char* key) {
-  std::map<std::string, std::string> out;
-  auto it = o.FindMember(key);
-  if (it == o.MemberEnd() || !it->value.IsObject()) return out;
-  for (const auto& m : it->value.GetObject()) out[m.name.GetString()] = m.value.GetString();
-  return out;
+const storage::RecordCodec<Topic>& topic_codec() {
+  static const auto codec = storage::RecordCodec<Topic>()
+                                .field("account", &Topic::account)
+                                .field("region", &Topic::region)
+                                .field("name", &Topic::name)
+                                .field("attributes", &Topic::attributes)
+                                .field("tags", &Topic::tags);
+  return codec;
+}
+
+const storage::RecordCodec<Subscription>& subscription_codec() {
+  static const auto codec =
+      storage::RecordCodec<Subscription>()
+          .field("id", &Subscription::id)
+          .field("topic", &Subscription::topic_arn)
+          .field("owner", &Subscription::owner)
+          .field("protocol", &Subscription::protocol)
+          .field("endpoint", &Subscription::endpoint)
+          .field("confirmed", &Subscription::confirmed)
+          .custom(
+              [](storage::RecordCodec<Subscription>::Writer& w, const Subscription& s) {
+                w.Key("authenticated");
+                w.Bool(s.authenticated);
+                // Written only when asked for: the stored bytes of every other subscription stay as they were.
+                if (s.authenticate_on_unsubscribe) {
+                  w.Key("auth_unsubscribe");
+                  w.Bool(true);
+                }
+              },
+              [](const rapidjson::Value& d, Subscription& s) {
+                // Older stores lack "authenticated": their confirmations counted as authenticated.
+                auto a = d.FindMember("authenticated");
+                s.authenticated = a != d.MemberEnd() && a->value.IsBool() ? a->value.GetBool() : s.confirmed;
+                // Absent in stores written before it existed: those subscriptions never asked for it.
+                auto u = d.FindMember("auth_unsubscribe");
+                s.authenticate_on_unsubscribe = u != d.MemberEnd() && u->value.IsBool() && u->value.GetBool();
+              })
+          .field("token", &Subscription::token)
+          .field("attributes", &Subscription::attributes);
+  return codec;
 }
 
 }  // namespace
+
+std::string encode_topic(const Topic& t) { return topic_codec().encode(t); }
+
+std::shared_ptr<Topic> decode_topic(std::string_view stored) {
+  auto t = topic_codec().decode(stored);
+  if (!t || t->name.empty()) return nullptr;
+  t->fifo = t->attributes.count("FifoTopic") && t->attributes["FifoTopic"] == "true";
+  t->content_based_dedup = t->attributes.count("ContentBasedDeduplication") && t->attributes["ContentBasedDeduplication"] == "true";
+  return std::make_shared<Topic>(std::move(*t));
+}
+
+std::string encode_subscription(const Subscription& s) { return subscription_codec().encode(s); }
+
+std::shared_ptr<Subscription> decode_subscription(std::string_view stored) {
+  auto s = subscription_codec().decode(stored);
+  if (!s || s->id.empty() || s->topic_arn.empty()) return nullptr;
+  auto out = std::make_shared<Subscription>(std::move(*s));
+  (void)compile_policy(*out);
+  return out;
+}
 
 Status compile_policy(Subscription& sub) {
   auto text = sub.attributes.find("FilterPolicy");
@@ -54,39 +109,13 @@ Service::Service(storage::Engine& engine, storage::Writer& writer, const ports::
 
 Status Service::start() {
   for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kTopicPrefix); it.valid(); it.next()) {
-    rapidjson::Document d;
-    auto v = it.value();
-    json::parse(d, v);
-    if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt SNS topic in the store");
-    auto t = std::make_shared<Topic>();
-    t->account = d["account"].GetString();
-    t->region = d["region"].GetString();
-    t->name = d["name"].GetString();
-    t->attributes = read_map(d, "attributes");
-    t->tags = read_map(d, "tags");
-    t->fifo = t->attributes.count("FifoTopic") && t->attributes["FifoTopic"] == "true";
-    t->content_based_dedup = t->attributes.count("ContentBasedDeduplication") && t->attributes["ContentBasedDeduplication"] == "true";
+    auto t = decode_topic(it.value());
+    if (!t) return ApiError::internal("corrupt SNS topic in the store");
     topics_[t->arn()] = t;
   }
   for (storage::Cursor it = engine_.scan_prefix(storage::Family::kMeta, kSubscriptionPrefix); it.valid(); it.next()) {
-    rapidjson::Document d;
-    auto v = it.value();
-    json::parse(d, v);
-    if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt SNS subscription in the store");
-    auto s = std::make_shared<Subscription>();
-    s->id = d["id"].GetString();
-    s->topic_arn = d["topic"].GetString();
-    s->owner = d["owner"].GetString();
-    s->protocol = d["protocol"].GetString();
-    s->endpoint = d["endpoint"].GetString();
-    s->confirmed = d["confirmed"].GetBool();
-    // Older stores lack "authenticated": their confirmations counted as authenticated.
-    s->authenticated = d.HasMember("authenticated") ? d["authenticated"].GetBool() : s->confirmed;
-    // Absent in stores written before it existed: those subscriptions never asked for it.
-    s->authenticate_on_unsubscribe = d.HasMember("auth_unsubscribe") && d["auth_unsubscribe"].IsBool() && d["auth_unsubscribe"].GetBool();
-    s->token = d["token"].GetString();
-    s->attributes = read_map(d, "attributes");
-    (void)compile_policy(*s);
+    auto s = decode_subscription(it.value());
+    if (!s) return ApiError::internal("corrupt SNS subscription in the store");
     subscriptions_[s->arn()] = s;
   }
   spdlog::info(R"("event":"sns.loaded","topics":{},"subscriptions":{})", topics_.size(), subscriptions_.size());
@@ -128,16 +157,7 @@ std::vector<std::shared_ptr<const Subscription>> Service::subscriptions(std::str
 }
 
 void Service::put_topic(storage::WriteTxn& txn, std::shared_ptr<const Topic> t) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  key_string(w, "account", t->account);
-  key_string(w, "region", t->region);
-  key_string(w, "name", t->name);
-  key_string_map(w, "attributes", t->attributes);
-  key_string_map(w, "tags", t->tags);
-  w.EndObject();
-  txn.put(storage::Family::kMeta, topic_key(*t), finish_json(sb));
+  txn.put(storage::Family::kMeta, topic_key(*t), encode_topic(*t));
   std::unique_lock lock(mu_);
   topics_[t->arn()] = std::move(t);
 }
@@ -151,26 +171,7 @@ void Service::remove_topic(storage::WriteTxn& txn, const Topic& t) {
 }
 
 void Service::put_subscription(storage::WriteTxn& txn, std::shared_ptr<const Subscription> s) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  key_string(w, "id", s->id);
-  key_string(w, "topic", s->topic_arn);
-  key_string(w, "owner", s->owner);
-  key_string(w, "protocol", s->protocol);
-  key_string(w, "endpoint", s->endpoint);
-  w.Key("confirmed");
-  w.Bool(s->confirmed);
-  w.Key("authenticated");
-  w.Bool(s->authenticated);
-  if (s->authenticate_on_unsubscribe) {
-    w.Key("auth_unsubscribe");
-    w.Bool(true);
-  }
-  key_string(w, "token", s->token);
-  key_string_map(w, "attributes", s->attributes);
-  w.EndObject();
-  txn.put(storage::Family::kMeta, subscription_key(*s), finish_json(sb));
+  txn.put(storage::Family::kMeta, subscription_key(*s), encode_subscription(*s));
   std::unique_lock lock(mu_);
   subscriptions_[s->arn()] = std::move(s);
 }

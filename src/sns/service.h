@@ -68,6 +68,12 @@ struct Subscription {
 // Validates and parses a subscription's FilterPolicy / FilterPolicyScope into `policy`.
 Status compile_policy(Subscription& sub);
 
+// The stored forms (storage/record_codec.h); nullptr: not a topic / subscription.
+std::string encode_topic(const Topic& t);
+std::shared_ptr<Topic> decode_topic(std::string_view stored);
+std::string encode_subscription(const Subscription& s);
+std::shared_ptr<Subscription> decode_subscription(std::string_view stored);  // its filter policy compiled
+
 class Pusher;
 struct PushTask;
 

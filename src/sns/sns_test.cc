@@ -9,6 +9,7 @@
 #include "sns/email.h"
 #include "sns/mailbox.h"
 #include "sns/push.h"
+#include "sns/service.h"
 #include "storage/engine.h"
 #include "storage/writer.h"
 
@@ -40,6 +41,47 @@ TEST(PushTask, StoredFormGoldenBytes) {
   EXPECT_EQ(back->body, "line\n");
   EXPECT_EQ(encode_push_task(*back), golden);
   EXPECT_FALSE(decode_push_task(1, "not json"));
+}
+
+TEST(StoredTopicAndSubscription, GoldenBytes) {
+  Topic t;
+  t.account = "000000000000";
+  t.region = "us-east-1";
+  t.name = "n.fifo";
+  t.attributes = {{"FifoTopic", "true"}};
+  t.tags = {{"k", "v"}};
+  const std::string topic_golden =
+      R"({"account":"000000000000","region":"us-east-1","name":"n.fifo","attributes":{"FifoTopic":"true"},"tags":{"k":"v"}})";
+  EXPECT_EQ(encode_topic(t), topic_golden);
+  auto topic = decode_topic(topic_golden);
+  ASSERT_TRUE(topic);
+  EXPECT_TRUE(topic->fifo);
+  EXPECT_EQ(encode_topic(*topic), topic_golden);
+
+  Subscription s;
+  s.id = "1";
+  s.topic_arn = topic->arn();
+  s.owner = "000000000000";
+  s.protocol = "sqs";
+  s.endpoint = "arn:aws:sqs:us-east-1:000000000000:q";
+  s.confirmed = s.authenticated = true;
+  s.attributes = {{"FilterPolicy", R"({"k":["v"]})"}};
+  const std::string sub_golden =
+      R"({"id":"1","topic":"arn:aws:sns:us-east-1:000000000000:n.fifo","owner":"000000000000","protocol":"sqs",)"
+      R"("endpoint":"arn:aws:sqs:us-east-1:000000000000:q","confirmed":true,"authenticated":true,"token":"",)"
+      R"("attributes":{"FilterPolicy":"{\"k\":[\"v\"]}"}})";
+  EXPECT_EQ(encode_subscription(s), sub_golden);
+  auto sub = decode_subscription(sub_golden);
+  ASSERT_TRUE(sub);
+  EXPECT_TRUE(sub->policy);  // compiled on the way in
+  EXPECT_FALSE(sub->authenticate_on_unsubscribe);
+  s.authenticate_on_unsubscribe = true;
+  EXPECT_NE(encode_subscription(s).find(R"("authenticated":true,"auth_unsubscribe":true,"token")"), std::string::npos);
+  // A store from before "authenticated" existed: a confirmation then counted as authenticated.
+  auto old = decode_subscription(R"({"id":"2","topic":"arn:aws:sns:us-east-1:000000000000:t","confirmed":true})");
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->authenticated);
+  EXPECT_FALSE(decode_subscription("{}"));
 }
 
 TEST(RetryPolicy, DefaultIsThreeRetriesTwentySecondsApart) {
