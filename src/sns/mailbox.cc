@@ -10,6 +10,7 @@
 #include "protocol/query_codec.h"
 #include "sns/access.h"
 #include "storage/key_codec.h"
+#include "storage/record_codec.h"
 
 namespace runnel::sns {
 
@@ -28,40 +29,38 @@ bool same_address(std::string_view a, std::string_view b) {
                     [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
 }
 
-// The stored form, and (with the id) what GET /_runnel/mailbox lists.
-void write_mail(JsonWriter& w, const StoredMail& m, bool with_id) {
+const storage::RecordCodec<Email>& email_codec() {
+  static const auto codec = storage::RecordCodec<Email>()
+                                .field("to", &Email::to)
+                                .field("from", &Email::from)
+                                .field("subject", &Email::subject)
+                                .field("body", &Email::body)
+                                .field("message_id", &Email::message_id)
+                                .field("date_ms", &Email::date_ms);
+  return codec;
+}
+
+// The stored form (its id is the key's).
+const storage::RecordCodec<StoredMail>& mail_codec() {
+  static const auto codec = storage::RecordCodec<StoredMail>()
+                                .flatten(&StoredMail::mail, email_codec())
+                                .field("topic_arn", &StoredMail::topic_arn)
+                                .field("subscription_arn", &StoredMail::subscription_arn);
+  return codec;
+}
+
+// What GET /_runnel/mailbox lists: the stored form with the id first.
+void write_mail(JsonWriter& w, const StoredMail& m) {
   w.StartObject();
-  if (with_id) {
-    w.Key("id");
-    w.Uint64(m.id);
-  }
-  key_string(w, "to", m.mail.to);
-  key_string(w, "from", m.mail.from);
-  key_string(w, "subject", m.mail.subject);
-  key_string(w, "body", m.mail.body);
-  key_string(w, "message_id", m.mail.message_id);
-  w.Key("date_ms");
-  w.Int64(m.mail.date_ms);
-  key_string(w, "topic_arn", m.topic_arn);
-  key_string(w, "subscription_arn", m.subscription_arn);
+  w.Key("id");
+  w.Uint64(m.id);
+  mail_codec().write_fields(w, m);
   w.EndObject();
 }
 
 std::optional<StoredMail> decode(uint64_t id, std::string_view value) {
-  rapidjson::Document d;
-  json::parse(d, value);
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  auto str = [&](const char* k) { return d.HasMember(k) && d[k].IsString() ? std::string(d[k].GetString(), d[k].GetStringLength()) : std::string(); };
-  StoredMail m;
-  m.id = id;
-  m.mail.to = str("to");
-  m.mail.from = str("from");
-  m.mail.subject = str("subject");
-  m.mail.body = str("body");
-  m.mail.message_id = str("message_id");
-  m.mail.date_ms = d.HasMember("date_ms") && d["date_ms"].IsInt64() ? d["date_ms"].GetInt64() : 0;
-  m.topic_arn = str("topic_arn");
-  m.subscription_arn = str("subscription_arn");
+  auto m = mail_codec().decode(value);
+  if (m) m->id = id;
   return m;
 }
 
@@ -76,10 +75,7 @@ Status Mailbox::start() {
 
 void Mailbox::add(storage::WriteTxn& txn, StoredMail m) {
   m.id = next_id_++;
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  write_mail(w, m, false);
-  txn.put(storage::Family::kQueues, mail_key(m.id), finish_json(sb));
+  txn.put(storage::Family::kQueues, mail_key(m.id), mail_codec().encode(m));
 }
 
 namespace {
@@ -144,7 +140,7 @@ Mailbox::Answer Mailbox::http_get(std::string_view query_string, std::string_vie
   w.StartObject();
   w.Key("messages");
   w.StartArray();
-  for (const auto& m : list(param("to"), *after, std::min<uint64_t>(*limit, 10000), account)) write_mail(w, m, true);
+  for (const auto& m : list(param("to"), *after, std::min<uint64_t>(*limit, 10000), account)) write_mail(w, m);
   w.EndArray();
   w.EndObject();
   return {200, "application/json", finish_json(sb)};
