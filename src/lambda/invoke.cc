@@ -13,6 +13,7 @@
 #include "lambda/service.h"
 #include "ports/dead_letter.h"
 #include "protocol/query_codec.h"
+#include "storage/record_codec.h"
 
 namespace runnel::lambda {
 
@@ -34,21 +35,20 @@ struct Service::AsyncTask {
   int attempts = 0;          // attempts that have failed so far
   int64_t enqueued_ms = 0;
 
-  std::string encode() const {
-    rapidjson::StringBuffer sb;
-    JsonWriter w(sb);
-    w.StartObject();
-    key_string(w, "arn", function_arn);
-    key_string(w, "request_id", request_id);
-    key_string(w, "payload", payload);
-    w.Key("attempts");
-    w.Int(attempts);
-    w.Key("enqueued_ms");
-    w.Int64(enqueued_ms);
-    w.EndObject();
-    return finish_json(sb);
-  }
+  // The stored form (its id is the key's).
+  static const storage::RecordCodec<AsyncTask>& codec();
+  std::string encode() const { return codec().encode(*this); }
 };
+
+const storage::RecordCodec<Service::AsyncTask>& Service::AsyncTask::codec() {
+  static const auto codec = storage::RecordCodec<AsyncTask>()
+                                .field("arn", &AsyncTask::function_arn)
+                                .field("request_id", &AsyncTask::request_id)
+                                .field("payload", &AsyncTask::payload)
+                                .field("attempts", &AsyncTask::attempts)
+                                .field("enqueued_ms", &AsyncTask::enqueued_ms);
+  return codec;
+}
 
 Status Service::deliver(storage::WriteTxn& txn, std::string_view function_arn, ports::Delivery delivery) {
   return invoke_async(txn, function_arn, std::move(delivery.body));
@@ -75,16 +75,11 @@ Status Service::invoke_async(storage::WriteTxn& txn, std::string_view function_a
 Status Service::load_async() {
   for (storage::Cursor it = engine_.scan_prefix(storage::Family::kQueues, kAsyncPrefix); it.valid(); it.next()) {
     std::string_view key = it.key();
-    rapidjson::Document d;
-    json::parse(d, it.value());
-    if (d.HasParseError() || !d.IsObject()) return ApiError::internal("corrupt stored Lambda invocation " + std::string(key));
-    auto task = std::make_shared<AsyncTask>();
+    auto stored = AsyncTask::codec().decode(it.value());
+    if (!stored || stored->function_arn.empty())
+      return ApiError::internal("corrupt stored Lambda invocation " + std::string(key));
+    auto task = std::make_shared<AsyncTask>(std::move(*stored));
     task->id = std::stoull(std::string(key.substr(kAsyncPrefix.size())));
-    task->function_arn = d["arn"].GetString();
-    task->request_id = d["request_id"].GetString();
-    task->payload.assign(d["payload"].GetString(), d["payload"].GetStringLength());
-    task->attempts = d["attempts"].GetInt();
-    task->enqueued_ms = d["enqueued_ms"].GetInt64();
     next_async_id_ = std::max<uint64_t>(next_async_id_.load(), task->id + 1);
     std::lock_guard lock(resumed_mu_);
     resumed_.push_back(std::move(task));

@@ -9,6 +9,7 @@
 #include "common/uuid.h"
 #include "sqs/queue.h"
 #include "storage/key_codec.h"
+#include "storage/record_codec.h"
 
 namespace runnel::sqs {
 
@@ -204,67 +205,61 @@ size_t message_size(const MessageInput& m) {
   return n;
 }
 
-std::string encode_stored(const StoredMessage& s) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  auto str = [&](const char* k, const std::string& v) {
-    w.Key(k);
-    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-  };
-  const MessageInput& m = s.input;
-  w.StartObject();
-  str("id", m.message_id);
-  str("body", m.body);
-  if (!m.attributes.empty()) {
-    w.Key("attrs");
-    write_attributes(w, m.attributes);
-  }
-  if (!m.system_attributes.empty()) {
-    w.Key("sys");
-    write_attributes(w, m.system_attributes);
-  }
-  str("md5b", s.md5_body);
-  str("md5a", s.md5_attributes);
-  str("md5s", s.md5_system);
-  w.Key("sent");
-  w.Int64(m.sent_ms);
-  str("sender", m.sender_id);
-  str("group", m.group_id);
-  str("dedup", m.dedup_id);
-  str("dlq_src", m.dead_letter_source_arn);
-  w.Key("seq");
-  w.Uint64(s.sequence);
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+namespace {
+
+// Message attributes as stored: {"name":{"StringValue"|"BinaryValue":…,"DataType":…}}, omitted
+// while there are none.
+storage::RecordCodec<MessageInput>&& with_attributes(storage::RecordCodec<MessageInput>&& codec, const char* key,
+                                                     MessageAttributes MessageInput::*member, bool system) {
+  return std::move(codec).custom(
+      [key, member](storage::RecordCodec<MessageInput>::Writer& w, const MessageInput& m) {
+        if ((m.*member).empty()) return;
+        w.Key(key);
+        write_attributes(w, m.*member);
+      },
+      [key, member, system](const rapidjson::Value& d, MessageInput& m) {
+        auto it = d.FindMember(key);
+        if (it == d.MemberEnd()) return;
+        if (auto a = decode_attributes(it->value, system); a.ok()) m.*member = std::move(a).value();
+      });
 }
 
-std::optional<StoredMessage> decode_stored(std::string_view json) {
-  rapidjson::Document d;
-  json::parse(d, json);
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  StoredMessage s;
-  MessageInput& m = s.input;
-  m.message_id = string_member(d, "id").value_or("");
-  m.body = string_member(d, "body").value_or("");
-  if (d.HasMember("attrs")) {
-    auto a = decode_attributes(d["attrs"], false);
-    if (a.ok()) m.attributes = std::move(a).value();
-  }
-  if (d.HasMember("sys")) {
-    auto a = decode_attributes(d["sys"], true);
-    if (a.ok()) m.system_attributes = std::move(a).value();
-  }
-  s.md5_body = string_member(d, "md5b").value_or("");
-  s.md5_attributes = string_member(d, "md5a").value_or("");
-  s.md5_system = string_member(d, "md5s").value_or("");
-  m.sent_ms = d.HasMember("sent") ? d["sent"].GetInt64() : 0;
-  m.sender_id = string_member(d, "sender").value_or("");
-  m.group_id = string_member(d, "group").value_or("");
-  m.dedup_id = string_member(d, "dedup").value_or("");
-  m.dead_letter_source_arn = string_member(d, "dlq_src").value_or("");
-  s.sequence = d.HasMember("seq") ? d["seq"].GetUint64() : 0;
-  return s;
+// The input's fields sit around the digests: its identity and content first, its origin after.
+const storage::RecordCodec<MessageInput>& input_head_codec() {
+  static const auto codec = with_attributes(with_attributes(storage::RecordCodec<MessageInput>()
+                                                                .field("id", &MessageInput::message_id)
+                                                                .field("body", &MessageInput::body),
+                                                            "attrs", &MessageInput::attributes, false),
+                                            "sys", &MessageInput::system_attributes, true);
+  return codec;
 }
+
+const storage::RecordCodec<MessageInput>& input_tail_codec() {
+  static const auto codec = storage::RecordCodec<MessageInput>()
+                                .field("sent", &MessageInput::sent_ms)
+                                .field("sender", &MessageInput::sender_id)
+                                .field("group", &MessageInput::group_id)
+                                .field("dedup", &MessageInput::dedup_id)
+                                .field("dlq_src", &MessageInput::dead_letter_source_arn);
+  return codec;
+}
+
+const storage::RecordCodec<StoredMessage>& stored_codec() {
+  static const auto codec = storage::RecordCodec<StoredMessage>()
+                                .flatten(&StoredMessage::input, input_head_codec())
+                                .field("md5b", &StoredMessage::md5_body)
+                                .field("md5a", &StoredMessage::md5_attributes)
+                                .field("md5s", &StoredMessage::md5_system)
+                                .flatten(&StoredMessage::input, input_tail_codec())
+                                .field("seq", &StoredMessage::sequence);
+  return codec;
+}
+
+}  // namespace
+
+std::string encode_stored(const StoredMessage& s) { return stored_codec().encode(s); }
+
+std::optional<StoredMessage> decode_stored(std::string_view json) { return stored_codec().decode(json); }
 
 namespace {
 uint64_t handle_check(uint64_t a, uint64_t b, uint64_t c) {
