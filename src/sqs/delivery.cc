@@ -17,6 +17,7 @@
 #include "sqs/access.h"
 #include "sqs/service.h"
 #include "storage/key_codec.h"
+#include "storage/record_codec.h"
 
 namespace runnel::sqs {
 
@@ -33,29 +34,17 @@ std::string key3(char tag, uint64_t a, uint64_t b) {
   return k;
 }
 
-std::string encode_state(const MessageState& st) {
-  return fmt::format(R"({{"rc":{},"fr":{},"va":{},"n":{},"sent":{},"size":{},"group":{}}})", st.receive_count,
-                     st.first_receive_ms, st.visible_at_ms, st.nonce, st.sent_ms, st.size, [&] {
-                       rapidjson::StringBuffer sb;
-                       rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-                       w.String(st.group.c_str(), static_cast<rapidjson::SizeType>(st.group.size()));
-                       return std::string(sb.GetString(), sb.GetSize());
-                     }());
-}
-
-std::optional<MessageState> decode_state(std::string_view json) {
-  rapidjson::Document d;
-  json::parse(d, json);
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  MessageState st;
-  st.receive_count = d["rc"].GetUint();
-  st.first_receive_ms = d["fr"].GetInt64();
-  st.visible_at_ms = d["va"].GetInt64();
-  st.nonce = d["n"].GetUint64();
-  st.sent_ms = d["sent"].GetInt64();
-  st.size = d["size"].GetUint();
-  st.group = d["group"].GetString();
-  return st;
+// A message's receive state, rewritten by every receive, visibility change and return.
+const storage::RecordCodec<MessageState>& state_codec() {
+  static const auto codec = storage::RecordCodec<MessageState>()
+                                .field("rc", &MessageState::receive_count)
+                                .field("fr", &MessageState::first_receive_ms)
+                                .field("va", &MessageState::visible_at_ms)
+                                .field("n", &MessageState::nonce)
+                                .field("sent", &MessageState::sent_ms)
+                                .field("size", &MessageState::size)
+                                .field("group", &MessageState::group);
+  return codec;
 }
 
 bool valid_fifo_token(std::string_view s) {
@@ -66,6 +55,10 @@ bool valid_fifo_token(std::string_view s) {
 }
 
 }  // namespace
+
+std::string encode_state(const MessageState& st) { return state_codec().encode(st); }
+
+std::optional<MessageState> decode_state(std::string_view json) { return state_codec().decode(json); }
 
 std::string message_key(uint64_t queue_id, uint64_t seq) { return key3('m', queue_id, seq); }
 std::string state_key(uint64_t queue_id, uint64_t seq) { return key3('s', queue_id, seq); }

@@ -67,6 +67,10 @@ struct MessageState {
   std::string group;          // FIFO
 };
 
+// A message's state as stored (storage/record_codec.h); nullopt: not a state.
+std::string encode_state(const MessageState& st);
+std::optional<MessageState> decode_state(std::string_view json);
+
 struct DedupEntry {
   std::string message_id;
   uint64_t seq = 0;

@@ -98,6 +98,27 @@ TEST(StoredMessage, RoundTrips) {
   EXPECT_EQ(back->input.group_id, "g");
 }
 
+TEST(StoredMessageState, GoldenBytes) {
+  MessageState st;
+  st.receive_count = 2;
+  st.first_receive_ms = 1764806400000;
+  st.visible_at_ms = 1764806430000;
+  st.nonce = 18446744073709551615ull;
+  st.sent_ms = 1764806399000;
+  st.size = 12;
+  st.group = "g\"1";
+  // What runnel stores (and stored before the shared record codec) reads back.
+  const std::string golden =
+      R"({"rc":2,"fr":1764806400000,"va":1764806430000,"n":18446744073709551615,"sent":1764806399000,"size":12,)"
+      R"("group":"g\"1"})";
+  EXPECT_EQ(encode_state(st), golden);
+  auto back = decode_state(golden);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->nonce, st.nonce);
+  EXPECT_EQ(back->group, st.group);
+  EXPECT_EQ(encode_state(*back), golden);
+}
+
 TEST(StoredQueue, GoldenBytesRoundTrip) {
   Queue q;
   q.account = "000000000000";

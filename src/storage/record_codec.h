@@ -67,6 +67,8 @@ void write_value(Writer& w, const M& v) {
     w.Bool(v);
   } else if constexpr (std::is_same_v<M, int>) {
     w.Int(v);
+  } else if constexpr (std::is_same_v<M, uint32_t>) {
+    w.Uint(v);
   } else if constexpr (std::is_same_v<M, int64_t>) {
     w.Int64(v);
   } else if constexpr (std::is_same_v<M, uint64_t>) {
@@ -108,6 +110,9 @@ bool read_value(const rapidjson::Value& v, M& out) {
   } else if constexpr (std::is_same_v<M, int>) {
     if (!v.IsInt()) return false;
     out = v.GetInt();
+  } else if constexpr (std::is_same_v<M, uint32_t>) {
+    if (!v.IsUint()) return false;
+    out = v.GetUint();
   } else if constexpr (std::is_same_v<M, int64_t>) {
     if (!v.IsInt64()) return false;
     out = v.GetInt64();
