@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <random>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -23,6 +24,7 @@
 #include "common/json_write.h"
 #include "common/log.h"
 #include "common/thread_name.h"
+#include "common/uuid.h"
 #include "lambda/function.h"
 #include "lambda/sandbox_init.h"
 
@@ -96,9 +98,20 @@ struct Sandboxes::Sandbox {
   std::string init_error;
   std::string partial_line;
   std::string log;  // the current invocation's log
+  std::string log_group;   // /aws/lambda/<function>
+  std::string log_stream;  // YYYY/MM/DD/[$LATEST]<32 hex>, one per sandbox as Lambda names them
 };
 
 namespace {
+
+// A sandbox's log stream, as Lambda names it: the UTC date it started, the version, and 32 hex
+// digits of its own. https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
+std::string log_stream_name(int64_t now_ms) {
+  std::string id = new_uuid();
+  std::erase(id, '-');
+  std::time_t seconds = static_cast<std::time_t>(now_ms / 1000);
+  return fmt::format("{:%Y/%m/%d}/[$LATEST]{}", fmt::gmtime(seconds), id);
+}
 
 // The memory cgroup hierarchy runnel may make cgroups in (as root): v2 where its root offers the
 // memory controller, else v1's memory hierarchy; "" when neither is writable.
@@ -310,6 +323,8 @@ bool Sandboxes::spawn(const std::shared_ptr<const FunctionImage>& image, Callbac
     return false;
   }
   s->uid = uid_for(image->arn);
+  s->log_group = "/aws/lambda/" + image->name;
+  s->log_stream = log_stream_name(wall_ms());
   std::vector<std::string> env = environment_for(*image, s->port);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
@@ -547,7 +562,10 @@ void Sandboxes::drain_output(Sandbox& s) {
       size_t start = 0, newline;
       while ((newline = s.partial_line.find('\n', start)) != std::string::npos) {
         std::string_view line(s.partial_line.data() + start, newline - start);
-        spdlog::info(R"("event":"lambda.log","function":"{}","line":{})", s.image->name, json_quote(line));
+        if (options_.logs)
+          options_.logs->write(s.log_group, s.log_stream, wall_ms(), line);
+        else
+          spdlog::info(R"("event":"lambda.log","function":"{}","line":{})", s.image->name, json_quote(line));
         if (s.current) {
           s.log.append(line);
           s.log.push_back('\n');

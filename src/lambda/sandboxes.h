@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "background/scheduler.h"
+#include "ports/log_sink.h"
 #include "protocol/message.h"
 #include "protocol/rest.h"
 
@@ -78,6 +79,9 @@ struct SandboxOptions {
   std::function<uint16_t(std::function<void(protocol::RestRequest&, protocol::Reply)>)> open_listener;
   std::function<void(uint16_t)> close_listener;
   int max_per_function = 10;
+  // Each line a function prints goes here, an event of its sandbox's log stream
+  // (YYYY/MM/DD/[$LATEST]<32 hex>) in /aws/lambda/<function>. Null: runnel's own log.
+  ports::LogSink* logs = nullptr;
 
   // Isolation (sandbox_init.h; docs/compatibility/lambda.md "Isolation").
   // The program exec'd as each sandbox's init with kSandboxInitCommand: runnel itself (main()

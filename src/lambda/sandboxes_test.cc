@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -41,6 +42,25 @@ using namespace std::chrono_literals;
 
 using RuntimeHandler = std::function<void(protocol::RestRequest&, protocol::Reply)>;
 
+// The log port as a test sees it: every event, in order.
+class RecordedLogs final : public ports::LogSink {
+ public:
+  struct Event {
+    std::string group, stream, message;
+    int64_t timestamp_ms;
+  };
+  void write(std::string_view group, std::string_view stream, int64_t timestamp_ms, std::string_view message) override {
+    std::lock_guard lock(mu);
+    events.push_back({std::string(group), std::string(stream), std::string(message), timestamp_ms});
+  }
+  std::vector<Event> snapshot() {
+    std::lock_guard lock(mu);
+    return events;
+  }
+  std::mutex mu;
+  std::vector<Event> events;
+};
+
 class SandboxesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -49,6 +69,7 @@ class SandboxesTest : public ::testing::Test {
     SandboxOptions options;
     options.endpoint_url = "http://127.0.0.1:1";
     options.check_peer = false;  // the test plays the runtime (PeerCheck below turns it on)
+    options.logs = &logs_;
     options.open_listener = [this](RuntimeHandler handler) {
       std::lock_guard lock(mu_);
       uint16_t port = next_port_++;
@@ -122,6 +143,7 @@ class SandboxesTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  RecordedLogs logs_;
   background::Scheduler scheduler_;
   std::unique_ptr<Sandboxes> sandboxes_;
   std::mutex mu_;
@@ -197,6 +219,21 @@ TEST_F(SandboxesTest, AProcessThatExitsFailsItsInvocation) {
   EXPECT_EQ(r.function_error, "Unhandled");
   EXPECT_NE(r.payload.find("Runtime.ExitError"), std::string::npos) << r.payload;
   EXPECT_NE(r.payload.find("exit status 3"), std::string::npos) << r.payload;
+}
+
+TEST_F(SandboxesTest, EachOutputLineIsAnEventOfTheSandboxsLogStream) {
+  auto im = image("#!/bin/sh\necho starting\necho 'to stderr' >&2\nexit 3\n");
+  auto result = invoke(im, "{}");
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  auto events = logs_.snapshot();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].message, "starting");
+  EXPECT_EQ(events[1].message, "to stderr");
+  EXPECT_EQ(events[0].group, "/aws/lambda/f");
+  // YYYY/MM/DD/[$LATEST]<32 hex>, as Lambda names a sandbox's stream; one stream per sandbox.
+  EXPECT_TRUE(std::regex_match(events[0].stream, std::regex(R"(\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32})"))) << events[0].stream;
+  EXPECT_EQ(events[1].stream, events[0].stream);
+  EXPECT_GT(events[0].timestamp_ms, 1700000000000);
 }
 
 TEST_F(SandboxesTest, AMissingBootstrapIsAnInvalidEntrypoint) {

@@ -8,6 +8,9 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/log.h"
 
 #include "common/clock.h"
 
@@ -89,6 +92,11 @@ void Sqs::stop() {
 
 // --- Lambda -----------------------------------------------------------------------------------
 
+void RunnelLog::write(std::string_view group, std::string_view stream, int64_t timestamp_ms, std::string_view message) {
+  spdlog::info(R"("event":"lambda.log","group":{},"stream":{},"timestamp_ms":{},"line":{})", json_quote(group),
+               json_quote(stream), timestamp_ms, json_quote(message));
+}
+
 Lambda::Lambda(Base base, Streams& streams, Sqs& sqs, LambdaOptions options)
     : base_(base), streams_(streams), sqs_(sqs), options_(std::move(options)) {}
 
@@ -134,6 +142,7 @@ void Lambda::serve(const ServeContext& ctx) {
   lambda::SandboxOptions o;
   o.endpoint_url = fmt::format("http://{}:{}", ctx.self_host, ctx.port);
   o.max_per_function = options_.max_sandboxes;
+  o.logs = &logs_;
   o.uid_base = options_.uid_base;
   o.uid_count = options_.uid_count;
   o.credentials = [credentials = ctx.credentials](const std::string& account) {

@@ -29,6 +29,7 @@
 #include "http/server.h"
 #include "lambda/service.h"
 #include "ports/deliver.h"
+#include "ports/log_sink.h"
 #include "protocol/aws_json.h"
 #include "protocol/query.h"
 #include "sns/mailbox.h"
@@ -121,6 +122,13 @@ class Sqs final : public Component {
   background::PeriodicTask retention_;
 };
 
+// The log sink until runnel has CloudWatch Logs (issue 18): every event a line of runnel's own log,
+// "event":"lambda.log" with its group and stream.
+class RunnelLog final : public ports::LogSink {
+ public:
+  void write(std::string_view group, std::string_view stream, int64_t timestamp_ms, std::string_view message) override;
+};
+
 struct LambdaOptions {
   std::string data_dir;
   bool in_memory = false;
@@ -151,6 +159,7 @@ class Lambda final : public Component {
   Sqs& sqs_;
   LambdaOptions options_;
   std::string code_root_;
+  RunnelLog logs_;
   std::unique_ptr<lambda::Service> service_;  // made in start(): its options name the code root
 };
 
