@@ -104,8 +104,8 @@ void Service::stop() {
 }
 
 namespace {
-constexpr size_t kMaxRequestBytes = 69905067;
-constexpr std::string_view kMappingsPath = "/2015-03-31/event-source-mappings";  // base64 of a 50 MB zip, as AWS's message names it
+constexpr size_t kMaxRequestBytes = 69905067;  // base64 of a 50 MB zip, as AWS's message names it
+constexpr std::string_view kMappingsPath = "/2015-03-31/event-source-mappings";
 
 bool api_path(std::string_view path) {
   return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions") ||
@@ -132,79 +132,63 @@ protocol::Response Service::request_too_large(std::string_view target) const {
 
 protocol::Response Service::render_error(const ApiError& error) const { return error_response(error); }
 
+// Lambda's operations as the 2015-03-31 model's http traits name them (and the later API versions'
+// paths the same clients use for concurrency and event invoke configs).
+const protocol::RestRoutes<Service::Route>& Service::routes() {
+  static const auto routes = [] {
+    protocol::RestRoutes<Route> r;
+    const std::string fn = "/2015-03-31/functions/{FunctionName}";
+    r.add("GET", "/2015-03-31/functions", "ListFunctions", {&Service::list_functions})
+        .add("POST", "/2015-03-31/functions", "CreateFunction", {&Service::create_function})
+        .add("GET", fn, "GetFunction", {&Service::get_function})
+        .add("DELETE", fn, "DeleteFunction", {&Service::delete_function})
+        .add("GET", fn + "/configuration", "GetFunctionConfiguration", {&Service::get_configuration})
+        .add("PUT", fn + "/configuration", "UpdateFunctionConfiguration", {&Service::update_configuration})
+        .add("PUT", fn + "/code", "UpdateFunctionCode", {&Service::update_code})
+        .add("POST", fn + "/invocations", "Invoke", {&Service::invoke})
+        .add("POST", fn + "/policy", "AddPermission", {&Service::add_permission})
+        .add("GET", fn + "/policy", "GetPolicy", {&Service::get_policy})
+        .add("DELETE", fn + "/policy/{StatementId}", "RemovePermission", {&Service::remove_permission})
+        .add("PUT", "/2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency", {&Service::put_concurrency})
+        .add("DELETE", "/2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency",
+             {&Service::delete_concurrency})
+        .add("GET", "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", {&Service::get_concurrency})
+        .add("PUT", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "PutFunctionEventInvokeConfig",
+             {&Service::put_event_invoke_config})
+        // UpdateFunctionEventInvokeConfig: the same handler (an update of what is not set sets it).
+        .add("POST", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "UpdateFunctionEventInvokeConfig",
+             {&Service::put_event_invoke_config})
+        .add("GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig",
+             {&Service::get_event_invoke_config})
+        .add("DELETE", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "DeleteFunctionEventInvokeConfig",
+             {&Service::delete_event_invoke_config})
+        .add("POST", std::string(kMappingsPath), "CreateEventSourceMapping", {nullptr, true})
+        .add("GET", std::string(kMappingsPath), "ListEventSourceMappings", {nullptr, true})
+        .add("GET", std::string(kMappingsPath) + "/{UUID}", "GetEventSourceMapping", {nullptr, true})
+        .add("PUT", std::string(kMappingsPath) + "/{UUID}", "UpdateEventSourceMapping", {nullptr, true})
+        .add("DELETE", std::string(kMappingsPath) + "/{UUID}", "DeleteEventSourceMapping", {nullptr, true});
+    return r;
+  }();
+  return routes;
+}
+
 void Service::dispatch(protocol::RequestContext ctx, protocol::RestRequest& request, protocol::Reply reply) const {
-  if (request.path.starts_with(kMappingsPath)) {
-    // /2015-03-31/event-source-mappings[/][<UUID>]
-    std::string_view rest = request.path.substr(kMappingsPath.size());
-    if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    if (!esm_ || !serving_.load(std::memory_order_acquire))
-      return reply(render_error({"ServiceException", "Lambda is starting", 503, false, "com.amazonaws.lambda", {}}));
-    std::string uuid = percent_decode(rest);
-    ctx.operation = request.method == "POST"     ? "CreateEventSourceMapping"
-                    : request.method == "PUT"    ? "UpdateEventSourceMapping"
-                    : request.method == "DELETE" ? "DeleteEventSourceMapping"
-                    : uuid.empty()               ? "ListEventSourceMappings"
-                                                 : "GetEventSourceMapping";
-    return esm_->handle(ctx, request, uuid, std::move(reply));
-  }
-  // /<version>/functions[/<name>[/<sub>[/<id>]]]
-  std::string_view path = request.path;
-  std::string_view version = path.substr(0, 11);  // "/2015-03-31" or "/2019-09-25"
-  path.remove_prefix(std::min(path.size(), std::string_view("/2015-03-31/functions").size()));
-  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  std::vector<std::string> parts;
-  while (!path.empty()) {
-    size_t slash = path.find('/');
-    parts.push_back(percent_decode(path.substr(0, slash)));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  const std::string_view method = request.method;
-  Handler handler = nullptr;
-  const char* operation = "";
-  std::string name = parts.empty() ? std::string() : parts[0];
-  if (version == "/2017-10-31" || version == "/2019-09-30") {
-    if (parts.size() == 2 && parts[1] == "concurrency") {
-      if (method == "PUT" && version == "/2017-10-31") handler = &Service::put_concurrency, operation = "PutFunctionConcurrency";
-      else if (method == "DELETE" && version == "/2017-10-31") handler = &Service::delete_concurrency, operation = "DeleteFunctionConcurrency";
-      else if (method == "GET" && version == "/2019-09-30") handler = &Service::get_concurrency, operation = "GetFunctionConcurrency";
-    }
-  } else if (version == "/2019-09-25") {
-    if (parts.size() == 2 && parts[1] == "event-invoke-config") {
-      if (method == "PUT" || method == "POST") handler = &Service::put_event_invoke_config, operation = "PutFunctionEventInvokeConfig";
-      else if (method == "GET") handler = &Service::get_event_invoke_config, operation = "GetFunctionEventInvokeConfig";
-      else if (method == "DELETE") handler = &Service::delete_event_invoke_config, operation = "DeleteFunctionEventInvokeConfig";
-    }
-  } else if (parts.empty()) {
-    if (method == "GET") handler = &Service::list_functions, operation = "ListFunctions";
-    else if (method == "POST") handler = &Service::create_function, operation = "CreateFunction";
-  } else if (parts.size() == 1) {
-    if (method == "GET") handler = &Service::get_function, operation = "GetFunction";
-    else if (method == "DELETE") handler = &Service::delete_function, operation = "DeleteFunction";
-  } else if (parts.size() == 2) {
-    const std::string& sub = parts[1];
-    if (sub == "configuration" && method == "GET") handler = &Service::get_configuration, operation = "GetFunctionConfiguration";
-    else if (sub == "configuration" && method == "PUT") handler = &Service::update_configuration, operation = "UpdateFunctionConfiguration";
-    else if (sub == "code" && method == "PUT") handler = &Service::update_code, operation = "UpdateFunctionCode";
-    else if (sub == "invocations" && method == "POST") handler = &Service::invoke, operation = "Invoke";
-    else if (sub == "policy" && method == "POST") handler = &Service::add_permission, operation = "AddPermission";
-    else if (sub == "policy" && method == "GET") handler = &Service::get_policy, operation = "GetPolicy";
-  } else if (parts.size() == 3 && parts[1] == "policy" && method == "DELETE") {
-    handler = &Service::remove_permission, operation = "RemovePermission";
-    name = parts[0] + "\n" + parts[2];  // remove_permission splits the statement id off again
-  }
-  if (!handler) {
-    reply(render_error({"UnknownOperationException", fmt::format("Unknown operation {} {}", method, request.path), 404, true,
-                        "com.amazonaws.lambda", {}}));
+  auto match = routes().match(request.method, request.path);
+  if (!match) {
+    reply(render_error({"UnknownOperationException", fmt::format("Unknown operation {} {}", request.method, request.path), 404,
+                        true, "com.amazonaws.lambda", {}}));
     return;
   }
-  ctx.operation = operation;
-  if (!serving_.load(std::memory_order_acquire)) {
+  ctx.operation = match->route->operation;
+  const Route& route = match->route->handler;
+  if (!serving_.load(std::memory_order_acquire) || (route.mapping && !esm_)) {
     reply(render_error({"ServiceException", "Lambda is starting", 503, false, "com.amazonaws.lambda", {}}));
     return;
   }
-  (this->*handler)(ctx, request, name, std::move(reply));
+  if (route.mapping) return esm_->handle(ctx, request, match->label("UUID"), std::move(reply));
+  std::string name = match->label("FunctionName");
+  if (!match->label("StatementId").empty()) name += "\n" + match->label("StatementId");  // remove_permission splits it off
+  (this->*route.function)(ctx, request, name, std::move(reply));
 }
 
 std::shared_ptr<const Function> Service::find(const std::string& account, const std::string& region,

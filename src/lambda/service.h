@@ -33,6 +33,7 @@
 #include "lambda/function.h"
 #include "lambda/sandboxes.h"
 #include "protocol/rest.h"
+#include "protocol/rest_routes.h"
 #include "ports/deliver.h"
 #include "ports/event_source.h"
 #include "ports/queue_source.h"
@@ -106,6 +107,15 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
   struct AsyncTask;
   using Handler = void (Service::*)(const protocol::RequestContext&, protocol::RestRequest&, const std::string& name,
                                     protocol::Reply) const;
+  // What a route runs: a function operation (its handler gets the FunctionName label;
+  // RemovePermission also the statement id, after a newline), or an event source mapping
+  // operation (the UUID label).
+  struct Route {
+    Handler function = nullptr;
+    bool mapping = false;
+  };
+  // Every operation's method and path template (protocol/rest_routes.h).
+  static const protocol::RestRoutes<Route>& routes();
 
   std::shared_ptr<const Function> find(const std::string& account, const std::string& region, const std::string& name) const;
   std::shared_ptr<const Function> find_arn(std::string_view arn) const;
