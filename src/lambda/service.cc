@@ -155,7 +155,7 @@ const protocol::RestRoutes<Service::Route>& Service::routes() {
         .add("GET", "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", {&Service::get_concurrency})
         .add("PUT", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "PutFunctionEventInvokeConfig",
              {&Service::put_event_invoke_config})
-        // UpdateFunctionEventInvokeConfig: the same handler (an update of what is not set sets it).
+        // UpdateFunctionEventInvokeConfig: the same handler, which tells it from Put by the method.
         .add("POST", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "UpdateFunctionEventInvokeConfig",
              {&Service::put_event_invoke_config})
         .add("GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig",
