@@ -190,9 +190,21 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   }
 
   if (!service && !query && !rest) {
-    // No service claims this request. Answer in JSON 1.0 style, which every SDK can parse.
+    // DynamoDB's endpoint answers a plain GET / as its load balancers' health check does:
+    // 200 "healthy: <host>". Test suites and container probes call it.
+    if (request.method == "GET" && path == "/") {
+      protocol::Response healthy;
+      healthy.content_type = "text/plain";
+      healthy.body = "healthy: " + std::string(request.header("Host"));
+      reply_with_id(std::move(healthy));
+      return;
+    }
+    // No service claims this request: answered in JSON 1.0 style, which every SDK can parse. At /
+    // (a JSON request without X-Amz-Target) that is DynamoDB's UnknownOperationException; a path
+    // no service owns is not found.
     protocol::JsonService fallback({"", "application/x-amz-json-1.0", false});
     ApiError e{"UnknownOperationException", "", 400, true, "com.amazon.coral.service", {}};
+    if (path != "/") e.http_status = 404;
     reply_with_id(fallback.render_error(e));
     return;
   }

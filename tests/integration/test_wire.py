@@ -139,3 +139,40 @@ def test_session_token_accepted(make_client, target, runnel_only):
     c = boto3.client('dynamodb', endpoint_url=target.url, region_name=target.region, aws_access_key_id='test',
                      aws_secret_access_key='test', aws_session_token='FQoGZXIvYXdzEXAMPLETOKEN')
     assert 'TableNames' in c.list_tables(Limit=1)
+
+
+def _plain(url, method='GET', body=None, headers=None):
+    """An unsigned request -> (status, body text)."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+# GET / is DynamoDB's health check: 200 "healthy: <host>" (what load balancers and test suites probe).
+def test_get_root_is_the_health_check(target):
+    if target.is_aws:
+        pytest.skip('the public endpoint answers with its own host name')
+    status, text = _plain(target.url + '/')
+    assert status == 200
+    host = target.url.split('://', 1)[1].rstrip('/')
+    assert text == 'healthy: ' + host
+
+
+# A path no service owns is not found; a JSON request to / without X-Amz-Target stays
+# DynamoDB's UnknownOperationException (400).
+def test_unknown_paths_are_not_found(target):
+    if target.is_aws:
+        pytest.skip('runnel-only: one endpoint serves every service')
+    status, text = _plain(target.url + '/no/such/path')
+    assert status == 404
+    assert 'UnknownOperationException' in text
+    status, _ = _plain(target.url + '/no/such/path', 'POST', b'{}', {'Content-Type': 'application/x-amz-json-1.0'})
+    assert status == 404
+    status, text = _plain(target.url + '/', 'POST', b'{}', {'Content-Type': 'application/x-amz-json-1.0'})
+    assert status == 400
+    assert 'UnknownOperationException' in text
