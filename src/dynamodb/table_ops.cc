@@ -245,11 +245,26 @@ RUNNEL_DDB_OP(update_table) {
       });
 }
 
+// The endpoint the client reached, port included, so an SDK with endpoint discovery keeps
+// talking to this server (AWS names its regional host: dynamodb.<region>.amazonaws.com).
 RUNNEL_DDB_OP(describe_endpoints) {
   (void)env;
-  (void)ctx;
   (void)body;
-  reply(std::string(R"({"Endpoints":[{"Address":"localhost","CachePeriodInMinutes":1440}]})"));
+  std::string address = ctx.host.empty() ? std::string("localhost") : std::string(ctx.host);
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("Endpoints");
+  w.StartArray();
+  w.StartObject();
+  w.Key("Address");
+  w.String(address.c_str(), static_cast<rapidjson::SizeType>(address.size()));
+  w.Key("CachePeriodInMinutes");
+  w.Int(1440);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  reply(finish(sb));
 }
 
 RUNNEL_DDB_OP(describe_limits) {

@@ -154,7 +154,7 @@ RUNNEL_DDB_OP(tag_resource) {
         if (t.tags.size() > kMaxTagsPerTable) return too_many_tags();
         return ok_status();
       },
-      "{}", std::move(reply));
+      "", std::move(reply));  // TagResource has no output: DynamoDB answers with an empty body
 }
 
 RUNNEL_DDB_OP(untag_resource) {
@@ -171,7 +171,7 @@ RUNNEL_DDB_OP(untag_resource) {
         std::erase_if(t.tags, [&](const auto& kv) { return std::find(removed.begin(), removed.end(), kv.first) != removed.end(); });
         return ok_status();
       },
-      "{}", std::move(reply));
+      "", std::move(reply));  // as TagResource: an empty body
 }
 
 RUNNEL_DDB_OP(list_tags_of_resource) {

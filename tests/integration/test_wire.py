@@ -176,3 +176,24 @@ def test_unknown_paths_are_not_found(target):
     status, text = _plain(target.url + '/', 'POST', b'{}', {'Content-Type': 'application/x-amz-json-1.0'})
     assert status == 400
     assert 'UnknownOperationException' in text
+
+
+# TagResource and UntagResource have no output: DynamoDB answers 200 with an empty body.
+def test_tag_operations_answer_an_empty_body(raw, dynamodb, table_s):
+    arn = dynamodb.describe_table(TableName=table_s)['Table']['TableArn']
+    r = raw('TagResource', {'ResourceArn': arn, 'Tags': [{'Key': 'k', 'Value': 'v'}]})
+    assert r.status == 200
+    assert r.body == b''
+    r = raw('UntagResource', {'ResourceArn': arn, 'TagKeys': ['k']})
+    assert r.status == 200
+    assert r.body == b''
+
+
+# DescribeEndpoints names the endpoint the client reached, port included (AWS: its regional host).
+def test_describe_endpoints_names_this_endpoint(target, dynamodb):
+    endpoints = dynamodb.describe_endpoints()['Endpoints']
+    assert endpoints[0]['CachePeriodInMinutes'] == 1440
+    if target.is_aws:
+        assert endpoints[0]['Address'] == 'dynamodb.%s.amazonaws.com' % target.region
+    else:
+        assert endpoints[0]['Address'] == target.url.split('://', 1)[1].rstrip('/')

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   DynamoDBClient, CreateTableCommand, PutItemCommand, GetItemCommand, UpdateItemCommand,
   QueryCommand, TransactWriteItemsCommand, DeleteTableCommand, DescribeTableCommand,
+  TagResourceCommand, UntagResourceCommand, ListTagsOfResourceCommand, DescribeEndpointsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { startRunnel } from './runnel.js';
 
@@ -111,4 +112,15 @@ test('a cancelled transaction carries CancellationReasons aligned with the input
   );
   const got = await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 't' }, sk: { N: '1' } } }));
   assert.equal(got.Item, undefined);
+});
+
+test('tagging answers an empty body, and DescribeEndpoints names this endpoint', async () => {
+  const arn = `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`;
+  await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'team', Value: 'chat' }] }));
+  const tags = await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }));
+  assert.deepEqual(tags.Tags, [{ Key: 'team', Value: 'chat' }]);
+  await client.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ['team'] }));
+  assert.deepEqual((await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags, []);
+  const endpoints = await client.send(new DescribeEndpointsCommand({}));
+  assert.equal(endpoints.Endpoints[0].Address, new URL(server.endpoint).host);
 });
