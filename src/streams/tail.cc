@@ -6,7 +6,10 @@ namespace runnel::streams {
 
 void RecordTail::append(ports::StreamRecord record) {
   std::lock_guard lock(mu_);
-  if (complete_from_ == kNothing) complete_from_ = record.seq;
+  if (complete_from_ == kNothing) {
+    complete_from_ = record.seq;
+    holding_.store(true, std::memory_order_release);
+  }
   bytes_ += record.json.size();
   records_.push_back(std::move(record));
   while (bytes_ > max_bytes_ && !records_.empty()) {
@@ -17,11 +20,12 @@ void RecordTail::append(ports::StreamRecord record) {
 }
 
 void RecordTail::forget() {
+  if (!holding_.load(std::memory_order_acquire)) return;
   std::lock_guard lock(mu_);
-  if (complete_from_ == kNothing) return;
   records_.clear();
   bytes_ = 0;
   complete_from_ = kNothing;
+  holding_.store(false, std::memory_order_release);
 }
 
 std::optional<bool> RecordTail::visit(uint64_t from_seq, uint64_t upper, const Visit& visit) const {

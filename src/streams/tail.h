@@ -9,6 +9,7 @@
 // read is, never what it returns.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -50,6 +51,9 @@ class RecordTail {
   size_t bytes_ = 0;
   // Every committed record with a sequence number from here on is in records_.
   uint64_t complete_from_ = kNothing;
+  // Whether complete_from_ is set: forget() runs for every record committed on a stream nobody
+  // follows, and must not take the mutex for a tail that holds nothing.
+  std::atomic<bool> holding_{false};
 };
 
 }  // namespace runnel::streams
