@@ -175,8 +175,7 @@ static void create_topic(Service& svc, const Ctx& ctx, const JsonValue& body, Re
   t->tags = tag_list(body, "Tags");
   for (const auto& [k, v] : t->attributes)
     if (auto s = validate_topic_attribute(k, v, true); !s.ok()) return reply(s.error());
-  t->fifo = t->attributes.count("FifoTopic") && t->attributes["FifoTopic"] == "true";
-  t->content_based_dedup = t->attributes.count("ContentBasedDeduplication") && t->attributes["ContentBasedDeduplication"] == "true";
+  t->read_flags();
   std::string_view base = *name;
   if (t->fifo && base.ends_with(".fifo")) base.remove_suffix(5);
   bool valid = !base.empty() && name->size() <= 256;
@@ -298,7 +297,7 @@ static void set_topic_attributes(Service& svc, const Ctx&, const JsonValue& body
     auto next = std::make_shared<Topic>(*current);
     if (value.empty() && (name == "Policy" || name == "DeliveryPolicy")) next->attributes.erase(name);
     else next->attributes[name] = value;
-    next->content_based_dedup = next->attributes.count("ContentBasedDeduplication") && next->attributes["ContentBasedDeduplication"] == "true";
+    next->read_flags();  // FifoTopic cannot change (validate_topic_attribute)
     svc.put_topic(txn, next);
     return ok_status();
   }, std::move(reply));

@@ -72,8 +72,7 @@ std::string encode_topic(const Topic& t) { return topic_codec().encode(t); }
 std::shared_ptr<Topic> decode_topic(std::string_view stored) {
   auto t = topic_codec().decode(stored);
   if (!t || t->name.empty()) return nullptr;
-  t->fifo = t->attributes.count("FifoTopic") && t->attributes["FifoTopic"] == "true";
-  t->content_based_dedup = t->attributes.count("ContentBasedDeduplication") && t->attributes["ContentBasedDeduplication"] == "true";
+  t->read_flags();
   return std::make_shared<Topic>(std::move(*t));
 }
 

@@ -45,6 +45,15 @@ struct Topic {
   bool fifo = false;
   bool content_based_dedup = false;
   std::string arn() const { return "arn:aws:sns:" + region + ":" + account + ":" + name; }
+  // fifo and content_based_dedup as the attributes set them (on creation, a change, a load).
+  void read_flags() {
+    auto is_true = [&](const char* name) {
+      auto it = attributes.find(name);
+      return it != attributes.end() && it->second == "true";
+    };
+    fifo = is_true("FifoTopic");
+    content_based_dedup = is_true("ContentBasedDeduplication");
+  }
 };
 
 struct Subscription {
