@@ -207,30 +207,36 @@ size_t message_size(const MessageInput& m) {
 
 namespace {
 
-// Message attributes as stored: {"name":{"StringValue"|"BinaryValue":…,"DataType":…}}, omitted
-// while there are none.
-storage::RecordCodec<MessageInput>&& with_attributes(storage::RecordCodec<MessageInput>&& codec, const char* key,
-                                                     MessageAttributes MessageInput::*member, bool system) {
-  return std::move(codec).custom(
-      [key, member](storage::RecordCodec<MessageInput>::Writer& w, const MessageInput& m) {
-        if ((m.*member).empty()) return;
-        w.Key(key);
-        write_attributes(w, m.*member);
-      },
-      [key, member, system](const rapidjson::Value& d, MessageInput& m) {
-        auto it = d.FindMember(key);
-        if (it == d.MemberEnd()) return;
-        if (auto a = decode_attributes(it->value, system); a.ok()) m.*member = std::move(a).value();
-      });
+using InputWriter = storage::RecordCodec<MessageInput>::Writer;
+
+// Message attributes as stored, {"name":{"StringValue"|"BinaryValue":…,"DataType":…}}: written
+// under `key` only when there are some, read back with the same checks as a request's.
+auto write_attributes_as(const char* key, MessageAttributes MessageInput::*member) {
+  return [key, member](InputWriter& w, const MessageInput& m) {
+    if ((m.*member).empty()) return;
+    w.Key(key);
+    write_attributes(w, m.*member);
+  };
+}
+
+auto read_attributes_as(const char* key, MessageAttributes MessageInput::*member, bool system) {
+  return [key, member, system](const rapidjson::Value& d, MessageInput& m) {
+    auto it = d.FindMember(key);
+    if (it == d.MemberEnd()) return;
+    if (auto a = decode_attributes(it->value, system); a.ok()) m.*member = std::move(a).value();
+  };
 }
 
 // The input's fields sit around the digests: its identity and content first, its origin after.
 const storage::RecordCodec<MessageInput>& input_head_codec() {
-  static const auto codec = with_attributes(with_attributes(storage::RecordCodec<MessageInput>()
-                                                                .field("id", &MessageInput::message_id)
-                                                                .field("body", &MessageInput::body),
-                                                            "attrs", &MessageInput::attributes, false),
-                                            "sys", &MessageInput::system_attributes, true);
+  static const auto codec =
+      storage::RecordCodec<MessageInput>()
+          .field("id", &MessageInput::message_id)
+          .field("body", &MessageInput::body)
+          .custom(write_attributes_as("attrs", &MessageInput::attributes),
+                  read_attributes_as("attrs", &MessageInput::attributes, false))
+          .custom(write_attributes_as("sys", &MessageInput::system_attributes),
+                  read_attributes_as("sys", &MessageInput::system_attributes, true));
   return codec;
 }
 
