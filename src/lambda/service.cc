@@ -106,18 +106,12 @@ void Service::stop() {
 namespace {
 constexpr size_t kMaxRequestBytes = 69905067;  // base64 of a 50 MB zip, as AWS's message names it
 constexpr std::string_view kMappingsPath = "/2015-03-31/event-source-mappings";
-
-bool api_path(std::string_view path) {
-  return path.starts_with("/2015-03-31/functions") || path.starts_with("/2019-09-25/functions") ||
-         path.starts_with("/2017-10-31/functions") || path.starts_with("/2019-09-30/functions") ||
-         path.starts_with(kMappingsPath);
-}
 }  // namespace
 
-bool Service::owns_path(std::string_view path) const { return api_path(path); }
+bool Service::owns_path(std::string_view path) const { return routes().owns(path); }
 
 size_t Service::request_limit(std::string_view target) {
-  return api_path(target) || target.starts_with("/2018-06-01/runtime/") ? kMaxRequestBytes : 0;
+  return routes().owns(target) || target.starts_with("/2018-06-01/runtime/") ? kMaxRequestBytes : 0;
 }
 
 protocol::Response Service::request_too_large(std::string_view target) const {

@@ -10,6 +10,7 @@
 // template takes, is no operation (the service answers its own 404).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +42,8 @@ class RestRoutes {
   };
 
   RestRoutes& add(std::string method, std::string path, std::string operation, Handler handler) {
+    std::string prefix = path.substr(0, path.find('{'));
+    if (std::find(prefixes_.begin(), prefixes_.end(), prefix) == prefixes_.end()) prefixes_.push_back(std::move(prefix));
     routes_.push_back({std::move(method), std::move(path), std::move(operation), std::move(handler)});
     return *this;
   }
@@ -69,6 +72,13 @@ class RestRoutes {
     return std::nullopt;
   }
 
+  // Whether `path` lies under a route's literal prefix (its template up to the first label):
+  // the service owns the path and answers it, with its own 404 when no route matches.
+  // (Asked of every request's target by the server's body limit: a few distinct prefixes, kept.)
+  bool owns(std::string_view path) const {
+    return std::any_of(prefixes_.begin(), prefixes_.end(), [&](const std::string& p) { return path.starts_with(p); });
+  }
+
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
@@ -85,6 +95,7 @@ class RestRoutes {
   }
 
   std::vector<Route> routes_;
+  std::vector<std::string> prefixes_;  // each route's template up to its first label, once
 };
 
 }  // namespace runnel::protocol

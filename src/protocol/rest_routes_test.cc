@@ -45,5 +45,13 @@ TEST(RestRoutes, NoOperationForAnotherMethodAnEmptyLabelOrMoreSegments) {
   EXPECT_FALSE(r.match("GET", "/"));
 }
 
+TEST(RestRoutes, OwnsWhatLiesUnderARoutesLiteralPrefix) {
+  auto r = routes();
+  EXPECT_TRUE(r.owns("/2015-03-31/functions"));
+  EXPECT_TRUE(r.owns("/2015-03-31/functions/f/no-such-sub"));  // the service's own 404
+  EXPECT_FALSE(r.owns("/2016-01-01/functions"));
+  EXPECT_FALSE(r.owns("/"));
+}
+
 }  // namespace
 }  // namespace runnel::protocol
