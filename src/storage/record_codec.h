@@ -94,7 +94,7 @@ void write_value(Writer& w, const M& v) {
     for (const auto& e : v) write_value(w, e);
     w.EndArray();
   } else {
-    static_assert(!sizeof(M), "RecordCodec: no JSON form for this member type (use nested() or custom())");
+    static_assert(!sizeof(M), "RecordCodec: no JSON form for this member type (use object(), flatten() or custom())");
   }
 }
 
@@ -142,7 +142,7 @@ bool read_value(const rapidjson::Value& v, M& out) {
       if (read_value(e, element)) out.push_back(std::move(element));
     }
   } else {
-    static_assert(!sizeof(M), "RecordCodec: no JSON form for this member type (use nested() or custom())");
+    static_assert(!sizeof(M), "RecordCodec: no JSON form for this member type (use object(), flatten() or custom())");
   }
   return true;
 }

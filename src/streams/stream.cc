@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include "common/json_parse.h"
+#include "common/json_write.h"
 #include "storage/key_codec.h"
 #include "storage/record_codec.h"
 
@@ -16,11 +17,6 @@ namespace runnel::streams {
 namespace {
 
 constexpr uint64_t kTenToThe20Digits = 20;  // digits after the leading "1"
-
-void key_string(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, std::string_view v) {
-  w.Key(key);
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
 
 std::string get_string(const rapidjson::Value& o, const char* key) {
   auto it = o.FindMember(key);
