@@ -17,7 +17,6 @@
 #include "sqs/access.h"
 #include "sqs/service.h"
 #include "storage/key_codec.h"
-#include "storage/record_codec.h"
 
 namespace runnel::sqs {
 
@@ -34,19 +33,6 @@ std::string key3(char tag, uint64_t a, uint64_t b) {
   return k;
 }
 
-// A message's receive state, rewritten by every receive, visibility change and return.
-const storage::RecordCodec<MessageState>& state_codec() {
-  static const auto codec = storage::RecordCodec<MessageState>()
-                                .field("rc", &MessageState::receive_count)
-                                .field("fr", &MessageState::first_receive_ms)
-                                .field("va", &MessageState::visible_at_ms)
-                                .field("n", &MessageState::nonce)
-                                .field("sent", &MessageState::sent_ms)
-                                .field("size", &MessageState::size)
-                                .field("group", &MessageState::group);
-  return codec;
-}
-
 bool valid_fifo_token(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   for (char c : s)
@@ -55,10 +41,6 @@ bool valid_fifo_token(std::string_view s) {
 }
 
 }  // namespace
-
-std::string encode_state(const MessageState& st) { return state_codec().encode(st); }
-
-std::optional<MessageState> decode_state(std::string_view json) { return state_codec().decode(json); }
 
 std::string message_key(uint64_t queue_id, uint64_t seq) { return key3('m', queue_id, seq); }
 std::string state_key(uint64_t queue_id, uint64_t seq) { return key3('s', queue_id, seq); }

@@ -204,7 +204,24 @@ const storage::RecordCodec<StoredQueue>& queue_codec() {
   return codec;
 }
 
+// A message's receive state, rewritten by every receive, visibility change and return.
+const storage::RecordCodec<MessageState>& state_codec() {
+  static const auto codec = storage::RecordCodec<MessageState>()
+                                .field("rc", &MessageState::receive_count)
+                                .field("fr", &MessageState::first_receive_ms)
+                                .field("va", &MessageState::visible_at_ms)
+                                .field("n", &MessageState::nonce)
+                                .field("sent", &MessageState::sent_ms)
+                                .field("size", &MessageState::size)
+                                .field("group", &MessageState::group);
+  return codec;
+}
+
 }  // namespace
+
+std::string encode_state(const MessageState& st) { return state_codec().encode(st); }
+
+std::optional<MessageState> decode_state(std::string_view json) { return state_codec().decode(json); }
 
 std::string encode_queue(const Queue& q) {
   return queue_codec().encode({q.account, q.region, q.name, q.id, q.created_s, q.modified_s, q.config.raw, q.tags});
