@@ -68,32 +68,32 @@ IdempotencyCache& Service::idempotency() { return *idempotency_; }
 Status Service::start() { return catalog_.load(); }
 
 void Service::register_operations(protocol::JsonService& json) {
-  auto add = [&](const char* name, OperationFn fn) {
-    json.add(name, [this, fn](const protocol::RequestContext& ctx, const rapidjson::Document& body,
+  auto add = [&](const char* name, protocol::OperationTraits traits, OperationFn fn) {
+    json.add(name, traits, [this, fn](const protocol::RequestContext& ctx, const rapidjson::Document& body,
                               protocol::JsonReply reply) { fn(env_, ctx, body, std::move(reply)); });
   };
-  add("CreateTable", create_table);
-  add("DescribeTable", describe_table);
-  add("ListTables", list_tables);
-  add("UpdateTable", update_table);
-  add("DeleteTable", delete_table);
-  add("UpdateTimeToLive", update_time_to_live);
-  add("DescribeTimeToLive", describe_time_to_live);
-  add("TagResource", tag_resource);
-  add("UntagResource", untag_resource);
-  add("ListTagsOfResource", list_tags_of_resource);
-  add("DescribeEndpoints", describe_endpoints);
-  add("DescribeLimits", describe_limits);
-  add("PutItem", put_item);
-  add("UpdateItem", update_item);
-  add("DeleteItem", delete_item);
-  add("GetItem", get_item);
-  add("BatchGetItem", batch_get_item);
-  add("BatchWriteItem", batch_write_item);
-  add("TransactGetItems", transact_get_items);
-  add("TransactWriteItems", transact_write_items);
-  add("Query", query);
-  add("Scan", scan);
+  add("CreateTable", protocol::kWrites, create_table);
+  add("DescribeTable", protocol::kReads, describe_table);
+  add("ListTables", protocol::kReads, list_tables);
+  add("UpdateTable", protocol::kWrites, update_table);
+  add("DeleteTable", protocol::kWrites, delete_table);
+  add("UpdateTimeToLive", protocol::kWrites, update_time_to_live);
+  add("DescribeTimeToLive", protocol::kReads, describe_time_to_live);
+  add("TagResource", protocol::kWrites, tag_resource);
+  add("UntagResource", protocol::kWrites, untag_resource);
+  add("ListTagsOfResource", protocol::kReads, list_tags_of_resource);
+  add("DescribeEndpoints", protocol::kReads, describe_endpoints);
+  add("DescribeLimits", protocol::kReads, describe_limits);
+  add("PutItem", protocol::kWrites, put_item);
+  add("UpdateItem", protocol::kWrites, update_item);
+  add("DeleteItem", protocol::kWrites, delete_item);
+  add("GetItem", protocol::kReads, get_item);
+  add("BatchGetItem", protocol::kReads, batch_get_item);
+  add("BatchWriteItem", protocol::kWrites, batch_write_item);
+  add("TransactGetItems", protocol::kReads, transact_get_items);
+  add("TransactWriteItems", protocol::kWrites, transact_write_items);
+  add("Query", protocol::kReads, query);
+  add("Scan", protocol::kReads, scan);
 }
 
 std::optional<AttributeMap> Service::read_item(storage::WriteTxn& txn, const std::string& key) {

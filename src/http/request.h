@@ -12,6 +12,10 @@
 
 namespace runnel::http {
 
+// The body limit of a request whose endpoint names none: DynamoDB's largest request
+// (BatchWriteItem's 16 MB) plus envelope.
+inline constexpr size_t kDefaultMaxBodyBytes = 16 * 1024 * 1024 + 64 * 1024;
+
 struct HttpRequest {
   std::string_view method;
   std::string_view target;  // path and query as sent
@@ -33,5 +37,17 @@ struct HttpRequest {
 };
 
 using Handler = std::function<void(HttpRequest&, protocol::Reply)>;
+
+// Whoever answers a listener's requests: its handler, and what it wants done before a body is read.
+// `body_limit` and `too_large` see the request's head only (method, target, headers; the body
+// empty), which is all there is when the server must decide how much to read.
+struct Endpoint {
+  Handler handle;
+  // The most bytes the server reads for this request's body; null: ServerOptions::max_body_bytes.
+  std::function<size_t(const HttpRequest& head)> body_limit;
+  // The answer to a request whose body would pass `limit`, in the shape its caller parses; null: a
+  // JSON 1.0 RequestEntityTooLargeException. Either way the connection closes after it.
+  std::function<protocol::Response(const HttpRequest& head, size_t limit)> too_large;
+};
 
 }  // namespace runnel::http

@@ -6,6 +6,7 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "auth/auth_error.h"
@@ -30,7 +31,42 @@ std::string new_request_id() {
 
 void Router::add_json_service(const protocol::JsonService* service, std::string health_name) {
   json_services_[service->target_prefix()] = service;
+  json_signing_names_[service] = health_name;
   service_names_.push_back(std::move(health_name));
+}
+
+Router::Resolved Router::resolve(const HttpRequest& request, std::string_view path) const {
+  Resolved r;
+  std::string_view target_header = request.header("X-Amz-Target");
+  if (auto dot = target_header.find('.'); dot != std::string_view::npos) {
+    auto it = json_services_.find(target_header.substr(0, dot));
+    if (it != json_services_.end()) {
+      r.json = it->second;
+      r.operation = target_header.substr(dot + 1);
+      return r;
+    }
+  }
+  // REST services own their path prefix.
+  for (const auto* candidate : rest_services_) {
+    if (candidate->owns_path(path)) r.rest = candidate;
+  }
+  return r;
+}
+
+void Router::for_each_operation(const OperationVisitor& visit) const {
+  for (const auto& [prefix, service] : json_services_) {
+    const std::string& name = json_signing_names_.at(service);
+    service->for_each([&](const protocol::Operation& op) { visit(name, "json", op); });
+  }
+  for (const auto& [name, service] : query_services_) {
+    // The Query protocol serves the model's actions that have a handler.
+    for (const auto& [action, modeled] : service->model().operations()) {
+      if (const protocol::Operation* op = service->operation(action)) visit(name, "query", *op);
+    }
+  }
+  for (const auto* service : rest_services_) {
+    service->for_each_operation([&](const protocol::Operation& op) { visit(service->signing_name(), "rest-json", op); });
+  }
 }
 
 namespace {
@@ -104,22 +140,10 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   const std::string_view query_string =
       question == std::string_view::npos ? std::string_view() : request.target.substr(question + 1);
 
-  const protocol::JsonService* service = nullptr;
-  std::string_view operation;
-  if (auto dot = target_header.find('.'); dot != std::string_view::npos) {
-    auto it = json_services_.find(target_header.substr(0, dot));
-    if (it != json_services_.end()) {
-      service = it->second;
-      operation = target_header.substr(dot + 1);
-    }
-  }
-  // REST services own their path prefix.
-  const protocol::RestService* rest = nullptr;
-  if (!service) {
-    for (const auto* candidate : rest_services_) {
-      if (candidate->owns_path(path)) rest = candidate;
-    }
-  }
+  const Resolved resolved = resolve(request, path);
+  const protocol::JsonService* service = resolved.json;
+  const std::string_view operation = resolved.operation;
+  const protocol::RestService* rest = resolved.rest;
   // Lambda's request ids are UUIDs; an Invoke runs under its request's id (ctx.request_id).
   if (rest) request_id = new_uuid();
   // Query protocol: a form POST, or a GET whose query string names an Action.
@@ -218,7 +242,11 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   ctx.request_id = request_id;
   ctx.host = request.header("Host");
   ctx.path = path;
-  const bool anonymous = query && authorization.empty() && action && query->allows_anonymous(*action);
+  // The operation's table entry (null for one no handler serves: its service answers that).
+  const protocol::Operation* entry = query  ? (action ? query->operation(*action) : nullptr)
+                                     : rest ? rest->operation(request.method, path)
+                                            : service->find(operation);
+  const bool anonymous = authorization.empty() && entry && entry->traits.anonymous;
   // A presigned URL (the signature in its query) is authenticated as a header signature is: its
   // key names the account, and with verification on its signature and lifetime are checked.
   const bool presigned = authorization.empty() && query_string.find("X-Amz-Signature=") != std::string_view::npos;
@@ -250,7 +278,7 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
 
   // An SQS ReceiveMessage may park for up to 20 s: the server stops counting it as in flight
   // once it is parked, and ends it when its client leaves.
-  request.long_poll = query ? (action && *action == "ReceiveMessage") : target_header == "AmazonSQS.ReceiveMessage";
+  request.long_poll = entry && entry->traits.long_poll;
   if (query) {
     query->dispatch(std::move(ctx), params, std::move(reply_with_id));
     return;
@@ -261,6 +289,49 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     return;
   }
   service->dispatch(std::move(ctx), operation, request.body, std::move(reply_with_id));
+}
+
+size_t Router::body_limit(const HttpRequest& head) const {
+  const std::string_view path = head.target.substr(0, head.target.find('?'));
+  const Resolved resolved = resolve(head, path);
+  const protocol::Operation* op = resolved.json   ? resolved.json->find(resolved.operation)
+                                  : resolved.rest ? resolved.rest->operation(head.method, path)
+                                                  : nullptr;
+  // A Query request's Action is in the body not yet read: the service's default holds.
+  return op && op->traits.body_limit ? op->traits.body_limit : options_.max_body_bytes;
+}
+
+protocol::Response Router::too_large(const HttpRequest& head, size_t limit) const {
+  const std::string_view path = head.target.substr(0, head.target.find('?'));
+  const Resolved resolved = resolve(head, path);
+  std::string request_id = resolved.rest ? new_uuid() : new_request_id();
+  protocol::Response r;
+  if (resolved.rest) {
+    r = resolved.rest->request_too_large(resolved.rest->operation(head.method, path), limit);
+  } else {
+    // [unverified wording] The code and status are AWS's common error; the text names the limit.
+    ApiError e{"RequestEntityTooLargeException", fmt::format("Request must be smaller than {} bytes", limit), 413, true,
+               "com.amazon.coral.service", {}};
+    if (resolved.json) {
+      e.message += fmt::format(" for the {} operation", resolved.operation);
+      r = resolved.json->render_error(e);
+    } else if (!query_services_.empty()) {
+      // Not JSON nor REST: a Query client (the Action is in the body), for the service its
+      // credential scope names.
+      std::string_view credential = authorization_credential(head.header("Authorization"));
+      r = query_service_for(credential_scope(credential).service, nullptr)->render_error(e, request_id);
+    } else {
+      r = protocol::JsonService({"", "application/x-amz-json-1.0", false}).render_error(e);
+    }
+  }
+  r.headers.emplace_back("x-amzn-RequestId", std::move(request_id));
+  return r;
+}
+
+Endpoint Router::endpoint() const {
+  return {[this](HttpRequest& request, protocol::Reply reply) { handle(request, std::move(reply)); },
+          [this](const HttpRequest& head) { return body_limit(head); },
+          [this](const HttpRequest& head, size_t limit) { return too_large(head, limit); }};
 }
 
 }  // namespace runnel::http

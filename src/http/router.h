@@ -35,6 +35,7 @@ namespace runnel::http {
 
 struct RouterOptions {
   size_t max_in_flight = 4096;
+  size_t max_body_bytes = kDefaultMaxBodyBytes;  // an operation's traits may name another
   std::shared_ptr<const auth::CredentialStore> credentials;  // null: signatures are not verified
 };
 
@@ -73,10 +74,34 @@ class Router {
 
   void handle(HttpRequest& request, protocol::Reply reply) const;
 
+  // Before a body is read, from the request's head: the most bytes its operation reads (its
+  // traits' body_limit, else max_body_bytes), and the answer when the body would pass that limit,
+  // rendered in the caller's protocol: RequestEntityTooLargeException (413), as AWS's front ends
+  // answer (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html).
+  size_t body_limit(const HttpRequest& head) const;
+  protocol::Response too_large(const HttpRequest& head, size_t limit) const;
+  // This router as the main port's endpoint (http/request.h).
+  Endpoint endpoint() const;
+
+  // Every operation the registered services serve: the signing name of its service, its protocol
+  // ("json" for JSON 1.0/1.1, "query", "rest-json"), and its table entry. A service that speaks
+  // JSON and Query (SQS) lists its operations under both.
+  using OperationVisitor = std::function<void(std::string_view service, std::string_view protocol, const protocol::Operation&)>;
+  void for_each_operation(const OperationVisitor& visit) const;
+
  private:
   RouterOptions options_;
   const protocol::QueryService* query_service_for(std::string_view scope_service, const std::string* action) const;
+  // The JSON service an X-Amz-Target names (and the operation after its '.'), else the REST
+  // service owning the path; all null for a Query request or none at all.
+  struct Resolved {
+    const protocol::JsonService* json = nullptr;
+    std::string_view operation;
+    const protocol::RestService* rest = nullptr;
+  };
+  Resolved resolve(const HttpRequest& request, std::string_view path) const;
   std::map<std::string, const protocol::JsonService*, std::less<>> json_services_;
+  std::map<const protocol::JsonService*, std::string> json_signing_names_;
   // In registration order, which breaks ties between services that share an Action.
   std::vector<std::pair<std::string, const protocol::QueryService*>> query_services_;
   std::vector<const protocol::RestService*> rest_services_;

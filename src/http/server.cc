@@ -142,7 +142,7 @@ protocol::Reply make_reply(std::shared_ptr<ReplySlot> slot) {
 // reads answered inline.
 struct Server::Impl {
   ServerOptions options;
-  std::shared_ptr<const Handler> handler;
+  std::shared_ptr<const Endpoint> endpoint;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   // One per context, same index; declared after `contexts` so it is destroyed first (a stopped
@@ -153,7 +153,7 @@ struct Server::Impl {
   std::atomic<size_t> body_bytes{0};  // declared lengths of the bodies being read or served
   std::atomic<bool> accepting{true};
 
-  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::make_shared<const Handler>(std::move(h))) {}
+  Impl(ServerOptions o, Endpoint e) : options(std::move(o)), endpoint(std::make_shared<const Endpoint>(std::move(e))) {}
 
   // Extra listeners (open_listener): port -> acceptor and the context it runs on.
   struct ExtraListener {
@@ -217,7 +217,7 @@ struct Server::Impl {
   // `counted`: whether the connection's requests count as in flight (the main port's do; see
   // open_listener for why a Runtime API's do not).
   asio::awaitable<void> serve_connection(tcp::socket socket, CrossThreadReplies& replies,
-                                         std::shared_ptr<const Handler> handler, bool counted) {
+                                         std::shared_ptr<const Endpoint> endpoint, bool counted) {
     beast::tcp_stream stream(std::move(socket));
     stream.socket().set_option(tcp::no_delay(true));
     // Beast reads at most the buffer's free capacity (512 bytes when empty): reserve enough that a
@@ -251,8 +251,18 @@ struct Server::Impl {
                         options.write_timeout);
         break;
       }
-      const std::string_view target = std_view(parser.get().target());
-      const size_t limit = options.body_limit_for ? options.body_limit_for(target) : options.max_body_bytes;
+      // The head, as the endpoint sees it before any body byte is read: its views point into the
+      // parser's fields, which stay put while the body comes in.
+      {
+        const auto& head = parser.get();
+        request.method = std_view(head.method_string());
+        request.target = std_view(head.target());
+        request.headers.clear();
+        for (const auto& f : head) request.headers.emplace_back(std_view(f.name_string()), std_view(f.value()));
+        request.body.clear();
+        request.long_poll = false;
+      }
+      const size_t limit = endpoint->body_limit ? endpoint->body_limit(request) : options.max_body_bytes;
       bool too_large = parser.content_length() && *parser.content_length() > limit;
       // Bodies being read count against one budget until their request is answered.
       const size_t reserved = too_large ? 0 : static_cast<size_t>(parser.content_length().value_or(0));
@@ -293,14 +303,13 @@ struct Server::Impl {
       }
       stream.expires_never();
       if (too_large) {
-        std::optional<protocol::Response> answer;
-        if (options.body_too_large) answer = options.body_too_large(target, limit);
-        if (!answer) {
-          answer.emplace();
-          answer->status = 413;
-          answer->body = R"({"__type":"com.amazon.coral.service#SerializationException","message":"Request body too large"})";
+        protocol::Response refusal;
+        if (endpoint->too_large) {
+          refusal = endpoint->too_large(request, limit);
+        } else {
+          refusal.status = 413;
+          refusal.body = R"({"__type":"com.amazon.coral.service#RequestEntityTooLargeException","message":"Request body too large"})";
         }
-        protocol::Response& refusal = *answer;
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(refusal.status), parser.get().version()};
         res.set(bhttp::field::server, "runnel");
         res.set(bhttp::field::content_type, refusal.content_type);
@@ -317,12 +326,7 @@ struct Server::Impl {
         break;
       }
       auto& req = parser.get();
-      request.method = std_view(req.method_string());
-      request.target = std_view(req.target());
-      request.headers.clear();
-      for (const auto& f : req) request.headers.emplace_back(std_view(f.name_string()), std_view(f.value()));
       request.body = std::move(req.body());
-      request.long_poll = false;
       bool keep_alive = req.keep_alive();
       int version = req.version();
 
@@ -331,7 +335,7 @@ struct Server::Impl {
       slot->response.reset();
       slot->client_gone = false;
       slot->inline_phase.store(true, std::memory_order_release);
-      (*handler)(request, make_reply(slot));
+      endpoint->handle(request, make_reply(slot));
       slot->inline_phase.store(false, std::memory_order_release);
       if (!slot->response && request.long_poll) {
         // A parked long poll costs a timer, not a request slot: others are served while it waits.
@@ -387,12 +391,12 @@ struct Server::Impl {
 
   // An extra listener's loop owns its acceptor: it outlives close_listener until the loop sees the close.
   asio::awaitable<void> accept_extra(asio::io_context& io, std::shared_ptr<tcp::acceptor> acceptor,
-                                     CrossThreadReplies& replies, std::shared_ptr<const Handler> handler) {
-    co_await accept_loop(io, *acceptor, replies, std::move(handler), false);
+                                     CrossThreadReplies& replies, std::shared_ptr<const Endpoint> endpoint) {
+    co_await accept_loop(io, *acceptor, replies, std::move(endpoint), false);
   }
 
   asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor, CrossThreadReplies& replies,
-                                    std::shared_ptr<const Handler> handler, bool counted) {
+                                    std::shared_ptr<const Endpoint> endpoint, bool counted) {
     for (;;) {
       beast::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -407,13 +411,13 @@ struct Server::Impl {
         }
         continue;
       }
-      asio::co_spawn(io, serve_connection(std::move(socket), replies, handler, counted), asio::detached);
+      asio::co_spawn(io, serve_connection(std::move(socket), replies, endpoint, counted), asio::detached);
     }
   }
 };
 
-Server::Server(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+Server::Server(ServerOptions options, Endpoint endpoint)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(endpoint))) {}
 
 Server::~Server() { shutdown(); }
 
@@ -444,7 +448,7 @@ uint16_t Server::start() {
     // With port 0 the first acceptor picks the port; the others join it.
     endpoint.port(acceptor->local_endpoint().port());
     auto replies = std::make_unique<CrossThreadReplies>(*io);
-    asio::co_spawn(*io, im.accept_loop(*io, *acceptor, *replies, im.handler, true), asio::detached);
+    asio::co_spawn(*io, im.accept_loop(*io, *acceptor, *replies, im.endpoint, true), asio::detached);
     im.contexts.push_back(std::move(io));
     im.replies.push_back(std::move(replies));
     im.acceptors.push_back(std::move(acceptor));
@@ -475,7 +479,7 @@ void Server::shutdown() {
   im.threads.clear();
 }
 
-uint16_t Server::open_listener(Handler handler) {
+uint16_t Server::open_listener(Endpoint endpoint) {
   auto& im = *impl_;
   if (im.contexts.empty()) return 0;
   std::lock_guard lock(im.extra_mu);
@@ -493,7 +497,7 @@ uint16_t Server::open_listener(Handler handler) {
   uint16_t port = acceptor->local_endpoint().port();
   // From here on the acceptor is used only on its context's thread (its accept loop, and the close
   // that close_listener posts there).
-  asio::co_spawn(io, im.accept_extra(io, acceptor, *im.replies[index], std::make_shared<const Handler>(std::move(handler))),
+  asio::co_spawn(io, im.accept_extra(io, acceptor, *im.replies[index], std::make_shared<const Endpoint>(std::move(endpoint))),
                  asio::detached);
   im.extra[port] = {std::move(acceptor), index};
   return port;

@@ -20,7 +20,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 4566;
   int threads = 2;
-  size_t max_body_bytes = 16 * 1024 * 1024 + 64 * 1024;  // BatchWriteItem's 16 MB plus envelope
+  size_t max_body_bytes = kDefaultMaxBodyBytes;           // unless the endpoint names its own
   size_t max_in_flight = 4096;                             // beyond it: the service's throttling error
   // Timeouts, as a front end's: a connection idle (or sending its header) for longer than
   // header_timeout is closed; a body that makes no progress for body_timeout is dropped; a reply
@@ -31,17 +31,11 @@ struct ServerOptions {
   // All request bodies being read at once, together: a request whose declared length would pass
   // it is answered 503 (SDKs retry it) instead of letting many large uploads hold the memory.
   size_t max_body_bytes_in_flight = 1024u * 1024 * 1024;
-  // A service whose requests may be larger than max_body_bytes (Lambda's CreateFunction carries a
-  // base64 zip of up to 50 MB) names its limit by path; null keeps max_body_bytes for every path.
-  std::function<size_t(std::string_view target)> body_limit_for;
-  // The reply a request over its limit gets, in the shape its service's clients parse; null (or
-  // nullopt) gives a JSON-protocol SerializationException. Either way the connection closes after it.
-  std::function<std::optional<protocol::Response>(std::string_view target, size_t limit)> body_too_large;
 };
 
 class Server {
  public:
-  Server(ServerOptions options, Handler handler);
+  Server(ServerOptions options, Endpoint endpoint);
   ~Server();
   // Binds and starts the I/O threads; returns the bound port (useful with port 0).
   uint16_t start();
@@ -55,7 +49,7 @@ class Server {
   // endpoint this way, as AWS gives each sandbox its own. Its requests are not counted as in flight:
   // a runtime parks a GET .../invocation/next there for as long as it lives. Returns the port, or 0
   // when it could not bind.
-  uint16_t open_listener(Handler handler);
+  uint16_t open_listener(Endpoint endpoint);
   // Stops accepting on that port; connections already open end when their peer closes them.
   void close_listener(uint16_t port);
 

@@ -44,6 +44,14 @@ protocol::Response runtime_error(int status, std::string_view type, std::string_
   return runtime_answer(status, error_document(type, message));
 }
 
+}  // namespace
+
+protocol::Response runtime_request_too_large(size_t limit) {
+  return runtime_error(413, "RequestEntityTooLarge", fmt::format("Exceeded maximum allowed payload size ({} bytes).", limit));
+}
+
+namespace {
+
 std::string trace_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("Root=1-{:08x}-{:012x}{:012x};Parent={:016x};Sampled=0", wall_ms() / 1000,

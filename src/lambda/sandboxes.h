@@ -70,6 +70,10 @@ struct Invocation {
   std::function<void(InvocationResult)> done;  // called once, on any thread, with no lock held
 };
 
+// The Runtime API's answer to a request whose body passes `limit` bytes (the listener refuses it
+// before reading): 413 RequestEntityTooLarge in the Runtime API's error shape.
+protocol::Response runtime_request_too_large(size_t limit);
+
 struct SandboxOptions {
   std::string endpoint_url;  // runnel itself, for the function's SDK calls (AWS_ENDPOINT_URL)
   // Credentials a function of `account` calls runnel with.

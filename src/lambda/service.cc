@@ -104,24 +104,29 @@ void Service::stop() {
 }
 
 namespace {
-constexpr size_t kMaxRequestBytes = 69905067;  // base64 of a 50 MB zip, as AWS's message names it
 constexpr std::string_view kMappingsPath = "/2015-03-31/event-source-mappings";
+// The operations that carry code or a payload read up to kMaxRequestBytes.
+constexpr protocol::OperationTraits kWritesLarge{.mutating = true, .body_limit = Service::kMaxRequestBytes};
 }  // namespace
 
 bool Service::owns_path(std::string_view path) const { return routes().owns(path); }
 
-size_t Service::request_limit(std::string_view target) {
-  return routes().owns(target) || target.starts_with("/2018-06-01/runtime/") ? kMaxRequestBytes : 0;
+const protocol::Operation* Service::operation(std::string_view method, std::string_view path) const {
+  auto match = routes().match(method, path);
+  return match ? &match->route->operation : nullptr;
 }
 
-protocol::Response Service::request_too_large(std::string_view target) const {
-  std::string_view path = target.substr(0, target.find('?'));
-  std::string_view operation = path.ends_with("/invocations") ? "InvokeFunction"
-                               : path.ends_with("/code")      ? "UpdateFunctionCode"
-                                                              : "CreateFunction";
+void Service::for_each_operation(const std::function<void(const protocol::Operation&)>& visit) const {
+  for (const auto& route : routes().routes()) visit(route.operation);
+}
+
+protocol::Response Service::request_too_large(const protocol::Operation* operation, size_t limit) const {
+  std::string name = !operation                     ? "CreateFunction"
+                     : operation->name == "Invoke" ? "InvokeFunction"
+                                                   : operation->name;
   return render_error({"RequestEntityTooLargeException",
-                       fmt::format("Request must be smaller than {} bytes for the {} operation", kMaxRequestBytes, operation),
-                       413, true, "com.amazonaws.lambda", {}});
+                       fmt::format("Request must be smaller than {} bytes for the {} operation", limit, name), 413, true,
+                       "com.amazonaws.lambda", {}});
 }
 
 protocol::Response Service::render_error(const ApiError& error) const { return error_response(error); }
@@ -132,35 +137,30 @@ const protocol::RestRoutes<Service::Route>& Service::routes() {
   static const auto routes = [] {
     protocol::RestRoutes<Route> r;
     const std::string fn = "/2015-03-31/functions/{FunctionName}";
-    r.add("GET", "/2015-03-31/functions", "ListFunctions", {&Service::list_functions})
-        .add("POST", "/2015-03-31/functions", "CreateFunction", {&Service::create_function})
-        .add("GET", fn, "GetFunction", {&Service::get_function})
-        .add("DELETE", fn, "DeleteFunction", {&Service::delete_function})
-        .add("GET", fn + "/configuration", "GetFunctionConfiguration", {&Service::get_configuration})
-        .add("PUT", fn + "/configuration", "UpdateFunctionConfiguration", {&Service::update_configuration})
-        .add("PUT", fn + "/code", "UpdateFunctionCode", {&Service::update_code})
-        .add("POST", fn + "/invocations", "Invoke", {&Service::invoke})
-        .add("POST", fn + "/policy", "AddPermission", {&Service::add_permission})
-        .add("GET", fn + "/policy", "GetPolicy", {&Service::get_policy})
-        .add("DELETE", fn + "/policy/{StatementId}", "RemovePermission", {&Service::remove_permission})
-        .add("PUT", "/2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency", {&Service::put_concurrency})
-        .add("DELETE", "/2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency",
-             {&Service::delete_concurrency})
-        .add("GET", "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", {&Service::get_concurrency})
-        .add("PUT", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "PutFunctionEventInvokeConfig",
-             {&Service::put_event_invoke_config})
+    r.add("GET", "/2015-03-31/functions", "ListFunctions", protocol::kReads, {&Service::list_functions})
+        .add("POST", "/2015-03-31/functions", "CreateFunction", kWritesLarge, {&Service::create_function})
+        .add("GET", fn, "GetFunction", protocol::kReads, {&Service::get_function})
+        .add("DELETE", fn, "DeleteFunction", protocol::kWrites, {&Service::delete_function})
+        .add("GET", fn + "/configuration", "GetFunctionConfiguration", protocol::kReads, {&Service::get_configuration})
+        .add("PUT", fn + "/configuration", "UpdateFunctionConfiguration", protocol::kWrites, {&Service::update_configuration})
+        .add("PUT", fn + "/code", "UpdateFunctionCode", kWritesLarge, {&Service::update_code})
+        .add("POST", fn + "/invocations", "Invoke", kWritesLarge, {&Service::invoke})
+        .add("POST", fn + "/policy", "AddPermission", protocol::kWrites, {&Service::add_permission})
+        .add("GET", fn + "/policy", "GetPolicy", protocol::kReads, {&Service::get_policy})
+        .add("DELETE", fn + "/policy/{StatementId}", "RemovePermission", protocol::kWrites, {&Service::remove_permission})
+        .add("PUT", "/2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency", protocol::kWrites, {&Service::put_concurrency})
+        .add("DELETE", "/2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency", protocol::kWrites, {&Service::delete_concurrency})
+        .add("GET", "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", protocol::kReads, {&Service::get_concurrency})
+        .add("PUT", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "PutFunctionEventInvokeConfig", protocol::kWrites, {&Service::put_event_invoke_config})
         // UpdateFunctionEventInvokeConfig: the same handler, which tells it from Put by the method.
-        .add("POST", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "UpdateFunctionEventInvokeConfig",
-             {&Service::put_event_invoke_config})
-        .add("GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig",
-             {&Service::get_event_invoke_config})
-        .add("DELETE", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "DeleteFunctionEventInvokeConfig",
-             {&Service::delete_event_invoke_config})
-        .add("POST", std::string(kMappingsPath), "CreateEventSourceMapping", {nullptr, true})
-        .add("GET", std::string(kMappingsPath), "ListEventSourceMappings", {nullptr, true})
-        .add("GET", std::string(kMappingsPath) + "/{UUID}", "GetEventSourceMapping", {nullptr, true})
-        .add("PUT", std::string(kMappingsPath) + "/{UUID}", "UpdateEventSourceMapping", {nullptr, true})
-        .add("DELETE", std::string(kMappingsPath) + "/{UUID}", "DeleteEventSourceMapping", {nullptr, true});
+        .add("POST", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "UpdateFunctionEventInvokeConfig", protocol::kWrites, {&Service::put_event_invoke_config})
+        .add("GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig", protocol::kReads, {&Service::get_event_invoke_config})
+        .add("DELETE", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "DeleteFunctionEventInvokeConfig", protocol::kWrites, {&Service::delete_event_invoke_config})
+        .add("POST", std::string(kMappingsPath), "CreateEventSourceMapping", protocol::kWrites, {nullptr, true})
+        .add("GET", std::string(kMappingsPath), "ListEventSourceMappings", protocol::kReads, {nullptr, true})
+        .add("GET", std::string(kMappingsPath) + "/{UUID}", "GetEventSourceMapping", protocol::kReads, {nullptr, true})
+        .add("PUT", std::string(kMappingsPath) + "/{UUID}", "UpdateEventSourceMapping", protocol::kWrites, {nullptr, true})
+        .add("DELETE", std::string(kMappingsPath) + "/{UUID}", "DeleteEventSourceMapping", protocol::kWrites, {nullptr, true});
     return r;
   }();
   return routes;
@@ -173,7 +173,7 @@ void Service::dispatch(protocol::RequestContext ctx, protocol::RestRequest& requ
                         true, "com.amazonaws.lambda", {}}));
     return;
   }
-  ctx.operation = match->route->operation;
+  ctx.operation = match->route->operation.name;
   const Route& route = match->route->handler;
   if (!serving_.load(std::memory_order_acquire) || (route.mapping && !esm_)) {
     reply(render_error({"ServiceException", "Lambda is starting", 503, false, "com.amazonaws.lambda", {}}));

@@ -67,15 +67,19 @@ class Service : public protocol::RestService, public ports::DeliveryTarget {
 
   bool owns_path(std::string_view path) const override;
   std::string_view signing_name() const override { return "lambda"; }
+  const protocol::Operation* operation(std::string_view method, std::string_view path) const override;
+  void for_each_operation(const std::function<void(const protocol::Operation&)>& visit) const override;
   void dispatch(protocol::RequestContext ctx, protocol::RestRequest& request, protocol::Reply reply) const override;
   protocol::Response render_error(const ApiError& error) const override;
+  // RequestEntityTooLargeException (413) with AWS's words, which name the operation as IAM does
+  // ("InvokeFunction").
+  protocol::Response request_too_large(const protocol::Operation* operation, size_t limit) const override;
 
   // Lambda's requests may be far larger than the other services' (a CreateFunction carries a base64
-  // zip of up to 50 MB, and a runtime may post a response over the 6 MB limit, which it must be told
-  // about): the HTTP server bounds a request to this path by this many bytes, 0 when the path is not
-  // Lambda's. Over it, AWS answers RequestEntityTooLargeException (413).
-  static size_t request_limit(std::string_view target);
-  protocol::Response request_too_large(std::string_view target) const;
+  // zip of up to 50 MB): CreateFunction, UpdateFunctionCode and Invoke read up to this many bytes
+  // (Invoke then applies its own, smaller limits with its own message), and so does a function's
+  // Runtime API, where a runtime may post a response over the 6 MB limit, which it must be told about.
+  static constexpr size_t kMaxRequestBytes = 69905067;  // base64 of a 50 MB zip, as AWS's message names it
 
   // Writer thread, inside the caller's step: stores an asynchronous invocation of `function_arn`
   // in that batch (SNS deliveries). ResourceNotFoundException when there is no such function.

@@ -70,7 +70,7 @@ Sqs::Sqs(Base base)
       service_(base.engine, base.writer, base.scheduler),
       json_(sqs_json_options()),
       // The Query protocol (boto3 <= 1.30, the AWS CLI v2.9) reaches the same handlers.
-      query_({"", "sqs", true, {}}, json_, protocol::QueryModel::sqs()),
+      query_({"", "sqs", true}, json_, protocol::QueryModel::sqs()),
       retention_("sqs.retention", kSweepEvery, [this] { service_.sweep_expired(); }) {}
 
 Status Sqs::start() {
@@ -154,7 +154,8 @@ void Lambda::serve(const ServeContext& ctx) {
   };
   http::Server& server = ctx.server;
   o.open_listener = [&server](std::function<void(protocol::RestRequest&, protocol::Reply)> handler) {
-    return server.open_listener([handler = std::move(handler)](http::HttpRequest& request, protocol::Reply reply) {
+    http::Endpoint runtime_api;
+    runtime_api.handle = [handler = std::move(handler)](http::HttpRequest& request, protocol::Reply reply) {
       std::string_view target = request.target;
       size_t question = target.find('?');
       protocol::RestRequest rest{request.method, target.substr(0, question),
@@ -163,7 +164,12 @@ void Lambda::serve(const ServeContext& ctx) {
       rest.peer_pid = request.peer_pid;  // the Runtime API serves its own sandbox only
       rest.peer_uid = request.peer_uid;
       handler(rest, std::move(reply));
-    });
+    };
+    // A response over the 6 MB limit must still be read, so that the runtime (and the invocation)
+    // hear about it from the sandbox (lambda/sandboxes.h).
+    runtime_api.body_limit = [](const http::HttpRequest&) { return lambda::Service::kMaxRequestBytes; };
+    runtime_api.too_large = [](const http::HttpRequest&, size_t limit) { return lambda::runtime_request_too_large(limit); };
+    return server.open_listener(std::move(runtime_api));
   };
   o.close_listener = [&server](uint16_t listener_port) { server.close_listener(listener_port); };
   service_->serve(std::move(o));
@@ -183,8 +189,8 @@ Sns::Sns(Base base, int signing_key_bits, sns::PushOptions push)
       push_(std::move(push)),
       mailbox_(base.engine),
       handlers_({"", "application/x-amz-json-1.0", false}),
-      // Confirmation and unsubscribe links arrive unsigned.
-      query_({"", "sns", false, {"ConfirmSubscription", "Unsubscribe"}}, handlers_, protocol::QueryModel::sns()) {}
+      // Which actions may arrive unsigned (the mail links) is in SNS's operation table.
+      query_({"", "sns", false}, handlers_, protocol::QueryModel::sns()) {}
 
 Status Sns::start() {
   auto signer = sns::Signer::load_or_create(base_.engine, signing_key_bits_);

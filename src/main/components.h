@@ -149,10 +149,6 @@ class Lambda final : public Component {
   void stop_serving() override { service_->stop(); }  // sandboxes end while their Runtime API listens
   void stop() override;                              // an in-memory run's code goes
 
-  // The HTTP server's body limits, per path (Lambda's are larger and answered in its own shape).
-  static size_t request_limit(std::string_view target) { return lambda::Service::request_limit(target); }
-  protocol::Response request_too_large(std::string_view target) const { return service_->request_too_large(target); }
-
  private:
   Base base_;
   Streams& streams_;

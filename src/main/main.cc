@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/health.h"
+#include "admin/operations.h"
 #include "auth/credentials.h"
 #include "background/scheduler.h"
 #include "common/log.h"
@@ -170,6 +171,11 @@ int serve(const ServeFlags& flags) {
   });
   for (auto* part : parts) part->add_health(health);
   router.set_health([&health] { return health.response(); });
+  // GET /_runnel/operations: the operation tables, listed once every route is in.
+  runnel::admin::OperationsListing operations(router_options.max_body_bytes);
+  router.for_each_operation([&operations](std::string_view service, std::string_view protocol,
+                                          const runnel::protocol::Operation& op) { operations.add(service, protocol, op); });
+  router.add_get("/_runnel/operations", [&operations](std::string_view) { return operations.response(); });
 
   runnel::http::ServerOptions server_options;
   server_options.host = flags.host;
@@ -178,17 +184,8 @@ int serve(const ServeFlags& flags) {
   server_options.max_in_flight = flags.max_in_flight;
   server_options.header_timeout = std::chrono::milliseconds(flags.http_header_timeout_ms);
   server_options.body_timeout = std::chrono::milliseconds(flags.http_body_timeout_ms);
-  server_options.body_limit_for = [default_limit = server_options.max_body_bytes](std::string_view target) {
-    size_t lambda_limit = runnel::app::Lambda::request_limit(target);
-    return lambda_limit ? lambda_limit : default_limit;
-  };
-  server_options.body_too_large = [&lambda](std::string_view target, size_t) -> std::optional<runnel::protocol::Response> {
-    if (runnel::app::Lambda::request_limit(target)) return lambda.request_too_large(target);
-    return std::nullopt;
-  };
-  runnel::http::Server server(server_options, [&router](runnel::http::HttpRequest& request, runnel::protocol::Reply reply) {
-    router.handle(request, std::move(reply));
-  });
+  // Each request's body limit comes from its operation's traits (the router's endpoint).
+  runnel::http::Server server(server_options, router.endpoint());
   uint16_t port = 0;
   try {
     port = server.start();

@@ -60,16 +60,16 @@ Response JsonService::render_success(std::string body) const {
 
 bool JsonService::invoke(const RequestContext& ctx, std::string_view operation, const rapidjson::Document& input,
                          JsonReply reply) const {
-  auto it = handlers_.find(operation);
-  if (it == handlers_.end()) return false;
-  it->second(ctx, input, std::move(reply));
+  auto it = operations_.find(operation);
+  if (it == operations_.end()) return false;
+  it->second.handler(ctx, input, std::move(reply));
   return true;
 }
 
 void JsonService::dispatch(RequestContext ctx, std::string_view operation, std::string_view body,
                            Reply reply) const {
-  auto it = handlers_.find(operation);
-  if (it == handlers_.end()) {
+  auto it = operations_.find(operation);
+  if (it == operations_.end()) {
     ApiError e{"UnknownOperationException", "", 400, true, "com.amazon.coral.service", {}};
     reply(render_error(e));
     return;
@@ -93,7 +93,7 @@ void JsonService::dispatch(RequestContext ctx, std::string_view operation, std::
       return;
     }
   }
-  it->second(ctx, doc, [this, reply = std::move(reply)](Result<std::string> result) {
+  it->second.handler(ctx, doc, [this, reply = std::move(reply)](Result<std::string> result) {
     if (result.ok()) {
       reply(render_success(std::move(result).value()));
     } else {

@@ -1,6 +1,7 @@
-// AWS JSON 1.0 / 1.1 codec and operation registry (DynamoDB, DynamoDB Streams, SQS-JSON, Logs).
+// AWS JSON 1.0 / 1.1 codec and operation table (DynamoDB, DynamoDB Streams, SQS, SNS; the Query
+// protocol serves the same table, protocol/query.h).
 //
-// A service registers its operations once: name -> handler. The shared prelude here does what every
+// A service registers its operations once: name, traits (protocol/operation.h), handler. The shared prelude here does what every
 // operation needs exactly once: UnknownOperationException, JSON parsing (SerializationException),
 // error rendering ({"__type": "<ns>#<Code>", "message": ...}), and DynamoDB's x-amz-crc32 header.
 // https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html
@@ -16,6 +17,7 @@
 
 #include "common/result.h"
 #include "protocol/message.h"
+#include "protocol/operation.h"
 
 namespace runnel::protocol {
 
@@ -38,13 +40,26 @@ class JsonService {
  public:
   explicit JsonService(JsonServiceOptions options) : options_(std::move(options)) {}
 
-  void add(std::string name, JsonHandler handler) { handlers_.emplace(std::move(name), std::move(handler)); }
+  void add(std::string name, OperationTraits traits, JsonHandler handler) {
+    Operation op{name, traits};
+    operations_.insert_or_assign(std::move(name), Entry{std::move(op), std::move(handler)});
+  }
   const std::string& target_prefix() const { return options_.target_prefix; }
+  // The operation registered under `name`, or null.
+  const Operation* find(std::string_view name) const {
+    auto it = operations_.find(name);
+    return it == operations_.end() ? nullptr : &it->second.operation;
+  }
+  // Every operation, by name.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [name, entry] : operations_) fn(entry.operation);
+  }
 
   // operation: the part of X-Amz-Target after the '.'.
   void dispatch(RequestContext ctx, std::string_view operation, std::string_view body, Reply reply) const;
 
-  bool has_operation(std::string_view operation) const { return handlers_.find(operation) != handlers_.end(); }
+  bool has_operation(std::string_view operation) const { return find(operation) != nullptr; }
   // Runs the handler of `operation` on an already decoded input (the Query protocol decodes forms
   // into the same document). ctx.operation should name the operation. As with dispatch, the handler
   // copies what it keeps from ctx and input before returning. False, with `reply` never called,
@@ -58,8 +73,12 @@ class JsonService {
 
  private:
   void finish(Response& r) const;
+  struct Entry {
+    Operation operation;
+    JsonHandler handler;
+  };
   JsonServiceOptions options_;
-  std::map<std::string, JsonHandler, std::less<>> handlers_;
+  std::map<std::string, Entry, std::less<>> operations_;
 };
 
 // {"__type":"ns#Code","message":"..."} plus the error's extra members.

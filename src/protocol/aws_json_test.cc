@@ -14,7 +14,7 @@ std::string header(const Response& r, std::string_view name) {
 
 JsonService make_service() {
   JsonService s({"DynamoDB_20120810", "application/x-amz-json-1.0", true});
-  s.add("Echo", [](const RequestContext& ctx, const rapidjson::Document& body, JsonReply reply) {
+  s.add("Echo", kReads, [](const RequestContext& ctx, const rapidjson::Document& body, JsonReply reply) {
     if (body.HasMember("fail")) return reply(ApiError::validation("bad \"input\""));
     reply(std::string("{\"op\":\"") + ctx.operation + "\"}");
   });

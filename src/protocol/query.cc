@@ -24,9 +24,9 @@ QueryService::QueryService(QueryServiceOptions options, const JsonService& handl
   if (options_.xml_namespace.empty()) options_.xml_namespace = model_.xml_namespace();
 }
 
-bool QueryService::allows_anonymous(std::string_view action) const {
-  return std::find(options_.anonymous_actions.begin(), options_.anonymous_actions.end(), action) !=
-         options_.anonymous_actions.end();
+const Operation* QueryService::operation(std::string_view action) const {
+  const QueryOperation* modeled = model_.operation(action);
+  return modeled ? handlers_.find(modeled->name) : nullptr;
 }
 
 Response QueryService::render_error(const ApiError& error, std::string_view request_id) const {

@@ -32,11 +32,6 @@ struct QueryServiceOptions {
   std::string signing_name;
   // SQS prints an empty <Detail/> in <Error>; SNS does not.
   bool error_detail = true;
-  // Actions accepted without any signature even when signatures are verified: SNS's
-  // ConfirmSubscription and Unsubscribe, which AWS serves to the links in confirmation and
-  // notification messages (a browser's GET). ctx.access_key is then empty and ctx.account and
-  // ctx.region are the defaults: the handler takes the account from the ARN it is given.
-  std::vector<std::string> anonymous_actions;
 };
 
 class QueryService {
@@ -49,7 +44,8 @@ class QueryService {
   const QueryModel& model() const { return model_; }
   // The model has the action (whether or not a handler is registered for it).
   bool has_action(std::string_view action) const { return model_.operation(action) != nullptr; }
-  bool allows_anonymous(std::string_view action) const;
+  // The operation an Action runs (its handler's table entry, traits included), or null.
+  const Operation* operation(std::string_view action) const;
 
   // Decodes params["Action"]'s input, runs its handler, renders the reply as XML. Missing Action:
   // 400 MissingAction; an action the model or the handlers lack: 400 InvalidAction.

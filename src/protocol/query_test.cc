@@ -9,11 +9,11 @@ namespace {
 // SQS-like handlers: GetQueueUrl echoes what it was given, SendMessage fails as told.
 JsonService sqs_handlers() {
   JsonService s({"AmazonSQS", "application/x-amz-json-1.0", false, true});
-  s.add("GetQueueUrl", [](const RequestContext& ctx, const rapidjson::Document& in, JsonReply reply) {
+  s.add("GetQueueUrl", kReads, [](const RequestContext& ctx, const rapidjson::Document& in, JsonReply reply) {
     std::string name = in.HasMember("QueueName") ? in["QueueName"].GetString() : "";
     reply("{\"QueueUrl\":\"http://" + ctx.host + "/" + ctx.account + "/" + name + "\",\"Op\":\"" + ctx.operation + "\"}");
   });
-  s.add("SendMessage", [](const RequestContext&, const rapidjson::Document& in, JsonReply reply) {
+  s.add("SendMessage", kWrites, [](const RequestContext&, const rapidjson::Document& in, JsonReply reply) {
     std::string body = in.HasMember("MessageBody") ? in["MessageBody"].GetString() : "";
     if (body == "missing") {
       reply(ApiError{"QueueDoesNotExist", "The specified queue does not exist.", 400, true, "com.amazonaws.sqs", {}});
@@ -25,7 +25,7 @@ JsonService sqs_handlers() {
       reply(std::string(R"({"MessageId":"m-1","MD5OfMessageBody":"abc"})"));
     }
   });
-  s.add("DeleteQueue", [](const RequestContext&, const rapidjson::Document&, JsonReply reply) { reply(std::string("{}")); });
+  s.add("DeleteQueue", kWrites, [](const RequestContext&, const rapidjson::Document&, JsonReply reply) { reply(std::string("{}")); });
   return s;
 }
 
@@ -39,7 +39,7 @@ Response call(const QueryService& q, std::string_view form, RequestContext ctx =
 
 TEST(QueryService, RunsTheJsonHandlerAndRendersXml) {
   JsonService json = sqs_handlers();
-  QueryService q({"", "sqs", true, {}}, json, QueryModel::sqs());
+  QueryService q({"", "sqs", true}, json, QueryModel::sqs());
   RequestContext ctx;
   ctx.account = "000000000000";
   ctx.host = "localhost:4566";
@@ -58,7 +58,7 @@ TEST(QueryService, RunsTheJsonHandlerAndRendersXml) {
 
 TEST(QueryService, ActionErrors) {
   JsonService json = sqs_handlers();
-  QueryService q({"", "sqs", true, {}}, json, QueryModel::sqs());
+  QueryService q({"", "sqs", true}, json, QueryModel::sqs());
   Response missing = call(q, "Version=2012-11-05");
   EXPECT_EQ(missing.status, 400);
   EXPECT_NE(missing.body.find("<Code>MissingAction</Code>"), std::string::npos);
@@ -74,7 +74,7 @@ TEST(QueryService, ActionErrors) {
 
 TEST(QueryService, HandlerErrorsUseTheLegacyCode) {
   JsonService json = sqs_handlers();
-  QueryService q({"", "sqs", true, {}}, json, QueryModel::sqs());
+  QueryService q({"", "sqs", true}, json, QueryModel::sqs());
   // No query_code on the ApiError: the model's table maps the shape name to the legacy code.
   Response r = call(q, "Action=SendMessage&QueueUrl=u&MessageBody=missing");
   EXPECT_EQ(r.status, 400);
@@ -94,14 +94,20 @@ TEST(QueryService, HandlerErrorsUseTheLegacyCode) {
 
 TEST(QueryService, SnsOmitsDetailAndHonoursOptions) {
   JsonService json({"", "application/x-amz-json-1.0", false});
-  json.add("Publish", [](const RequestContext&, const rapidjson::Document&, JsonReply reply) {
+  json.add("Publish", kWrites, [](const RequestContext&, const rapidjson::Document&, JsonReply reply) {
     reply(ApiError{"NotFound", "Topic does not exist", 404, true, "", {}});
   });
-  QueryService q({"", "sns", false, {"ConfirmSubscription", "Unsubscribe"}}, json, QueryModel::sns());
+  json.add("ConfirmSubscription", {.mutating = true, .anonymous = true},
+           [](const RequestContext&, const rapidjson::Document&, JsonReply reply) { reply(std::string("{}")); });
+  QueryService q({"", "sns", false}, json, QueryModel::sns());
   EXPECT_EQ(q.xml_namespace(), "http://sns.amazonaws.com/doc/2010-03-31/");
   EXPECT_EQ(q.signing_name(), "sns");
-  EXPECT_TRUE(q.allows_anonymous("ConfirmSubscription"));
-  EXPECT_FALSE(q.allows_anonymous("Publish"));
+  // An action's traits are its handler's table entry's.
+  ASSERT_NE(q.operation("ConfirmSubscription"), nullptr);
+  EXPECT_TRUE(q.operation("ConfirmSubscription")->traits.anonymous);
+  EXPECT_FALSE(q.operation("Publish")->traits.anonymous);
+  EXPECT_EQ(q.operation("Unsubscribe"), nullptr);  // modeled, but no handler
+  EXPECT_EQ(q.operation("NoSuchAction"), nullptr);
   EXPECT_TRUE(q.has_action("Publish"));
   EXPECT_FALSE(q.has_action("SendMessage"));
   Response r = call(q, "Action=Publish&TopicArn=t&Message=m");

@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "protocol/message.h"
+#include "protocol/operation.h"
 
 namespace runnel::protocol {
 
@@ -47,6 +48,13 @@ class RestService {
   virtual bool owns_path(std::string_view path) const = 0;
   // The SigV4 signing name ("lambda"), for the health listing.
   virtual std::string_view signing_name() const = 0;
+  // The operation a method and path name (its route's table entry), or null.
+  virtual const Operation* operation(std::string_view method, std::string_view path) const = 0;
+  // Every operation, in table order.
+  virtual void for_each_operation(const std::function<void(const Operation&)>& visit) const = 0;
+  // The answer to a request whose body would pass `limit` bytes (`operation` null when no route
+  // matches), in this service's shape: the server refuses it before reading the body.
+  virtual Response request_too_large(const Operation* operation, size_t limit) const = 0;
   // The request may be answered later, from any thread.
   virtual void dispatch(RequestContext ctx, RestRequest& request, Reply reply) const = 0;
   // How this service renders errors found before dispatch (auth, throttling).

@@ -1,6 +1,6 @@
 // A REST-JSON service's operation table: each operation's HTTP method and path template as the
 // service model's `http` trait names them ("POST /2015-03-31/functions/{FunctionName}/invocations"),
-// its name, and its handler. The service lists its operations once; the table matches a request
+// its name and traits (protocol/operation.h), and its handler. The service lists its operations once; the table matches a request
 // to one and hands over the path's labels, percent-decoded.
 // https://smithy.io/2.0/spec/http-bindings.html#http-trait
 //
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/percent_decode.h"
+#include "protocol/operation.h"
 
 namespace runnel::protocol {
 
@@ -28,7 +29,7 @@ class RestRoutes {
   struct Route {
     std::string method;
     std::string path;
-    std::string operation;
+    Operation operation;
     Handler handler;
   };
   struct Match {
@@ -41,10 +42,10 @@ class RestRoutes {
     }
   };
 
-  RestRoutes& add(std::string method, std::string path, std::string operation, Handler handler) {
+  RestRoutes& add(std::string method, std::string path, std::string operation, OperationTraits traits, Handler handler) {
     std::string prefix = path.substr(0, path.find('{'));
     if (std::find(prefixes_.begin(), prefixes_.end(), prefix) == prefixes_.end()) prefixes_.push_back(std::move(prefix));
-    routes_.push_back({std::move(method), std::move(path), std::move(operation), std::move(handler)});
+    routes_.push_back({std::move(method), std::move(path), Operation{std::move(operation), traits}, std::move(handler)});
     return *this;
   }
 

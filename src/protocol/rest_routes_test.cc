@@ -9,10 +9,10 @@ namespace {
 
 RestRoutes<int> routes() {
   RestRoutes<int> r;
-  r.add("GET", "/2015-03-31/functions", "ListFunctions", 1)
-      .add("POST", "/2015-03-31/functions/{FunctionName}/invocations", "Invoke", 2)
-      .add("DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission", 3)
-      .add("GET", "/2015-03-31/functions/{FunctionName}", "GetFunction", 4);
+  r.add("GET", "/2015-03-31/functions", "ListFunctions", kReads, 1)
+      .add("POST", "/2015-03-31/functions/{FunctionName}/invocations", "Invoke", {.mutating = true, .body_limit = 7}, 2)
+      .add("DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission", kWrites, 3)
+      .add("GET", "/2015-03-31/functions/{FunctionName}", "GetFunction", kReads, 4);
   return r;
 }
 
@@ -20,7 +20,9 @@ TEST(RestRoutes, MatchesTemplatesAndDecodesLabels) {
   auto r = routes();
   auto invoke = r.match("POST", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Af/invocations");
   ASSERT_TRUE(invoke);
-  EXPECT_EQ(invoke->route->operation, "Invoke");
+  EXPECT_EQ(invoke->route->operation.name, "Invoke");
+  EXPECT_TRUE(invoke->route->operation.traits.mutating);
+  EXPECT_EQ(invoke->route->operation.traits.body_limit, 7u);
   EXPECT_EQ(invoke->label("FunctionName"), "arn:aws:lambda:us-east-1:000000000000:function:f");
   auto remove = r.match("DELETE", "/2015-03-31/functions/f/policy/s1");
   ASSERT_TRUE(remove);
@@ -32,8 +34,8 @@ TEST(RestRoutes, MatchesTemplatesAndDecodesLabels) {
 TEST(RestRoutes, OneTrailingSlashIsIgnored) {
   auto r = routes();
   ASSERT_TRUE(r.match("GET", "/2015-03-31/functions/"));
-  EXPECT_EQ(r.match("GET", "/2015-03-31/functions/")->route->operation, "ListFunctions");
-  EXPECT_EQ(r.match("GET", "/2015-03-31/functions/f/")->route->operation, "GetFunction");
+  EXPECT_EQ(r.match("GET", "/2015-03-31/functions/")->route->operation.name, "ListFunctions");
+  EXPECT_EQ(r.match("GET", "/2015-03-31/functions/f/")->route->operation.name, "GetFunction");
 }
 
 TEST(RestRoutes, NoOperationForAnotherMethodAnEmptyLabelOrMoreSegments) {

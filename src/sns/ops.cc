@@ -544,31 +544,34 @@ static void list_tags_for_resource(Service& svc, const Ctx&, const JsonValue& bo
 }
 
 void Service::register_operations(protocol::JsonService& json) {
+  // Confirmation and unsubscribe links arrive unsigned (a browser's GET), as AWS serves them.
+  // https://docs.aws.amazon.com/sns/latest/api/API_ConfirmSubscription.html
+  constexpr protocol::OperationTraits kFromMailLinks{.mutating = true, .anonymous = true};
   using Fn = void (*)(Service&, const Ctx&, const JsonValue&, Reply);
-  auto add = [&](const char* name, Fn fn) {
-    json.add(name, [this, fn, name](const Ctx& ctx, const rapidjson::Document& body, Reply reply) {
+  auto add = [&](const char* name, protocol::OperationTraits traits, Fn fn) {
+    json.add(name, traits, [this, fn, name](const Ctx& ctx, const rapidjson::Document& body, Reply reply) {
       // The cross-account rule, once for every operation (sns/access.h).
       if (auto allowed = authorize(*this, ctx, name, body); !allowed.ok()) return reply(allowed.error());
       fn(*this, ctx, body, std::move(reply));
     });
   };
-  add("CreateTopic", create_topic);
-  add("DeleteTopic", delete_topic);
-  add("ListTopics", list_topics);
-  add("GetTopicAttributes", get_topic_attributes);
-  add("SetTopicAttributes", set_topic_attributes);
-  add("Subscribe", subscribe);
-  add("ConfirmSubscription", confirm_subscription);
-  add("Unsubscribe", unsubscribe);
-  add("ListSubscriptions", list_subscriptions);
-  add("ListSubscriptionsByTopic", list_subscriptions_by_topic);
-  add("GetSubscriptionAttributes", get_subscription_attributes);
-  add("SetSubscriptionAttributes", set_subscription_attributes);
-  add("Publish", publish);
-  add("PublishBatch", publish_batch);
-  add("TagResource", tag_resource);
-  add("UntagResource", untag_resource);
-  add("ListTagsForResource", list_tags_for_resource);
+  add("CreateTopic", protocol::kWrites, create_topic);
+  add("DeleteTopic", protocol::kWrites, delete_topic);
+  add("ListTopics", protocol::kReads, list_topics);
+  add("GetTopicAttributes", protocol::kReads, get_topic_attributes);
+  add("SetTopicAttributes", protocol::kWrites, set_topic_attributes);
+  add("Subscribe", protocol::kWrites, subscribe);
+  add("ConfirmSubscription", kFromMailLinks, confirm_subscription);
+  add("Unsubscribe", kFromMailLinks, unsubscribe);
+  add("ListSubscriptions", protocol::kReads, list_subscriptions);
+  add("ListSubscriptionsByTopic", protocol::kReads, list_subscriptions_by_topic);
+  add("GetSubscriptionAttributes", protocol::kReads, get_subscription_attributes);
+  add("SetSubscriptionAttributes", protocol::kWrites, set_subscription_attributes);
+  add("Publish", protocol::kWrites, publish);
+  add("PublishBatch", protocol::kWrites, publish_batch);
+  add("TagResource", protocol::kWrites, tag_resource);
+  add("UntagResource", protocol::kWrites, untag_resource);
+  add("ListTagsForResource", protocol::kReads, list_tags_for_resource);
 }
 
 }  // namespace runnel::sns

@@ -522,33 +522,33 @@ RUNNEL_SQS_OP(remove_permission) {
 
 void Service::register_operations(protocol::JsonService& json) {
   using Fn = void (*)(Service&, const protocol::RequestContext&, const rapidjson::Document&, protocol::JsonReply);
-  auto add = [&](const char* name, Fn fn) {
-    json.add(name, [this, fn](const protocol::RequestContext& ctx, const rapidjson::Document& body,
+  auto add = [&](const char* name, protocol::OperationTraits traits, Fn fn) {
+    json.add(name, traits, [this, fn](const protocol::RequestContext& ctx, const rapidjson::Document& body,
                               protocol::JsonReply reply) { fn(*this, ctx, body, std::move(reply)); });
   };
-  add("CreateQueue", create_queue);
-  add("GetQueueUrl", get_queue_url);
-  add("ListQueues", list_queues);
-  add("DeleteQueue", delete_queue);
-  add("PurgeQueue", purge_queue);
-  add("GetQueueAttributes", get_queue_attributes);
-  add("SetQueueAttributes", set_queue_attributes);
-  add("TagQueue", tag_queue);
-  add("UntagQueue", untag_queue);
-  add("ListQueueTags", list_queue_tags);
-  add("ListDeadLetterSourceQueues", list_dead_letter_source_queues);
-  add("AddPermission", add_permission);
-  add("RemovePermission", remove_permission);
-  add("SendMessage", send_message);
-  add("SendMessageBatch", send_message_batch);
-  add("ReceiveMessage", receive_message);
-  add("DeleteMessage", delete_message);
-  add("DeleteMessageBatch", delete_message_batch);
-  add("ChangeMessageVisibility", change_message_visibility);
-  add("ChangeMessageVisibilityBatch", change_message_visibility_batch);
-  add("StartMessageMoveTask", start_message_move_task);
-  add("ListMessageMoveTasks", list_message_move_tasks);
-  add("CancelMessageMoveTask", cancel_message_move_task);
+  add("CreateQueue", protocol::kWrites, create_queue);
+  add("GetQueueUrl", protocol::kReads, get_queue_url);
+  add("ListQueues", protocol::kReads, list_queues);
+  add("DeleteQueue", protocol::kWrites, delete_queue);
+  add("PurgeQueue", protocol::kWrites, purge_queue);
+  add("GetQueueAttributes", protocol::kReads, get_queue_attributes);
+  add("SetQueueAttributes", protocol::kWrites, set_queue_attributes);
+  add("TagQueue", protocol::kWrites, tag_queue);
+  add("UntagQueue", protocol::kWrites, untag_queue);
+  add("ListQueueTags", protocol::kReads, list_queue_tags);
+  add("ListDeadLetterSourceQueues", protocol::kReads, list_dead_letter_source_queues);
+  add("AddPermission", protocol::kWrites, add_permission);
+  add("RemovePermission", protocol::kWrites, remove_permission);
+  add("SendMessage", protocol::kWrites, send_message);
+  add("SendMessageBatch", protocol::kWrites, send_message_batch);
+  add("ReceiveMessage", {.mutating = true, .long_poll = true}, receive_message);
+  add("DeleteMessage", protocol::kWrites, delete_message);
+  add("DeleteMessageBatch", protocol::kWrites, delete_message_batch);
+  add("ChangeMessageVisibility", protocol::kWrites, change_message_visibility);
+  add("ChangeMessageVisibilityBatch", protocol::kWrites, change_message_visibility_batch);
+  add("StartMessageMoveTask", protocol::kWrites, start_message_move_task);
+  add("ListMessageMoveTasks", protocol::kReads, list_message_move_tasks);
+  add("CancelMessageMoveTask", protocol::kWrites, cancel_message_move_task);
 }
 
 }  // namespace runnel::sqs

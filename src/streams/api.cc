@@ -296,18 +296,18 @@ Status authorize_stream(const protocol::RequestContext& ctx, const JsonValue& bo
 }  // namespace
 
 void Service::register_operations(protocol::JsonService& json) {
-  json.add("ListStreams", [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
+  json.add("ListStreams", protocol::kReads, [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
     reply(list_streams(*this, ctx, body));
   });
-  json.add("DescribeStream", [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
+  json.add("DescribeStream", protocol::kReads, [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
     if (auto s = authorize_stream(ctx, body); !s.ok()) return reply(s.error());
     reply(describe_stream(*this, body));
   });
-  json.add("GetShardIterator", [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
+  json.add("GetShardIterator", protocol::kReads, [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
     if (auto s = authorize_stream(ctx, body); !s.ok()) return reply(s.error());
     reply(get_shard_iterator(*this, body));
   });
-  json.add("GetRecords", [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
+  json.add("GetRecords", protocol::kReads, [this](const protocol::RequestContext& ctx, const rapidjson::Document& body, protocol::JsonReply reply) {
     if (auto s = authorize_stream(ctx, body); !s.ok()) return reply(s.error());
     reply(get_records(*this, body));
   });
