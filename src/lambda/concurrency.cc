@@ -7,7 +7,7 @@
 
 #include "common/json_parse.h"
 #include "common/json_write.h"
-#include "lambda/reply.h"
+#include "protocol/rest.h"
 #include "lambda/service.h"
 
 namespace runnel::lambda {
@@ -69,7 +69,7 @@ void Service::put_concurrency(const protocol::RequestContext& ctx, protocol::Res
         f.reserved_concurrency = static_cast<int>(wanted);
         return ok_status();
       },
-      [](const Function& f) { return json_response(200, concurrency_json(f)); }, std::move(reply));
+      [](const Function& f) { return protocol::rest_json_response(200, concurrency_json(f)); }, std::move(reply));
 }
 
 void Service::get_concurrency(const protocol::RequestContext& ctx, protocol::RestRequest&, const std::string& given,
@@ -80,7 +80,7 @@ void Service::get_concurrency(const protocol::RequestContext& ctx, protocol::Res
   if (!f)
     return reply(render_error(not_found(fmt::format("Function not found: arn:aws:lambda:{}:{}:function:{}", ctx.region,
                                                     ctx.account, *resolved))));
-  reply(json_response(200, concurrency_json(*f)));
+  reply(protocol::rest_json_response(200, concurrency_json(*f)));
 }
 
 void Service::delete_concurrency(const protocol::RequestContext& ctx, protocol::RestRequest&, const std::string& given,
@@ -93,7 +93,7 @@ void Service::delete_concurrency(const protocol::RequestContext& ctx, protocol::
         f.reserved_concurrency = -1;
         return ok_status();
       },
-      [](const Function&) { return json_response(204, ""); }, std::move(reply));
+      [](const Function&) { return protocol::rest_json_response(204, ""); }, std::move(reply));
 }
 
 }  // namespace runnel::lambda

@@ -11,7 +11,7 @@
 #include "common/clock.h"
 #include "common/json_parse.h"
 #include "lambda/code_dir.h"
-#include "lambda/reply.h"
+#include "protocol/rest.h"
 #include "lambda/service.h"
 #include "protocol/query_codec.h"
 
@@ -176,7 +176,7 @@ void Service::store_new_function(std::shared_ptr<Function> f, std::shared_ptr<st
       },
       [self, f, reply = std::move(reply)](Status status) {
         if (!status.ok()) return reply(self->render_error(status.error()));
-        reply(json_response(201, configuration_json(*f)));
+        reply(protocol::rest_json_response(201, configuration_json(*f)));
       });
 }
 
@@ -204,7 +204,7 @@ void Service::get_function(const protocol::RequestContext& ctx, protocol::RestRe
     w.EndObject();
   }
   w.EndObject();
-  reply(json_response(200, finish_json(sb)));
+  reply(protocol::rest_json_response(200, finish_json(sb)));
 }
 
 void Service::get_configuration(const protocol::RequestContext& ctx, protocol::RestRequest&, const std::string& given,
@@ -212,7 +212,7 @@ void Service::get_configuration(const protocol::RequestContext& ctx, protocol::R
   RESOLVE_OR_REPLY(name, given);
   auto f = find(ctx.account, ctx.region, name);
   if (!f) return reply(render_error(function_not_found(ctx, name)));
-  reply(json_response(200, configuration_json(*f)));
+  reply(protocol::rest_json_response(200, configuration_json(*f)));
 }
 
 void Service::list_functions(const protocol::RequestContext& ctx, protocol::RestRequest& request, const std::string&,
@@ -261,7 +261,7 @@ void Service::list_functions(const protocol::RequestContext& ctx, protocol::Rest
   w.EndArray();
   if (more) key_string(w, "NextMarker", page.back()->name);
   w.EndObject();
-  reply(json_response(200, finish_json(sb)));
+  reply(protocol::rest_json_response(200, finish_json(sb)));
 }
 
 void Service::delete_function(const protocol::RequestContext& ctx, protocol::RestRequest& request, const std::string& given,
@@ -281,7 +281,7 @@ void Service::delete_function(const protocol::RequestContext& ctx, protocol::Res
       },
       [self, reply = std::move(reply)](Status status) {
         if (!status.ok()) return reply(self->render_error(status.error()));
-        reply(json_response(204, ""));
+        reply(protocol::rest_json_response(204, ""));
       });
 }
 
@@ -318,7 +318,7 @@ void Service::update_code(const protocol::RequestContext& ctx, protocol::RestReq
         if (old_sha != f.code_sha256_hex && !code_in_use(old_sha, f.arn())) txn.del(storage::Family::kMeta, "lambda/c/" + old_sha);
         return ok_status();
       },
-      [](const Function& f) { return json_response(200, configuration_json(f)); }, std::move(reply));
+      [](const Function& f) { return protocol::rest_json_response(200, configuration_json(f)); }, std::move(reply));
   }, reply);
 }
 
@@ -351,7 +351,7 @@ void Service::update_configuration(const protocol::RequestContext& ctx, protocol
         touch(f);
         return ok_status();
       },
-      [](const Function& f) { return json_response(200, configuration_json(f)); }, std::move(reply));
+      [](const Function& f) { return protocol::rest_json_response(200, configuration_json(f)); }, std::move(reply));
 }
 
 void Service::add_permission(const protocol::RequestContext& ctx, protocol::RestRequest& request, const std::string& given,
@@ -431,7 +431,7 @@ void Service::add_permission(const protocol::RequestContext& ctx, protocol::Rest
         w.StartObject();
         key_string(w, "Statement", f.policy_statements.at(sid));
         w.EndObject();
-        return json_response(201, finish_json(sb));
+        return protocol::rest_json_response(201, finish_json(sb));
       },
       std::move(reply));
 }
@@ -449,7 +449,7 @@ void Service::get_policy(const protocol::RequestContext& ctx, protocol::RestRequ
   key_string(w, "Policy", policy);
   key_string(w, "RevisionId", f->policy_revision_id);
   w.EndObject();
-  reply(json_response(200, finish_json(sb)));
+  reply(protocol::rest_json_response(200, finish_json(sb)));
 }
 
 void Service::remove_permission(const protocol::RequestContext& ctx, protocol::RestRequest&, const std::string& given,
@@ -464,7 +464,7 @@ void Service::remove_permission(const protocol::RequestContext& ctx, protocol::R
         f.policy_revision_id = new_uuid();
         return ok_status();
       },
-      [](const Function&) { return json_response(204, ""); }, std::move(reply));
+      [](const Function&) { return protocol::rest_json_response(204, ""); }, std::move(reply));
 }
 
 void Service::put_event_invoke_config(const protocol::RequestContext& ctx, protocol::RestRequest& request,
@@ -507,7 +507,7 @@ void Service::put_event_invoke_config(const protocol::RequestContext& ctx, proto
         f.event_invoke_config_modified = fmt::format("{:.3f}", static_cast<double>(wall_ms()) / 1000.0);
         return ok_status();
       },
-      [](const Function& f) { return json_response(200, event_invoke_config_json(f)); }, std::move(reply));
+      [](const Function& f) { return protocol::rest_json_response(200, event_invoke_config_json(f)); }, std::move(reply));
 }
 
 void Service::get_event_invoke_config(const protocol::RequestContext& ctx, protocol::RestRequest&, const std::string& given,
@@ -517,7 +517,7 @@ void Service::get_event_invoke_config(const protocol::RequestContext& ctx, proto
   if (!f) return reply(render_error(function_not_found(ctx, name)));
   if (f->event_invoke_config_modified.empty())
     return reply(render_error(not_found("The function " + f->arn() + " doesn't have an EventInvokeConfig")));
-  reply(json_response(200, event_invoke_config_json(*f)));
+  reply(protocol::rest_json_response(200, event_invoke_config_json(*f)));
 }
 
 void Service::delete_event_invoke_config(const protocol::RequestContext& ctx, protocol::RestRequest&,
@@ -533,7 +533,7 @@ void Service::delete_event_invoke_config(const protocol::RequestContext& ctx, pr
         f.event_invoke_config_modified.clear();
         return ok_status();
       },
-      [](const Function&) { return json_response(204, ""); }, std::move(reply));
+      [](const Function&) { return protocol::rest_json_response(204, ""); }, std::move(reply));
 }
 
 // The code URL's token: HMAC-SHA256 of the ARN and the expiry, with this process's key.

@@ -1,6 +1,6 @@
 #include "lambda/sandboxes.h"
 
-#include "lambda/reply.h"
+#include "protocol/rest.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -38,7 +38,7 @@ constexpr size_t kMaxResponseBytes = 6 * 1024 * 1024;  // 6,291,456: a synchrono
 constexpr size_t kTailBytes = 4096;                     // LogType Tail: the log's last 4 KB
 constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
 
-protocol::Response runtime_answer(int status, std::string body) { return json_response(status, std::move(body)); }
+protocol::Response runtime_answer(int status, std::string body) { return protocol::rest_json_response(status, std::move(body)); }
 
 protocol::Response runtime_error(int status, std::string_view type, std::string_view message) {
   return runtime_answer(status, error_document(type, message));

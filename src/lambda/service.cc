@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/percent_decode.h"
 #include "lambda/code_dir.h"
-#include "lambda/reply.h"
+#include "protocol/rest.h"
 
 namespace runnel::lambda {
 
@@ -129,7 +129,7 @@ protocol::Response Service::request_too_large(const protocol::Operation* operati
                        "com.amazonaws.lambda", {}});
 }
 
-protocol::Response Service::render_error(const ApiError& error) const { return error_response(error); }
+protocol::Response Service::render_error(const ApiError& error) const { return protocol::rest_json_error(error); }
 
 // Lambda's operations as the 2015-03-31 model's http traits name them (and the later API versions'
 // paths the same clients use for concurrency and event invoke configs).

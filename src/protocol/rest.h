@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_write.h"
 #include "common/result.h"
 #include "protocol/message.h"
 #include "protocol/operation.h"
@@ -40,6 +41,29 @@ struct RestRequest {
     return {};
   }
 };
+
+// A REST-JSON answer: a JSON body with its status.
+inline Response rest_json_response(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+// A REST-JSON error as Lambda renders it: the code in x-amzn-ErrorType, {"Type": "User"|"Service",
+// "Message"} as the body. https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html
+inline Response rest_json_error(const ApiError& error) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  key_string(w, "Type", error.sender_fault ? "User" : "Service");
+  key_string(w, "Message", error.message);
+  w.EndObject();
+  Response r = rest_json_response(error.http_status, finish_json(sb));
+  r.headers.emplace_back("x-amzn-ErrorType", error.code);
+  return r;
+}
 
 class RestService {
  public:

@@ -12,7 +12,7 @@
 #include "lambda/esm/batch.h"
 #include "lambda/esm/runner.h"
 #include "lambda/function.h"
-#include "lambda/reply.h"
+#include "protocol/rest.h"
 #include "protocol/query_codec.h"
 
 namespace runnel::lambda::esm {
@@ -182,17 +182,17 @@ void Manager::handle(const protocol::RequestContext& ctx, protocol::RestRequest&
     if (method == "PUT") return update(ctx, request, uuid, std::move(reply));
     if (method == "DELETE") return remove(ctx, uuid, std::move(reply));
   }
-  reply(error_response({"UnknownOperationException", fmt::format("Unknown operation {} {}", method, request.path), 404, true,
+  reply(protocol::rest_json_error({"UnknownOperationException", fmt::format("Unknown operation {} {}", method, request.path), 404, true,
                         "com.amazonaws.lambda", {}}));
 }
 
 void Manager::create(const protocol::RequestContext& ctx, protocol::RestRequest& request, protocol::Reply reply) {
   rapidjson::Document body;
   if (!json::parse(body, request.body.empty() ? std::string_view("{}") : std::string_view(request.body)) || !body.IsObject())
-    return reply(error_response({"InvalidRequestContentException", "Could not parse request body into json", 400, true,
+    return reply(protocol::rest_json_error({"InvalidRequestContentException", "Could not parse request body into json", 400, true,
                                  "com.amazonaws.lambda", {}}));
   auto parsed = parse_create(body, lookup_for(ctx));
-  if (!parsed.ok()) return reply(error_response(parsed.error()));
+  if (!parsed.ok()) return reply(protocol::rest_json_error(parsed.error()));
   Mapping m = std::move(*parsed);
   m.uuid = new_uuid();
   m.account = ctx.account;
@@ -206,10 +206,10 @@ void Manager::create(const protocol::RequestContext& ctx, protocol::RestRequest&
         continue;
       std::string function_name = m.function_arn.substr(m.function_arn.rfind(":function:") + 10);
       if (m.from_queue())
-        return reply(error_response(conflict(fmt::format(
+        return reply(protocol::rest_json_error(conflict(fmt::format(
             "An event source mapping with SQS arn (\" {} \") and function (\" {} \") already exists. Please update or delete the existing mapping with UUID {}",
             m.source_arn, function_name, uuid))));
-      return reply(error_response(conflict(fmt::format(
+      return reply(protocol::rest_json_error(conflict(fmt::format(
           "The event source arn (\" {} \") and function (\" {} \") provided mapping already exists. Please update or delete the existing mapping with UUID {}",
           m.source_arn, function_name, uuid))));
     }
@@ -244,31 +244,31 @@ void Manager::create(const protocol::RequestContext& ctx, protocol::RestRequest&
         return true;
       },
       [this, runner, rendered = std::move(rendered), reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(error_response({"ServiceException", "The mapping could not be stored", 500, false, "com.amazonaws.lambda", {}}));
+        if (!committed) return reply(protocol::rest_json_error({"ServiceException", "The mapping could not be stored", 500, false, "com.amazonaws.lambda", {}}));
         {
           std::unique_lock lock(mu_);
           runners_[runner->mapping.uuid] = runner;
         }
         if (serving_) activate(runner);
-        reply(json_response(202, rendered));
+        reply(protocol::rest_json_response(202, rendered));
       });
 }
 
 void Manager::get(const protocol::RequestContext& ctx, std::string_view uuid, protocol::Reply reply) {
   auto runner = find(ctx, uuid);
-  if (!runner) return reply(error_response(mapping_not_found()));
+  if (!runner) return reply(protocol::rest_json_error(mapping_not_found()));
   std::lock_guard lock(runner->mu);
   const char* state = runner->mapping.enabled ? "Enabled" : "Disabled";
-  reply(json_response(200, render_mapping(runner->mapping, state, runner->last_result)));
+  reply(protocol::rest_json_response(200, render_mapping(runner->mapping, state, runner->last_result)));
 }
 
 void Manager::update(const protocol::RequestContext& ctx, protocol::RestRequest& request, std::string_view uuid,
                      protocol::Reply reply) {
   auto runner = find(ctx, uuid);
-  if (!runner) return reply(error_response(mapping_not_found()));
+  if (!runner) return reply(protocol::rest_json_error(mapping_not_found()));
   rapidjson::Document body;
   if (!json::parse(body, request.body.empty() ? std::string_view("{}") : std::string_view(request.body)) || !body.IsObject())
-    return reply(error_response({"InvalidRequestContentException", "Could not parse request body into json", 400, true,
+    return reply(protocol::rest_json_error({"InvalidRequestContentException", "Could not parse request body into json", 400, true,
                                  "com.amazonaws.lambda", {}}));
   Mapping next;
   {
@@ -276,7 +276,7 @@ void Manager::update(const protocol::RequestContext& ctx, protocol::RestRequest&
     next = runner->mapping;
   }
   bool was_enabled = next.enabled;
-  if (auto s = apply_update(next, body, lookup_for(ctx)); !s.ok()) return reply(error_response(s.error()));
+  if (auto s = apply_update(next, body, lookup_for(ctx)); !s.ok()) return reply(protocol::rest_json_error(s.error()));
   next.last_modified_ms = wall_ms();
   std::string state = next.enabled == was_enabled ? "Updating" : next.enabled ? "Enabling" : "Disabling";
   writer_.submit(
@@ -285,7 +285,7 @@ void Manager::update(const protocol::RequestContext& ctx, protocol::RestRequest&
         return true;
       },
       [this, runner, next, state, reply = std::move(reply)](bool committed) {
-        if (!committed) return reply(error_response({"ServiceException", "The mapping could not be stored", 500, false, "com.amazonaws.lambda", {}}));
+        if (!committed) return reply(protocol::rest_json_error({"ServiceException", "The mapping could not be stored", 500, false, "com.amazonaws.lambda", {}}));
         std::string rendered;
         {
           std::lock_guard lock(runner->mu);
@@ -302,13 +302,13 @@ void Manager::update(const protocol::RequestContext& ctx, protocol::RestRequest&
         } else {
           wake(runner);
         }
-        reply(json_response(202, rendered));
+        reply(protocol::rest_json_response(202, rendered));
       });
 }
 
 void Manager::remove(const protocol::RequestContext& ctx, std::string_view uuid, protocol::Reply reply) {
   auto runner = find(ctx, uuid);
-  if (!runner) return reply(error_response(mapping_not_found()));
+  if (!runner) return reply(protocol::rest_json_error(mapping_not_found()));
   std::string rendered;
   std::string id(uuid);
   {
@@ -329,7 +329,7 @@ void Manager::remove(const protocol::RequestContext& ctx, std::string_view uuid,
       [this, runner, id, rendered = std::move(rendered), reply = std::move(reply)](bool committed) {
         if (!committed) {
           runner->deleted = false;
-          return reply(error_response({"ServiceException", "The mapping could not be deleted", 500, false, "com.amazonaws.lambda", {}}));
+          return reply(protocol::rest_json_error({"ServiceException", "The mapping could not be deleted", 500, false, "com.amazonaws.lambda", {}}));
         }
         {
           std::unique_lock lock(mu_);
@@ -340,7 +340,7 @@ void Manager::remove(const protocol::RequestContext& ctx, std::string_view uuid,
           runner->subscription = 0;
           end_queue_polls(runner);
         });
-        reply(json_response(202, rendered));
+        reply(protocol::rest_json_response(202, rendered));
       });
 }
 
@@ -353,7 +353,7 @@ void Manager::list(const protocol::RequestContext& ctx, protocol::RestRequest& r
   if (!max_text.empty()) {
     max_items = std::atoi(max_text.c_str());
     if (max_items < 1 || max_items > 10000)
-      return reply(error_response({"ValidationException",
+      return reply(protocol::rest_json_error({"ValidationException",
                                    fmt::format("1 validation error detected: Value '{}' at 'maxItems' failed to satisfy constraint: Member must have value {} {}",
                                                max_text, max_items < 1 ? "greater than or equal to" : "less than or equal to",
                                                max_items < 1 ? 1 : 10000),
@@ -362,7 +362,7 @@ void Manager::list(const protocol::RequestContext& ctx, protocol::RestRequest& r
   std::string function_arn;
   if (!function.empty()) {
     function_arn = hooks_.resolve_function(ctx.account, ctx.region, function);
-    if (function_arn.empty()) return reply(error_response(not_found("Function does not exist")));
+    if (function_arn.empty()) return reply(protocol::rest_json_error(not_found("Function does not exist")));
   }
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
@@ -392,7 +392,7 @@ void Manager::list(const protocol::RequestContext& ctx, protocol::RestRequest& r
   w.EndArray();
   if (!next_marker.empty()) key_string(w, "NextMarker", next_marker);
   w.EndObject();
-  reply(json_response(200, finish_json(sb)));
+  reply(protocol::rest_json_response(200, finish_json(sb)));
 }
 
 void Manager::write_health(JsonWriter& w) const {
