@@ -13,6 +13,7 @@
 #include "auth/authenticate.h"
 #include "common/log.h"
 #include "common/uuid.h"
+#include "http/content_coding.h"
 
 namespace runnel::http {
 
@@ -144,6 +145,26 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   const protocol::JsonService* service = resolved.json;
   const std::string_view operation = resolved.operation;
   const protocol::RestService* rest = resolved.rest;
+  // A compressed body (Content-Encoding gzip or deflate) is decoded before anything reads it,
+  // bounded by its operation's body limit; the signature still covers the bytes as sent.
+  std::string decoded_body;
+  const bool encoded = is_encoded(request.header("Content-Encoding"));
+  if (encoded) {
+    const size_t limit = body_limit(request);
+    DecodedBody decoded = decode_content(request.header("Content-Encoding"), request.body, limit);
+    if (decoded.status == DecodedBody::Status::kTooLarge) return reply(too_large(request, limit));
+    if (decoded.status != DecodedBody::Status::kOk) {
+      // AWS's common error for a body it cannot decompress (CommonErrors: MalformedHttpRequestException).
+      // [unverified wording] the messages are runnel's.
+      std::string message = decoded.status == DecodedBody::Status::kUnsupported
+                                ? "Unsupported Content-Encoding: " + decoded.detail
+                                : "The request body could not be decompressed (" + decoded.detail + ")";
+      return reply(refuse_head(request, resolved,
+                               {"MalformedHttpRequestException", std::move(message), 400, true, "com.amazon.coral.service", {}}));
+    }
+    decoded_body = std::move(decoded.body);
+  }
+  std::string& body = encoded ? decoded_body : request.body;
   // Lambda's request ids are UUIDs; an Invoke runs under its request's id (ctx.request_id).
   if (rest) request_id = new_uuid();
   // Query protocol: a form POST, or a GET whose query string names an Action.
@@ -156,7 +177,7 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
                            starts_with_ignoring_case(request.header("Content-Type"), "application/x-www-form-urlencoded");
     if (form_post || (request.method == "GET" && !query_string.empty())) {
       protocol::parse_form_into(query_string, params);
-      if (form_post) protocol::parse_form_into(request.body, params);
+      if (form_post) protocol::parse_form_into(body, params);
       action = protocol::find_param(params, "Action");
       if (form_post || action) {
         std::string_view credential = authorization_credential(authorization);
@@ -284,11 +305,11 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     return;
   }
   if (rest) {
-    protocol::RestRequest rest_request{request.method, path, query_string, request.headers, std::move(request.body)};
+    protocol::RestRequest rest_request{request.method, path, query_string, request.headers, std::move(body)};
     rest->dispatch(std::move(ctx), rest_request, std::move(reply_with_id));
     return;
   }
-  service->dispatch(std::move(ctx), operation, request.body, std::move(reply_with_id));
+  service->dispatch(std::move(ctx), operation, body, std::move(reply_with_id));
 }
 
 size_t Router::body_limit(const HttpRequest& head) const {
@@ -301,31 +322,38 @@ size_t Router::body_limit(const HttpRequest& head) const {
   return op && op->traits.body_limit ? op->traits.body_limit : options_.max_body_bytes;
 }
 
-protocol::Response Router::too_large(const HttpRequest& head, size_t limit) const {
-  const std::string_view path = head.target.substr(0, head.target.find('?'));
-  const Resolved resolved = resolve(head, path);
+protocol::Response Router::refuse_head(const HttpRequest& head, const Resolved& resolved, const ApiError& e) const {
   std::string request_id = resolved.rest ? new_uuid() : new_request_id();
   protocol::Response r;
   if (resolved.rest) {
-    r = resolved.rest->request_too_large(resolved.rest->operation(head.method, path), limit);
+    r = resolved.rest->render_error(e);
+  } else if (resolved.json) {
+    r = resolved.json->render_error(e);
+  } else if (!query_services_.empty()) {
+    // Not JSON nor REST: a Query client (the Action is in the body), for the service its
+    // credential scope names.
+    std::string_view credential = authorization_credential(head.header("Authorization"));
+    r = query_service_for(credential_scope(credential).service, nullptr)->render_error(e, request_id);
   } else {
-    // [unverified wording] The code and status are AWS's common error; the text names the limit.
-    ApiError e{"RequestEntityTooLargeException", fmt::format("Request must be smaller than {} bytes", limit), 413, true,
-               "com.amazon.coral.service", {}};
-    if (resolved.json) {
-      e.message += fmt::format(" for the {} operation", resolved.operation);
-      r = resolved.json->render_error(e);
-    } else if (!query_services_.empty()) {
-      // Not JSON nor REST: a Query client (the Action is in the body), for the service its
-      // credential scope names.
-      std::string_view credential = authorization_credential(head.header("Authorization"));
-      r = query_service_for(credential_scope(credential).service, nullptr)->render_error(e, request_id);
-    } else {
-      r = protocol::JsonService({"", "application/x-amz-json-1.0", false}).render_error(e);
-    }
+    r = protocol::JsonService({"", "application/x-amz-json-1.0", false}).render_error(e);
   }
   r.headers.emplace_back("x-amzn-RequestId", std::move(request_id));
   return r;
+}
+
+protocol::Response Router::too_large(const HttpRequest& head, size_t limit) const {
+  const std::string_view path = head.target.substr(0, head.target.find('?'));
+  const Resolved resolved = resolve(head, path);
+  if (resolved.rest) {
+    protocol::Response r = resolved.rest->request_too_large(resolved.rest->operation(head.method, path), limit);
+    r.headers.emplace_back("x-amzn-RequestId", new_uuid());
+    return r;
+  }
+  // [unverified wording] The code and status are AWS's common error; the text names the limit.
+  ApiError e{"RequestEntityTooLargeException", fmt::format("Request must be smaller than {} bytes", limit), 413, true,
+             "com.amazon.coral.service", {}};
+  if (resolved.json) e.message += fmt::format(" for the {} operation", resolved.operation);
+  return refuse_head(head, resolved, e);
 }
 
 Endpoint Router::endpoint() const {

@@ -100,6 +100,9 @@ class Router {
     const protocol::RestService* rest = nullptr;
   };
   Resolved resolve(const HttpRequest& request, std::string_view path) const;
+  // An error found before dispatch (the body's size or coding), rendered for the service the head
+  // names, with a request id.
+  protocol::Response refuse_head(const HttpRequest& head, const Resolved& resolved, const ApiError& error) const;
   std::map<std::string, const protocol::JsonService*, std::less<>> json_services_;
   std::map<const protocol::JsonService*, std::string> json_signing_names_;
   // In registration order, which breaks ties between services that share an Action.

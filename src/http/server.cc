@@ -1,6 +1,8 @@
 #include <utility>  // Boost 1.74's asio/awaitable.hpp uses std::exchange without including it.
 
 #include "http/server.h"
+
+#include "http/content_coding.h"
 #include "http/tcp_peer.h"
 
 #include <boost/asio.hpp>
@@ -357,6 +359,8 @@ struct Server::Impl {
         stream.socket().cancel(ignored);  // the departure watch
       }
       protocol::Response response = std::move(*slot->response);
+      // Compressed here, on the connection's own I/O thread, whichever thread answered.
+      gzip_response(response, request.header("Accept-Encoding"));
 
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version};
       res.set(bhttp::field::server, "runnel");
