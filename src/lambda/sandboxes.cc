@@ -58,14 +58,6 @@ std::string trace_id() {
                      rng() & 0xFFFFFFFFFFFFULL, rng() & 0xFFFFFFFFFFFFULL, rng());
 }
 
-// 2024/01/01, the date part of a log stream's name.
-std::string log_stream_date() {
-  std::time_t now = static_cast<std::time_t>(wall_ms() / 1000);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  return fmt::format("{:04d}/{:02d}/{:02d}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
 std::string exit_reason(int status) {
   if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
@@ -333,7 +325,7 @@ bool Sandboxes::spawn(const std::shared_ptr<const FunctionImage>& image, Callbac
   s->uid = uid_for(image->arn);
   s->log_group = "/aws/lambda/" + image->name;
   s->log_stream = log_stream_name(wall_ms());
-  std::vector<std::string> env = environment_for(*image, s->port);
+  std::vector<std::string> env = environment_for(*image, s->port, s->log_stream);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -395,7 +387,8 @@ bool Sandboxes::spawn(const std::shared_ptr<const FunctionImage>& image, Callbac
   return true;
 }
 
-std::vector<std::string> Sandboxes::environment_for(const FunctionImage& image, uint16_t port) const {
+std::vector<std::string> Sandboxes::environment_for(const FunctionImage& image, uint16_t port,
+                                                    const std::string& log_stream) const {
   std::vector<std::string> env;
   // The function's own variables first; the reserved ones cannot be set by it (CreateFunction
   // refuses them) and are added after. PATH, LANG, TZ (AWS's "unreserved" ones) and runnel's
@@ -405,10 +398,6 @@ std::vector<std::string> Sandboxes::environment_for(const FunctionImage& image, 
   const char* path = std::getenv("PATH");
   auto [key, secret] = options_.credentials ? options_.credentials(image.account)
                                             : std::pair<std::string, std::string>{"test", "test"};
-  // AWS names each execution environment's stream "2026/12/03/[$LATEST]" + 32 hex digits.
-  std::string instance = new_uuid();
-  std::erase(instance, '-');
-  std::string log_stream = fmt::format("{}/[$LATEST]{}", log_stream_date(), instance);
   for (auto& e : std::vector<std::string>{
            "_HANDLER=" + image.handler,
            fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", port),
@@ -571,7 +560,7 @@ void Sandboxes::drain_output(Sandbox& s) {
       while ((newline = s.partial_line.find('\n', start)) != std::string::npos) {
         std::string_view line(s.partial_line.data() + start, newline - start);
         if (options_.logs)
-          options_.logs->write(s.log_group, s.log_stream, wall_ms(), line);
+          options_.logs->write({s.image->account, s.image->region, s.log_group, s.log_stream}, wall_ms(), line);
         else
           spdlog::info(R"("event":"lambda.log","function":"{}","line":{})", s.image->name, json_quote(line));
         if (s.current) {

@@ -138,7 +138,8 @@ class Sandboxes {
   // Under mu_: moves what the process has written so far into its log.
   void drain_output(Sandbox& s);
   void kill_sandbox(Sandbox& s);
-  std::vector<std::string> environment_for(const FunctionImage& image, uint16_t port) const;
+  // The process's environment; `log_stream` is the stream its output goes to (log_stream_name()).
+  std::vector<std::string> environment_for(const FunctionImage& image, uint16_t port, const std::string& log_stream) const;
   // Under mu_: the uid the function's processes run as (-1: runnel's own).
   int uid_for(const std::string& arn);
   bool peer_allowed(const Sandbox& s, const protocol::RestRequest& request) const;

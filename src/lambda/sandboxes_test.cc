@@ -46,12 +46,13 @@ using RuntimeHandler = std::function<void(protocol::RestRequest&, protocol::Repl
 class RecordedLogs final : public ports::LogSink {
  public:
   struct Event {
-    std::string group, stream, message;
+    std::string account, region, group, stream, message;
     int64_t timestamp_ms;
   };
-  void write(std::string_view group, std::string_view stream, int64_t timestamp_ms, std::string_view message) override {
+  void write(const ports::LogTarget& to, int64_t timestamp_ms, std::string_view message) override {
     std::lock_guard lock(mu);
-    events.push_back({std::string(group), std::string(stream), std::string(message), timestamp_ms});
+    events.push_back({std::string(to.account), std::string(to.region), std::string(to.group), std::string(to.stream),
+                      std::string(message), timestamp_ms});
   }
   std::vector<Event> snapshot() {
     std::lock_guard lock(mu);
@@ -222,14 +223,18 @@ TEST_F(SandboxesTest, AProcessThatExitsFailsItsInvocation) {
 }
 
 TEST_F(SandboxesTest, EachOutputLineIsAnEventOfTheSandboxsLogStream) {
-  auto im = image("#!/bin/sh\necho starting\necho 'to stderr' >&2\nexit 3\n");
+  auto im = image("#!/bin/sh\necho starting\necho 'to stderr' >&2\necho \"$AWS_LAMBDA_LOG_STREAM_NAME\"\nexit 3\n");
   auto result = invoke(im, "{}");
   ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
   auto events = logs_.snapshot();
-  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].message, "starting");
   EXPECT_EQ(events[1].message, "to stderr");
+  // The process is told the stream its lines go to.
+  EXPECT_EQ(events[2].message, events[0].stream);
   EXPECT_EQ(events[0].group, "/aws/lambda/f");
+  EXPECT_EQ(events[0].account, im->account);
+  EXPECT_EQ(events[0].region, im->region);
   // YYYY/MM/DD/[$LATEST]<32 hex>, as Lambda names a sandbox's stream; one stream per sandbox.
   EXPECT_TRUE(std::regex_match(events[0].stream, std::regex(R"(\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32})"))) << events[0].stream;
   EXPECT_EQ(events[1].stream, events[0].stream);

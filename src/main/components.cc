@@ -92,13 +92,40 @@ void Sqs::stop() {
 
 // --- Lambda -----------------------------------------------------------------------------------
 
-void RunnelLog::write(std::string_view group, std::string_view stream, int64_t timestamp_ms, std::string_view message) {
-  spdlog::info(R"("event":"lambda.log","group":{},"stream":{},"timestamp_ms":{},"line":{})", json_quote(group),
-               json_quote(stream), timestamp_ms, json_quote(message));
+// --- CloudWatch Logs ----------------------------------------------------------------------------
+
+Logs::Logs(Base base)
+    : service_(base.engine, base.writer),
+      json_({"Logs_20140328", "application/x-amz-json-1.1", false}),
+      // Retention is in days: a sweep a minute keeps what is stored within a minute of it.
+      retention_("logs.retention", std::chrono::milliseconds(60'000), [this] { service_.sweep_retention(wall_ms()); }) {}
+
+Status Logs::start() {
+  service_.register_operations(json_);
+  service_.start();
+  return ok_status();
 }
 
-Lambda::Lambda(Base base, Streams& streams, Sqs& sqs, LambdaOptions options)
-    : base_(base), streams_(streams), sqs_(sqs), options_(std::move(options)) {}
+void Logs::add_health(admin::Health& health) {
+  health.add_section("logs", [this](admin::JsonWriter& w) {
+    w.StartObject();
+    w.Key("lines_shipped");
+    w.Uint64(service_.lines_shipped());
+    w.Key("lines_dropped");
+    w.Uint64(service_.lines_dropped());
+    w.EndObject();
+  });
+}
+
+void Logs::stop() {
+  retention_.stop();
+  service_.stop();
+}
+
+// --- Lambda -------------------------------------------------------------------------------------
+
+Lambda::Lambda(Base base, Streams& streams, Sqs& sqs, ports::LogSink& logs, LambdaOptions options)
+    : base_(base), streams_(streams), sqs_(sqs), options_(std::move(options)), logs_(logs) {}
 
 Status Lambda::start() {
   // Function code is unpacked beside the store (in a temporary directory with --in-memory).

@@ -28,6 +28,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "lambda/service.h"
+#include "logs/service.h"
 #include "ports/deliver.h"
 #include "ports/log_sink.h"
 #include "protocol/aws_json.h"
@@ -122,11 +123,22 @@ class Sqs final : public Component {
   background::PeriodicTask retention_;
 };
 
-// The log sink until runnel has CloudWatch Logs (issue 18): every event a line of runnel's own log,
-// "event":"lambda.log" with its group and stream.
-class RunnelLog final : public ports::LogSink {
+// CloudWatch Logs: its API, the sink a function's output reaches it through, and the retention sweep.
+class Logs final : public Component {
  public:
-  void write(std::string_view group, std::string_view stream, int64_t timestamp_ms, std::string_view message) override;
+  explicit Logs(Base base);
+  const char* name() const override { return "logs"; }
+  Status start() override;  // registers the operations and starts the shipper
+  void add_routes(http::Router& router) override { router.add_json_service(&json_, "logs"); }
+  void add_health(admin::Health& health) override;
+  void serve(const ServeContext&) override { retention_.start(); }
+  void stop() override;  // after Lambda's: the last lines of the functions are written
+  ports::LogSink& sink() { return service_; }
+
+ private:
+  logs::Service service_;
+  protocol::JsonService json_;
+  background::PeriodicTask retention_;
 };
 
 struct LambdaOptions {
@@ -140,7 +152,7 @@ struct LambdaOptions {
 
 class Lambda final : public Component {
  public:
-  Lambda(Base base, Streams& streams, Sqs& sqs, LambdaOptions options);
+  Lambda(Base base, Streams& streams, Sqs& sqs, ports::LogSink& logs, LambdaOptions options);
   const char* name() const override { return "lambda"; }
   Status start() override;  // makes the code root, offers the deliver port its functions
   void add_routes(http::Router& router) override;
@@ -155,7 +167,7 @@ class Lambda final : public Component {
   Sqs& sqs_;
   LambdaOptions options_;
   std::string code_root_;
-  RunnelLog logs_;
+  ports::LogSink& logs_;
   std::unique_ptr<lambda::Service> service_;  // made in start(): its options name the code root
 };
 

@@ -121,14 +121,15 @@ int serve(const ServeFlags& flags) {
   runnel::app::DynamoDb dynamodb(base);
   runnel::app::Streams streams(base, dynamodb, stream_options);
   runnel::app::Sqs sqs(base);
-  runnel::app::Lambda lambda(base, streams, sqs,
+  runnel::app::Logs logs(base);
+  runnel::app::Lambda lambda(base, streams, sqs, logs.sink(),
                              {flags.data_dir, flags.in_memory, flags.lambda_async_retry_delay_ms,
                               flags.lambda_max_sandboxes, flags.lambda_uid_base, flags.lambda_uid_count});
   runnel::app::Sns sns(base, flags.sns_signing_key_bits, flags.push);
   // SNS's routes come before SQS's: unsigned links pick the first query service with the Action
   // (http/router.h), and SNS's confirmation links are what arrives unsigned.
-  const std::vector<runnel::app::Component*> parts = {&dynamodb, &streams, &sqs, &lambda, &sns};
-  const std::vector<runnel::app::Component*> route_order = {&dynamodb, &streams, &sns, &sqs, &lambda};
+  const std::vector<runnel::app::Component*> parts = {&dynamodb, &streams, &sqs, &logs, &lambda, &sns};
+  const std::vector<runnel::app::Component*> route_order = {&dynamodb, &streams, &sns, &sqs, &logs, &lambda};
   for (auto* part : parts) {
     if (auto s = part->start(); !s.ok()) {
       spdlog::critical(R"("event":"{}.start_failed","error":{})", part->name(), runnel::json_quote(s.error().message));

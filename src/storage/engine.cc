@@ -26,6 +26,7 @@ const char* family_name(Family f) {
     case Family::kStreams: return "streams";
     case Family::kQueues: return "queues";
     case Family::kQueueStates: return "queue_states";
+    case Family::kLogs: return "logs";
   }
   return "?";
 }

@@ -32,8 +32,11 @@ enum class Family : int {
   // SQS message states (visibility, receive count), apart from the messages: each family's keys
   // then only grow while a queue fills, so compactions move files instead of rewriting them.
   kQueueStates = 5,
+  // CloudWatch Logs events, keyed by log group and time (and a per-stream index): apart, so that a
+  // flood of log lines neither churns the items' compactions nor evicts their blocks.
+  kLogs = 6,
 };
-inline constexpr int kFamilyCount = 6;
+inline constexpr int kFamilyCount = 7;
 const char* family_name(Family f);
 
 enum class Durability { kStrict, kRelaxed };

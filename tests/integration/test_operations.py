@@ -14,7 +14,7 @@ from util import unique_table_name
 
 # The signing names runnel lists services under -> the botocore model names.
 MODELS = {'dynamodb': 'dynamodb', 'dynamodbstreams': 'dynamodbstreams', 'sqs': 'sqs', 'sns': 'sns',
-          'lambda': 'lambda'}
+          'lambda': 'lambda', 'logs': 'logs'}
 LAMBDA_LARGE = 69905067  # base64 of a 50 MB zip, as Lambda's message names it
 
 
@@ -33,7 +33,7 @@ def entries(listing, service, protocol=None):
 def test_every_service_and_protocol_is_listed(listing):
     pairs = {(e['service'], e['protocol']) for e in listing}
     assert pairs == {('dynamodb', 'json'), ('dynamodbstreams', 'json'), ('sqs', 'json'), ('sqs', 'query'),
-                     ('sns', 'query'), ('lambda', 'rest-json')}
+                     ('sns', 'query'), ('lambda', 'rest-json'), ('logs', 'json')}
     # SQS serves one table to both of its protocols.
     assert set(entries(listing, 'sqs', 'json')) == set(entries(listing, 'sqs', 'query'))
     assert {'PutItem', 'Query', 'TransactWriteItems'} <= set(entries(listing, 'dynamodb'))
@@ -56,7 +56,7 @@ def test_traits(listing):
         # A Get/List/Describe operation changes nothing.
         if e['name'].startswith(('Get', 'List', 'Describe')):
             assert not e['mutating'], e
-        if e['name'] in ('PutItem', 'SendMessage', 'Publish', 'CreateFunction', 'Invoke', 'DeleteTable'):
+        if e['name'] in ('PutItem', 'SendMessage', 'Publish', 'CreateFunction', 'Invoke', 'DeleteTable', 'PutLogEvents'):
             assert e['mutating'], e
         # Only SNS's mail links arrive unsigned; only SQS's receive parks.
         assert e['anonymous'] == (e['service'] == 'sns' and e['name'] in ('ConfirmSubscription', 'Unsubscribe')), e
