@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <condition_variable>
@@ -93,6 +94,9 @@ struct Sandboxes::Sandbox {
   bool retire_when_idle = false;
   std::optional<Invocation> current;
   std::chrono::steady_clock::time_point current_started;
+  std::chrono::steady_clock::time_point spawned_at;
+  std::optional<double> init_ms;  // spawn to its first GET .../next: REPORT's Init Duration, once
+  bool init_reported = false;
   uint64_t timer = 0;
   std::optional<protocol::Reply> parked;  // a GET .../next waiting for an invocation
   std::string init_error;
@@ -246,6 +250,7 @@ void Sandboxes::assign(Sandbox& s, Invocation inv, Callbacks& later) {
   r.headers.emplace_back("Lambda-Runtime-Invoked-Function-Arn", image.arn);
   r.headers.emplace_back("Lambda-Runtime-Trace-Id", trace_id());
   s.log = fmt::format("START RequestId: {} Version: $LATEST\n", inv.request_id);
+  emit(s, std::string_view(s.log).substr(0, s.log.size() - 1));
   s.current_started = std::chrono::steady_clock::now();
   s.timer = scheduler_.after_ms(image.timeout_seconds * 1000LL,
                                 [this, id = s.id, request_id = inv.request_id] { on_timeout(id, request_id); });
@@ -363,6 +368,7 @@ bool Sandboxes::spawn(const std::shared_ptr<const FunctionImage>& image, Callbac
   posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setpgroup(&attributes, 0);  // its own group
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  s->spawned_at = std::chrono::steady_clock::now();
   int rc = posix_spawn(&s->pid, options_.init_program.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
@@ -445,6 +451,8 @@ void Sandboxes::handle_runtime(uint64_t sandbox_id, protocol::RestRequest& reque
       Sandbox& s = *found->second;
       path.remove_prefix(kRuntimePrefix.size());
       if (request.method == "GET" && path == "invocation/next") {
+        if (!s.started)
+          s.init_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.spawned_at).count();
         s.started = true;
         auto current = current_revision_.find(s.image->arn);
         bool stale = s.retire_when_idle || stopping_ ||
@@ -516,15 +524,27 @@ void Sandboxes::handle_runtime(uint64_t sandbox_id, protocol::RestRequest& reque
 void Sandboxes::finish(Sandbox& s, InvocationResult result, Callbacks& later) {
   scheduler_.cancel(s.timer);
   drain_output(s);
-  if (!s.partial_line.empty()) s.log += s.partial_line + "\n";
+  if (!s.partial_line.empty()) {
+    emit(s, s.partial_line);
+    s.log += s.partial_line + "\n";
+  }
   s.partial_line.clear();
   Invocation inv = std::move(*s.current);
   s.current.reset();
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.current_started).count();
-  s.log += fmt::format("END RequestId: {}\nREPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\t"
-                       "Memory Size: {} MB\tMax Memory Used: {} MB\t\n",
-                       inv.request_id, inv.request_id, ms, static_cast<int64_t>(ms) + 1, inv.image->memory_size,
-                       inv.image->memory_size);
+  // As Lambda writes them: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
+  std::string end = fmt::format("END RequestId: {}", inv.request_id);
+  std::string report = fmt::format("REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\t"
+                                   "Memory Size: {} MB\tMax Memory Used: {} MB\t",
+                                   inv.request_id, ms, std::max<int64_t>(1, static_cast<int64_t>(std::ceil(ms))), inv.image->memory_size,
+                                   max_memory_mb(s));
+  if (s.init_ms && !s.init_reported) {
+    report += fmt::format("Init Duration: {:.2f} ms\t", *s.init_ms);
+    s.init_reported = true;
+  }
+  emit(s, end);
+  emit(s, report);
+  s.log += end + "\n" + report + "\n";
   result.log = s.log.size() > kTailBytes ? s.log.substr(s.log.size() - kTailBytes) : s.log;
   s.log.clear();
   later.push_back([done = std::move(inv.done), result = std::move(result)] { done(result); });
@@ -549,6 +569,49 @@ void Sandboxes::on_timeout(uint64_t sandbox_id, std::string request_id) {
   for (auto& fn : later) fn();
 }
 
+void Sandboxes::emit(Sandbox& s, std::string_view line) {
+  if (options_.logs)
+    options_.logs->write({s.image->account, s.image->region, s.log_group, s.log_stream}, wall_ms(), line);
+  else
+    spdlog::info(R"("event":"lambda.log","function":"{}","line":{})", s.image->name, json_quote(line));
+}
+
+namespace {
+
+// The first number in `file` after `key` (a /proc status line's "VmHWM:"), or in the whole file
+// when `key` is empty (a cgroup's memory.peak).
+std::optional<int64_t> read_number(const std::string& file, std::string_view key) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!key.empty() && !line.starts_with(key)) continue;
+    size_t at = line.find_first_of("0123456789", key.size());
+    if (at == std::string::npos) return std::nullopt;
+    return std::strtoll(line.c_str() + at, nullptr, 10);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int64_t Sandboxes::max_memory_mb(const Sandbox& s) const {
+  constexpr int64_t kMb = 1024 * 1024;
+  if (!cgroup_root_.empty()) {
+    std::string dir = fmt::format("{}/sb-{}", cgroup_root_, s.id);
+    // cgroup v2 (memory.peak, kernel 5.19 and later), else v1.
+    for (const char* file : {"/memory.peak", "/memory.max_usage_in_bytes"}) {
+      if (auto bytes = read_number(dir + file, "")) return (*bytes + kMb - 1) / kMb;
+    }
+  }
+  // Without a cgroup: the peak resident set (VmHWM, in kB) of each child of the sandbox's init.
+  int64_t kb = 0;
+  std::ifstream children(fmt::format("/proc/{}/task/{}/children", s.pid, s.pid));
+  for (pid_t child; children >> child;) kb += read_number(fmt::format("/proc/{}/status", child), "VmHWM:").value_or(0);
+  if (kb == 0) kb = read_number(fmt::format("/proc/{}/status", s.pid), "VmHWM:").value_or(0);
+  return (kb + 1023) / 1024;
+}
+
 void Sandboxes::drain_output(Sandbox& s) {
   if (s.output_closed) return;
   char buffer[16 * 1024];
@@ -559,10 +622,7 @@ void Sandboxes::drain_output(Sandbox& s) {
       size_t start = 0, newline;
       while ((newline = s.partial_line.find('\n', start)) != std::string::npos) {
         std::string_view line(s.partial_line.data() + start, newline - start);
-        if (options_.logs)
-          options_.logs->write({s.image->account, s.image->region, s.log_group, s.log_stream}, wall_ms(), line);
-        else
-          spdlog::info(R"("event":"lambda.log","function":"{}","line":{})", s.image->name, json_quote(line));
+        emit(s, line);
         if (s.current) {
           s.log.append(line);
           s.log.push_back('\n');

@@ -137,6 +137,12 @@ class Sandboxes {
   void on_exit(uint64_t sandbox_id, int status);
   // Under mu_: moves what the process has written so far into its log.
   void drain_output(Sandbox& s);
+  // One line of the sandbox's log stream (the process's output, and Lambda's own START, END and
+  // REPORT lines): to the log sink, or runnel's log without one.
+  void emit(Sandbox& s, std::string_view line);
+  // The most memory the sandbox's processes have held, in MB (its cgroup's peak, else the peak
+  // resident sets of the init's children), for REPORT's "Max Memory Used".
+  int64_t max_memory_mb(const Sandbox& s) const;
   void kill_sandbox(Sandbox& s);
   // The process's environment; `log_stream` is the stream its output goes to (log_stream_name()).
   std::vector<std::string> environment_for(const FunctionImage& image, uint16_t port, const std::string& log_stream) const;

@@ -176,6 +176,21 @@ TEST_F(SandboxesTest, AnInvocationWaitsForNextAndItsResponseEndsIt) {
   EXPECT_EQ(r.function_error, "");
   EXPECT_NE(r.log.find("START RequestId: req-1"), std::string::npos);
   EXPECT_NE(r.log.find("REPORT RequestId: req-1"), std::string::npos);
+  // The same lines are events of the sandbox's stream: START, END, then a REPORT with a measured
+  // Max Memory Used (a sleeping shell's few MB, not the memory size) and this cold start's Init
+  // Duration.
+  auto events = logs_.snapshot();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].message, "START RequestId: req-1 Version: $LATEST");
+  EXPECT_EQ(events[1].message, "END RequestId: req-1");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(events[2].message, m,
+                               std::regex(R"(REPORT RequestId: req-1\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t)"
+                                          R"(Memory Size: (\d+) MB\tMax Memory Used: (\d+) MB\tInit Duration: \d+\.\d\d ms\t)")))
+      << events[2].message;
+  EXPECT_EQ(std::stoi(m[1]), im->memory_size);
+  EXPECT_GE(std::stoi(m[2]), 1);
+  EXPECT_LT(std::stoi(m[2]), im->memory_size);
 }
 
 TEST_F(SandboxesTest, AParkedNextIsAnsweredByTheNextInvokeAndErrorsAreUnhandled) {
@@ -226,6 +241,7 @@ TEST_F(SandboxesTest, EachOutputLineIsAnEventOfTheSandboxsLogStream) {
   auto im = image("#!/bin/sh\necho starting\necho 'to stderr' >&2\necho \"$AWS_LAMBDA_LOG_STREAM_NAME\"\nexit 3\n");
   auto result = invoke(im, "{}");
   ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  // The process exits before asking for its invocation: no START, only its own lines.
   auto events = logs_.snapshot();
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].message, "starting");

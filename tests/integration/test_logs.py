@@ -4,6 +4,7 @@ retention, tags, a function's output as log events, and `aws logs tail` (AWS CLI
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -356,9 +357,30 @@ def test_function_output_is_log_events(logs, fns):
     assert got.index('init line') < got.index('hello from the function') < got.index('second line')
     streams = logs.describe_log_streams(logGroupName=group)['logStreams']
     assert len(streams) == 1
-    import re
     assert re.fullmatch(r'\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}', streams[0]['logStreamName'])
     assert [e['message'] for e in logs.filter_log_events(logGroupName=group, filterPattern='hello')['events']] == ['hello from the function']
+    # Lambda's own lines: START and END around each invocation, and a REPORT with a measured Max
+    # Memory Used; Init Duration on the cold start's REPORT only.
+    fn.call({'lines': ['warm']})
+
+    def reports():
+        return [e['message'] for e in logs.filter_log_events(logGroupName=group, filterPattern='REPORT')['events']]
+    deadline = time.monotonic() + 2.0
+    while len(reports()) < 2:
+        assert time.monotonic() < deadline, reports()
+        time.sleep(0.05)
+    cold, warm = reports()
+    for line in (cold, warm):
+        assert re.fullmatch(r'REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t'
+                            r'Memory Size: 128 MB\tMax Memory Used: (\d+) MB\t(Init Duration: \d+\.\d\d ms\t)?', line), line
+        used = int(re.search(r'Max Memory Used: (\d+) MB', line).group(1))
+        assert 1 <= used < 128, line  # a Python process's few MB, measured, not the memory size
+    assert 'Init Duration' in cold and 'Init Duration' not in warm
+    messages = [e['message'] for e in logs.filter_log_events(logGroupName=group)['events']]
+    starts = [m for m in messages if m.startswith('START RequestId: ')]
+    ends = [m for m in messages if m.startswith('END RequestId: ')]
+    assert len(starts) == len(ends) == 2 and starts[0].endswith('Version: $LATEST')
+    assert messages.index(starts[1]) < messages.index('warm') < messages.index(ends[1])
 
 
 AWS = os.environ.get('RUNNEL_AWS_CLI', '/usr/bin/aws')
