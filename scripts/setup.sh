@@ -15,6 +15,8 @@ debian_packages=(
   python3-boto3 python3-pytest awscli
   # SNS delivery tests: a real SMTP server, and signature checks against the served certificate
   python3-aiosmtpd python3-cryptography
+  # metrics tests: promtool checks GET /_runnel/metrics' text
+  prometheus
   # benchmarks
   wrk curl
 )

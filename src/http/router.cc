@@ -190,13 +190,22 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
     }
   }
 
-  // One log line per request (debug), and every server-side failure (warn), with its request id.
+  // The operation's table entry (null for one no handler serves: its service answers that).
+  const protocol::Operation* entry = query     ? (action ? query->operation(*action) : nullptr)
+                                     : rest    ? rest->operation(request.method, path)
+                                     : service ? service->find(operation)
+                                               : nullptr;
+
+  // Every answer counts in its operation's stats (GET /_runnel/metrics); one log line per request
+  // (debug), and every server-side failure (warn), with its request id.
   std::string op = query  ? (action ? *action : std::string())
                    : rest ? std::string(request.method) + " " + std::string(path)
                           : std::string(target_header);
-  auto reply_with_id = [request_id, started, op = std::move(op), reply = std::move(reply)](protocol::Response r) {
+  auto reply_with_id = [request_id, started, entry, op = std::move(op), reply = std::move(reply)](protocol::Response r) {
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    if (entry) entry->stats->record(r.status, elapsed);
     if (r.status >= 500 || spdlog::should_log(spdlog::level::debug)) {
-      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      double ms = std::chrono::duration<double, std::milli>(elapsed).count();
       spdlog::log(r.status >= 500 ? spdlog::level::warn : spdlog::level::debug,
                   R"("event":"request","request_id":"{}","target":{},"status":{},"ms":{:.3f})", request_id,
                   json_quote(op), r.status, ms);
@@ -263,10 +272,6 @@ void Router::handle(HttpRequest& request, protocol::Reply reply) const {
   ctx.request_id = request_id;
   ctx.host = request.header("Host");
   ctx.path = path;
-  // The operation's table entry (null for one no handler serves: its service answers that).
-  const protocol::Operation* entry = query  ? (action ? query->operation(*action) : nullptr)
-                                     : rest ? rest->operation(request.method, path)
-                                            : service->find(operation);
   const bool anonymous = authorization.empty() && entry && entry->traits.anonymous;
   // A presigned URL (the signature in its query) is authenticated as a header signature is: its
   // key names the account, and with verification on its signature and lifetime are checked.

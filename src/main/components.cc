@@ -117,6 +117,13 @@ void Logs::add_health(admin::Health& health) {
   });
 }
 
+void Logs::add_metrics(admin::Metrics& metrics) {
+  metrics.add_counter("runnel_logs_lines_shipped_total", "Function output lines written as log events.",
+                      [this] { return static_cast<double>(service_.lines_shipped()); });
+  metrics.add_counter("runnel_logs_lines_dropped_total", "Function output lines dropped: the log buffer was full.",
+                      [this] { return static_cast<double>(service_.lines_dropped()); });
+}
+
 void Logs::stop() {
   retention_.stop();
   service_.stop();
@@ -152,6 +159,11 @@ void Lambda::add_routes(http::Router& router) {
   router.add_rest_service(service_.get());
   // GetFunction's Code.Location: a presigned URL (its token expires after 10 minutes).
   router.add_get("/_runnel/lambda/code", [this](std::string_view query) { return service_->code_download(query); });
+}
+
+void Lambda::add_metrics(admin::Metrics& metrics) {
+  metrics.add_gauge("runnel_lambda_async_pending", "Asynchronous invocations stored and not yet done.",
+                    [this] { return static_cast<double>(service_->async_pending()); });
 }
 
 void Lambda::add_health(admin::Health& health) {
@@ -253,6 +265,15 @@ void Sns::add_routes(http::Router& router) {
     r.body = signer_->certificate_pem();
     return r;
   });
+}
+
+void Sns::add_metrics(admin::Metrics& metrics) {
+  metrics.add_gauge("runnel_sns_push_pending", "HTTP/S and email deliveries stored and not yet done.",
+                    [this] { return static_cast<double>(pusher_->pending()); });
+  metrics.add_counter("runnel_sns_push_delivered_total", "HTTP/S and email deliveries made.",
+                      [this] { return static_cast<double>(pusher_->delivered()); });
+  metrics.add_counter("runnel_sns_push_failed_total", "HTTP/S and email deliveries given up.",
+                      [this] { return static_cast<double>(pusher_->failed()); });
 }
 
 void Sns::add_health(admin::Health& health) {

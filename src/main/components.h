@@ -20,6 +20,7 @@
 #include <string>
 
 #include "admin/health.h"
+#include "admin/metrics.h"
 #include "auth/credentials.h"
 #include "background/periodic.h"
 #include "background/scheduler.h"
@@ -59,6 +60,7 @@ class Component {
   virtual Status start() = 0;
   virtual void add_routes(http::Router&) {}
   virtual void add_health(admin::Health&) {}
+  virtual void add_metrics(admin::Metrics&) {}
   virtual void serve(const ServeContext&) {}
   virtual void stop_serving() {}
   virtual void stop() {}
@@ -131,6 +133,7 @@ class Logs final : public Component {
   Status start() override;  // registers the operations and starts the shipper
   void add_routes(http::Router& router) override { router.add_json_service(&json_, "logs"); }
   void add_health(admin::Health& health) override;
+  void add_metrics(admin::Metrics& metrics) override;
   void serve(const ServeContext&) override { retention_.start(); }
   void stop() override;  // after Lambda's: the last lines of the functions are written
   ports::LogSink& sink() { return service_; }
@@ -157,6 +160,7 @@ class Lambda final : public Component {
   Status start() override;  // makes the code root, offers the deliver port its functions
   void add_routes(http::Router& router) override;
   void add_health(admin::Health& health) override;
+  void add_metrics(admin::Metrics& metrics) override;
   void serve(const ServeContext& ctx) override;
   void stop_serving() override { service_->stop(); }  // sandboxes end while their Runtime API listens
   void stop() override;                              // an in-memory run's code goes
@@ -178,6 +182,7 @@ class Sns final : public Component {
   Status start() override;  // the signing key, the service, the mailbox and the pusher
   void add_routes(http::Router& router) override;
   void add_health(admin::Health& health) override;
+  void add_metrics(admin::Metrics& metrics) override;
   void serve(const ServeContext& ctx) override;
   void stop() override { pusher_->stop(); }  // unfinished deliveries stay stored for the next run
 

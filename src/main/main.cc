@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <set>
 
 #include <CLI/CLI.hpp>
 #include <curl/curl.h>
@@ -15,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/health.h"
+#include "admin/metrics.h"
 #include "admin/operations.h"
 #include "auth/credentials.h"
 #include "background/scheduler.h"
@@ -177,6 +179,32 @@ int serve(const ServeFlags& flags) {
   router.for_each_operation([&operations](std::string_view service, std::string_view protocol,
                                           const runnel::protocol::Operation& op) { operations.add(service, protocol, op); });
   router.add_get("/_runnel/operations", [&operations](std::string_view) { return operations.response(); });
+  // GET /_runnel/metrics: Prometheus text, runnel's own (requests per operation, the writer, each
+  // part's counters). An operation two protocols share (SQS's) is listed once.
+  runnel::admin::Metrics metrics;
+  {
+    std::set<const runnel::protocol::OperationStats*> seen;
+    router.for_each_operation([&](std::string_view service, std::string_view, const runnel::protocol::Operation& op) {
+      if (seen.insert(op.stats.get()).second) metrics.add_operation(service, op);
+    });
+  }
+  metrics.add_counter("runnel_writer_groups_committed_total", "Groups of writes committed (one WAL write and sync each).",
+                      [&writer] { return static_cast<double>(writer.groups_committed()); });
+  metrics.add_counter("runnel_writer_writes_committed_total", "Writes committed.",
+                      [&writer] { return static_cast<double>(writer.requests_committed()); });
+  metrics.add_counter("runnel_writer_refused_for_space_total", "Writes refused because the disk was full.",
+                      [&writer] { return static_cast<double>(writer.refused_for_space()); });
+  metrics.add_gauge("runnel_writer_failed", "1 once a commit has failed (writes are refused until a restart).",
+                    [&writer] { return writer.failed() ? 1.0 : 0.0; });
+  auto histogram = [](runnel::storage::Writer::Histogram h) {
+    return runnel::admin::Metrics::Histogram{std::move(h.bounds), std::move(h.counts), h.sum};
+  };
+  metrics.add_histogram("runnel_writer_commit_seconds", "Time to write (and in strict mode sync) one group.",
+                        [&writer, histogram] { return histogram(writer.commit_seconds()); });
+  metrics.add_histogram("runnel_writer_group_size", "Writes per committed group.",
+                        [&writer, histogram] { return histogram(writer.group_sizes()); });
+  for (auto* part : parts) part->add_metrics(metrics);
+  router.add_get("/_runnel/metrics", [&metrics](std::string_view) { return metrics.response(); });
 
   runnel::http::ServerOptions server_options;
   server_options.host = flags.host;

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
+
+#include "protocol/operation_stats.h"
 
 namespace runnel::protocol {
 
@@ -34,6 +37,8 @@ inline constexpr OperationTraits kWrites{.mutating = true};
 struct Operation {
   std::string name;  // as the service model names it: "PutItem", "Invoke"
   OperationTraits traits;
+  // Its requests, counted by the router (shared by the entry's copies, such as the listing's).
+  std::shared_ptr<OperationStats> stats = std::make_shared<OperationStats>();
 };
 
 }  // namespace runnel::protocol

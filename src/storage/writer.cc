@@ -1,6 +1,7 @@
 #include "storage/writer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include <rocksdb/write_batch.h>
@@ -288,16 +289,32 @@ void Writer::commit_loop() {
         spdlog::error(R"("event":"writer.commit_refused","reason":"disk full","effect":"writes are refused until a restart")");
         failed_.store(true, std::memory_order_release);
         ok = false;
-      } else if (auto s = Rocks::db(engine_)->Write(write_options, &group->batch); !s.ok()) {
-        spdlog::error(R"("event":"writer.commit_failed","status":{},"effect":"writes are refused until a restart")",
-                      json_quote(s.ToString()));
-        failed_.store(true, std::memory_order_release);
-        ok = false;
+      } else {
+        const auto write_started = std::chrono::steady_clock::now();
+        auto s = Rocks::db(engine_)->Write(write_options, &group->batch);
+        const auto took = std::chrono::steady_clock::now() - write_started;
+        if (!s.ok()) {
+          spdlog::error(R"("event":"writer.commit_failed","status":{},"effect":"writes are refused until a restart")",
+                        json_quote(s.ToString()));
+          failed_.store(true, std::memory_order_release);
+          ok = false;
+        } else {
+          const double seconds = std::chrono::duration<double>(took).count();
+          size_t b = 0;
+          while (b < kCommitSecondsBounds.size() && seconds > kCommitSecondsBounds[b]) ++b;
+          commit_buckets_[b].fetch_add(1, std::memory_order_relaxed);
+          commit_ns_.fetch_add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()),
+                               std::memory_order_relaxed);
+        }
       }
     }
     if (ok) {  // the health counters count what reached the store, not what was refused
       groups_.fetch_add(1, std::memory_order_relaxed);
-      requests_.fetch_add(group->requests - group->refused.size(), std::memory_order_relaxed);
+      const uint64_t carried = group->requests - group->refused.size();
+      requests_.fetch_add(carried, std::memory_order_relaxed);
+      size_t b = 0;
+      while (b < kGroupSizeBounds.size() && static_cast<double>(carried) > kGroupSizeBounds[b]) ++b;
+      group_buckets_[b].fetch_add(1, std::memory_order_relaxed);
     }
     // The completions leave with the group's commit, so the next group's write need not wait for
     // them — unless there is no next group yet and nothing ahead of them: then handing them to the
@@ -332,6 +349,22 @@ void Writer::run_completions(Completions& c) {
   for (auto& fn : c.after_commit) fn(c.ok);
   for (auto& done : c.dones) done(c.ok);
   for (auto& done : c.refused) done(false);
+}
+
+Writer::Histogram Writer::commit_seconds() const {
+  Histogram h;
+  h.bounds.assign(kCommitSecondsBounds.begin(), kCommitSecondsBounds.end());
+  for (const auto& c : commit_buckets_) h.counts.push_back(c.load(std::memory_order_relaxed));
+  h.sum = static_cast<double>(commit_ns_.load(std::memory_order_relaxed)) / 1e9;
+  return h;
+}
+
+Writer::Histogram Writer::group_sizes() const {
+  Histogram h;
+  h.bounds.assign(kGroupSizeBounds.begin(), kGroupSizeBounds.end());
+  for (const auto& c : group_buckets_) h.counts.push_back(c.load(std::memory_order_relaxed));
+  h.sum = static_cast<double>(requests_.load(std::memory_order_relaxed));
+  return h;
 }
 
 }  // namespace runnel::storage

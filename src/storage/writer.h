@@ -24,6 +24,7 @@
 // in strict mode, nothing is ever read that a crash could take back. I/O threads never block on disk.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -130,6 +131,20 @@ class Writer {
   // database, and RocksDB's WAL writer must not be written again after an error.
   bool failed() const { return failed_.load(std::memory_order_acquire); }
 
+  // Histograms for GET /_runnel/metrics, recorded by the commit thread alone: how long each
+  // group's write to the store took (the WAL append and, in strict mode, its fdatasync), and how
+  // many requests each group carried. `counts` are per bucket, not cumulative; the last is +Inf.
+  static constexpr std::array<double, 12> kCommitSecondsBounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                                  0.005,   0.01,   0.025,   0.05,   0.1,   0.5};
+  static constexpr std::array<double, 10> kGroupSizeBounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+  struct Histogram {
+    std::vector<double> bounds;
+    std::vector<uint64_t> counts;
+    double sum = 0;
+  };
+  Histogram commit_seconds() const;
+  Histogram group_sizes() const;
+
  private:
   friend class WriteTxn;
   struct Pending {
@@ -170,6 +185,9 @@ class Writer {
 
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> requests_{0};
+  std::array<std::atomic<uint64_t>, kCommitSecondsBounds.size() + 1> commit_buckets_{};
+  std::atomic<uint64_t> commit_ns_{0};
+  std::array<std::atomic<uint64_t>, kGroupSizeBounds.size() + 1> group_buckets_{};
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> refused_{0};
   std::atomic<bool> out_of_space_{false};  // the last step was refused for space
