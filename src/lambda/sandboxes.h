@@ -142,7 +142,7 @@ class Sandboxes {
   void emit(Sandbox& s, std::string_view line);
   // The most memory the sandbox's processes have held, in MB (its cgroup's peak, else the peak
   // resident sets of the init's children), for REPORT's "Max Memory Used".
-  int64_t max_memory_mb(const Sandbox& s) const;
+  int64_t max_memory_mb(Sandbox& s) const;
   void kill_sandbox(Sandbox& s);
   // The process's environment; `log_stream` is the stream its output goes to (log_stream_name()).
   std::vector<std::string> environment_for(const FunctionImage& image, uint16_t port, const std::string& log_stream) const;

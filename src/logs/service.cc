@@ -183,8 +183,9 @@ void append_events(storage::WriteTxn& txn, const LogGroup& group, LogStream& str
   for (const auto& [timestamp, message] : events) {
     uint64_t seq = stream.next_seq++;
     uint64_t ts = static_cast<uint64_t>(std::max<int64_t>(timestamp, 0));
-    txn.put(storage::Family::kLogs, event_key(group.id, ts, stream.id, seq), encode_event(ingestion_ms, message));
-    txn.put(storage::Family::kLogs, index_key(stream.id, ts, seq), "");
+    // No step reads events back: they skip the writer's read overlay.
+    txn.put_unread(storage::Family::kLogs, event_key(group.id, ts, stream.id, seq), encode_event(ingestion_ms, message));
+    txn.put_unread(storage::Family::kLogs, index_key(stream.id, ts, seq), "");
     stream.first_event = stream.first_event ? std::min(*stream.first_event, timestamp) : timestamp;
     stream.last_event = stream.last_event ? std::max(*stream.last_event, timestamp) : timestamp;
     stream.stored_bytes += message.size();
@@ -272,17 +273,19 @@ void Service::write(const ports::LogTarget& to, int64_t timestamp_ms, std::strin
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
+    if (buffered_.empty()) oldest_ = std::chrono::steady_clock::now();
     buffered_.push_back({std::string(to.account), std::string(to.region), std::string(to.group), std::string(to.stream),
                          std::string(message), timestamp_ms});
     buffered_bytes_ += bytes;
-    wake = !shipping_ && buffered_.size() == 1;
+    // The shipper waits for the first line (then for its window), or for a full buffer.
+    wake = buffered_.size() == 1 || (buffered_bytes_ >= kShipBytes && buffered_bytes_ - bytes < kShipBytes);
   }
   if (wake) wake_.notify_one();
 }
 
-// One batch at a time: while a batch is in the writer the lines that come meanwhile gather, and
-// the batch's commit wakes this loop for the next. No timer: a lone line is written at once, a
-// flood in as few steps as the writer can take.
+// One batch at a time, each once kShipBytes are buffered or the oldest line has waited
+// kShipWindow; while a batch is in the writer the lines that come meanwhile gather, and the
+// batch's commit wakes this loop for the next.
 void Service::ship_loop() {
   std::unique_lock lock(mu_);
   while (true) {
@@ -290,6 +293,10 @@ void Service::ship_loop() {
     if (buffered_.empty()) {
       if (stopping_) return;
       continue;
+    }
+    if (!stopping_ && buffered_bytes_ < kShipBytes) {
+      const auto due = oldest_ + kShipWindow;
+      wake_.wait_until(lock, due, [this] { return stopping_ || buffered_bytes_ >= kShipBytes; });
     }
     std::vector<Line> batch;
     if (buffered_.size() <= kMaxLinesPerStep) {

@@ -55,6 +55,10 @@ void WriteTxn::put(Family f, std::string_view key, std::string_view value) {
   group_->batch.Put(Rocks::family(engine_, f), to_slice(key), to_slice(value));
 }
 
+void WriteTxn::put_unread(Family f, std::string_view key, std::string_view value) {
+  group_->batch.Put(Rocks::family(engine_, f), to_slice(key), to_slice(value));
+}
+
 void WriteTxn::del(Family f, std::string_view key) {
   std::string k = pending_key(f, key);
   auto it = group_->writes.find(k);

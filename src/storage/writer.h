@@ -52,6 +52,10 @@ class WriteTxn {
   std::optional<std::string> get(Family f, std::string_view key);
   void put(Family f, std::string_view key, std::string_view value);
   void del(Family f, std::string_view key);
+  // A put for a key that no step reads back or scans (log events and their index): it goes into
+  // the group's batch only, not the overlay put() keeps for reads, which costs a map entry and two
+  // more copies of the value per write. Rolled back with its step like any other write.
+  void put_unread(Family f, std::string_view key, std::string_view value);
   // Visits, in key order, every key starting with `prefix` as it is now: the database merged with
   // the pending writes of the group in flight and of this group. Costs a pass over both groups'
   // writes: for rare operations, such as backfilling a new index.

@@ -98,6 +98,27 @@ TEST(Writer, RejectedAndThrowingStepsLeaveNothing) {
   EXPECT_EQ(engine->get(Family::kMeta, "c"), "1");
 }
 
+// put_unread writes reach the store with their step, and a rejected step's go with it.
+TEST(Writer, UnreadPutsCommitAndRollBackWithTheirStep) {
+  auto engine = open_test_engine();
+  Writer writer(*engine);
+  std::atomic<int> dones{0};
+  auto put = [&](std::string key, bool keep) {
+    writer.submit(
+        [=](WriteTxn& txn) {
+          txn.put_unread(Family::kLogs, key, "v");
+          return keep;
+        },
+        [&](bool) { ++dones; });
+  };
+  put("kept", true);
+  put("rejected", false);
+  writer.stop();
+  EXPECT_EQ(dones.load(), 2);
+  EXPECT_EQ(engine->get(Family::kLogs, "kept"), "v");
+  EXPECT_EQ(engine->get(Family::kLogs, "rejected"), std::nullopt);
+}
+
 // scan_prefix merges the database with pending writes — puts and deletes alike — in key order,
 // including those of the group being written at that moment. To catch that group in flight, the
 // commit thread is held (by the test hook, before it writes the first group) while a full group
